@@ -1,0 +1,70 @@
+//! Message encryption in the default suite (Double Ratchet spec §3.1 ENCRYPT,
+//! §5.2): AES-256-GCM under a key and nonce derived from the message key.
+//!
+//! A message key encrypts exactly one message, so a nonce derived together with
+//! the key is never reused (spec §5.2 allows a fixed or derived nonce).
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
+use zeroize::Zeroizing;
+
+use crate::chain_key::MessageKey;
+use crate::error::{Error, Result};
+use crate::primitives::hkdf_sha256;
+
+/// AES-256 key length.
+pub(crate) const AEAD_KEY_LEN: usize = 32;
+/// AES-GCM nonce length.
+pub(crate) const AEAD_NONCE_LEN: usize = 12;
+/// AES-GCM tag length.
+pub const AEAD_TAG_LEN: usize = 16;
+
+/// The AEAD key and nonce for one message key.
+pub(crate) struct AeadKeys {
+    pub(crate) key: Zeroizing<[u8; AEAD_KEY_LEN]>,
+    pub(crate) nonce: [u8; AEAD_NONCE_LEN],
+}
+
+/// HKDF-SHA256(salt = none, ikm = mk, info) → 44 bytes = key (32) ‖ nonce (12).
+pub(crate) fn derive_aead_keys(mk: &MessageKey, info: &[u8]) -> AeadKeys {
+    let okm = hkdf_sha256::<{ AEAD_KEY_LEN + AEAD_NONCE_LEN }>(None, mk.as_bytes(), info);
+    let (k, n) = okm.split_at(AEAD_KEY_LEN);
+    let mut key = Zeroizing::new([0u8; AEAD_KEY_LEN]);
+    let mut nonce = [0u8; AEAD_NONCE_LEN];
+    key.copy_from_slice(k);
+    nonce.copy_from_slice(n);
+    AeadKeys { key, nonce }
+}
+
+/// AES-256-GCM encryption: ciphertext ‖ 16-byte tag.
+pub(crate) fn seal(keys: &AeadKeys, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    let cipher = Aes256Gcm::new_from_slice(keys.key.as_slice())
+        .map_err(|_| Error::InvalidKey("AES-256 key length"))?;
+    let nonce: &Nonce<Aes256Gcm> = (&keys.nonce).into();
+    // AES-GCM refuses plaintexts over 2^36 - 32 bytes.
+    cipher
+        .encrypt(
+            nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| Error::Malformed("plaintext too long for AES-GCM"))
+}
+
+/// AES-256-GCM decryption of ciphertext ‖ tag.
+pub(crate) fn open(keys: &AeadKeys, ciphertext_and_tag: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    let cipher = Aes256Gcm::new_from_slice(keys.key.as_slice())
+        .map_err(|_| Error::InvalidKey("AES-256 key length"))?;
+    let nonce: &Nonce<Aes256Gcm> = (&keys.nonce).into();
+    cipher
+        .decrypt(
+            nonce,
+            Payload {
+                msg: ciphertext_and_tag,
+                aad,
+            },
+        )
+        .map_err(|_| Error::AuthenticationFailed)
+}

@@ -1,0 +1,75 @@
+//! The root chain: the X3DH shared secret `SK` that seeds it, and `KDF_RK`
+//! (Double Ratchet spec §2.2, §5.2).
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::chain_key::ChainKey;
+use crate::consts::KEY_LEN;
+use crate::keys::DhOutput;
+use crate::primitives::hkdf_sha256;
+
+macro_rules! secret_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Zeroize, ZeroizeOnDrop)]
+        pub struct $name([u8; KEY_LEN]);
+
+        impl $name {
+            /// Wraps 32 key bytes.
+            pub const fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+                Self(bytes)
+            }
+
+            /// The 32 key bytes.
+            pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+                &self.0
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl subtle::ConstantTimeEq for $name {
+            fn ct_eq(&self, other: &Self) -> subtle::Choice {
+                self.0.ct_eq(&other.0)
+            }
+        }
+    };
+}
+pub(crate) use secret_key;
+
+secret_key!(
+    /// The 32-byte shared secret `SK` that X3DH outputs and the Double Ratchet
+    /// takes as its first root key.
+    SharedKey
+);
+
+secret_key!(
+    /// A root key `RK`.
+    RootKey
+);
+
+impl From<SharedKey> for RootKey {
+    fn from(sk: SharedKey) -> Self {
+        RootKey(sk.0)
+    }
+}
+
+/// `KDF_RK(rk, dh_out)`: HKDF-SHA256 with salt = `rk`, ikm = `dh_out` and the
+/// suite's `info`, 64 bytes of output split into the next root key (first 32)
+/// and a chain key (last 32).
+pub(crate) fn kdf_rk(rk: &RootKey, dh_out: &DhOutput, info: &[u8]) -> (RootKey, ChainKey) {
+    let okm = hkdf_sha256::<64>(Some(rk.as_bytes()), dh_out.as_bytes(), info);
+    let (root, chain) = okm.split_at(KEY_LEN);
+    let mut next_root = [0u8; KEY_LEN];
+    let mut chain_key = [0u8; KEY_LEN];
+    next_root.copy_from_slice(root);
+    chain_key.copy_from_slice(chain);
+    let out = (RootKey(next_root), ChainKey::from_bytes(chain_key));
+    next_root.zeroize();
+    chain_key.zeroize();
+    out
+}

@@ -1,0 +1,382 @@
+//! X3DH key agreement (signal.org/docs/specifications/x3dh §3) and the initial
+//! message that starts a Double Ratchet session.
+//!
+//! * Bob publishes a [`PreKeyBundle`]: identity key IKb, signed prekey SPKb with
+//!   its XEdDSA signature over `Encode(SPKb)`, and optionally a one-time prekey OPKb.
+//! * Alice [`initiate`]s: verifies the signature (aborting on failure), draws an
+//!   ephemeral key EKa, and derives `SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4])` and
+//!   `AD = Encode(IKa) ‖ Encode(IKb)`. Her first ratchet message travels inside
+//!   an [`InitialMessage`].
+//! * Bob's [`Responder`] recomputes SK, starts his session with SPKb as his
+//!   ratchet key pair, and decrypts the first message. Only if it decrypts is the
+//!   one-time prekey deleted and the session returned; otherwise nothing changes.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::codec::Reader;
+use crate::consts::{KEY_LEN, SIGNATURE_LEN};
+use crate::error::{Error, Result};
+use crate::keys::{KeyPair, PublicKey};
+use crate::root_key::SharedKey;
+use crate::session::{Session, SessionConfig};
+use crate::suite::{INITIAL_MESSAGE_VERSION, Suite};
+use crate::xeddsa;
+
+/// Length of the X3DH associated data: two encoded public keys.
+pub const AD_LEN: usize = 2 * (KEY_LEN + 1);
+
+/// Bob's published prekey bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreKeyBundle {
+    /// IKb.
+    pub identity_key: PublicKey,
+    /// Id of SPKb.
+    pub signed_prekey_id: u32,
+    /// SPKb.
+    pub signed_prekey: PublicKey,
+    /// Sig(IKb, Encode(SPKb)), XEdDSA.
+    pub signed_prekey_signature: [u8; SIGNATURE_LEN],
+    /// (id, OPKb), when the server had one.
+    pub one_time_prekey: Option<(u32, PublicKey)>,
+}
+
+/// What X3DH gives both parties.
+#[derive(Clone, Debug)]
+pub struct Agreement {
+    /// SK, the Double Ratchet's first root key.
+    pub shared_key: SharedKey,
+    /// AD = Encode(IKa) ‖ Encode(IKb).
+    pub associated_data: [u8; AD_LEN],
+}
+
+/// Alice's side of an agreement before the first message is attached.
+#[derive(Clone, Debug)]
+pub struct Initiation {
+    /// SK and AD.
+    pub agreement: Agreement,
+    /// EKa's public key.
+    pub ephemeral_key: PublicKey,
+    /// The prekeys used, to name in the initial message.
+    pub signed_prekey_id: u32,
+    /// The one-time prekey used, if any.
+    pub one_time_prekey_id: Option<u32>,
+}
+
+/// Signs a signed prekey: XEdDSA over `Encode(SPK)`.
+pub fn sign_prekey<R: CryptoRng + ?Sized>(
+    identity: &KeyPair,
+    signed_prekey: &PublicKey,
+    rng: &mut R,
+) -> [u8; SIGNATURE_LEN] {
+    xeddsa::sign(identity.private_key(), &signed_prekey.encode(), rng)
+}
+
+/// `AD = Encode(IKa) ‖ Encode(IKb)`.
+pub fn associated_data(alice_identity: &PublicKey, bob_identity: &PublicKey) -> [u8; AD_LEN] {
+    let mut ad = [0u8; AD_LEN];
+    let (a, b) = ad.split_at_mut(KEY_LEN + 1);
+    a.copy_from_slice(&alice_identity.encode());
+    b.copy_from_slice(&bob_identity.encode());
+    ad
+}
+
+/// Alice's X3DH with an ephemeral key drawn from `rng` (32 bytes).
+pub fn initiate<R: CryptoRng + ?Sized>(
+    suite: Suite,
+    alice_identity: &KeyPair,
+    bundle: &PreKeyBundle,
+    rng: &mut R,
+) -> Result<Initiation> {
+    // Verify before drawing any randomness, so a rejected bundle consumes none.
+    verify_bundle(bundle)?;
+    initiate_with_ephemeral(suite, alice_identity, bundle, KeyPair::generate(rng))
+}
+
+/// Checks Sig(IKb, Encode(SPKb)).
+pub fn verify_bundle(bundle: &PreKeyBundle) -> Result<()> {
+    if xeddsa::verify(
+        &bundle.identity_key,
+        &bundle.signed_prekey.encode(),
+        &bundle.signed_prekey_signature,
+    ) {
+        Ok(())
+    } else {
+        Err(Error::InvalidSignature)
+    }
+}
+
+/// Alice's X3DH with EKa given.
+pub fn initiate_with_ephemeral(
+    suite: Suite,
+    alice_identity: &KeyPair,
+    bundle: &PreKeyBundle,
+    ephemeral: KeyPair,
+) -> Result<Initiation> {
+    verify_bundle(bundle)?;
+    let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
+    dh.extend_from_slice(
+        alice_identity
+            .diffie_hellman(&bundle.signed_prekey)?
+            .as_bytes(),
+    );
+    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
+    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
+    if let Some((_, opk)) = &bundle.one_time_prekey {
+        dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
+    }
+    Ok(Initiation {
+        agreement: Agreement {
+            shared_key: suite.x3dh_kdf(&dh),
+            associated_data: associated_data(alice_identity.public_key(), &bundle.identity_key),
+        },
+        ephemeral_key: *ephemeral.public_key(),
+        signed_prekey_id: bundle.signed_prekey_id,
+        one_time_prekey_id: bundle.one_time_prekey.map(|(id, _)| id),
+    })
+}
+
+/// Bob's X3DH from the values of an initial message.
+pub fn respond(
+    suite: Suite,
+    bob_identity: &KeyPair,
+    signed_prekey: &KeyPair,
+    one_time_prekey: Option<&KeyPair>,
+    alice_identity: &PublicKey,
+    alice_ephemeral: &PublicKey,
+) -> Result<Agreement> {
+    let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
+    dh.extend_from_slice(signed_prekey.diffie_hellman(alice_identity)?.as_bytes());
+    dh.extend_from_slice(bob_identity.diffie_hellman(alice_ephemeral)?.as_bytes());
+    dh.extend_from_slice(signed_prekey.diffie_hellman(alice_ephemeral)?.as_bytes());
+    if let Some(opk) = one_time_prekey {
+        dh.extend_from_slice(opk.diffie_hellman(alice_ephemeral)?.as_bytes());
+    }
+    Ok(Agreement {
+        shared_key: suite.x3dh_kdf(&dh),
+        associated_data: associated_data(alice_identity, bob_identity.public_key()),
+    })
+}
+
+/// The first message from Alice to Bob (default suite encoding, SPEC.md §6):
+/// `0x02 ‖ IKa (32) ‖ EKa (32) ‖ spk_id (u32be) ‖ flag (0x00 | 0x01) ‖ [opk_id (u32be)] ‖ ratchet message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitialMessage {
+    /// IKa.
+    pub identity_key: PublicKey,
+    /// EKa.
+    pub ephemeral_key: PublicKey,
+    /// Which signed prekey Alice used.
+    pub signed_prekey_id: u32,
+    /// Which one-time prekey Alice used, if any.
+    pub one_time_prekey_id: Option<u32>,
+    /// Alice's first Double Ratchet message, whole.
+    pub message: Vec<u8>,
+}
+
+impl InitialMessage {
+    /// Encodes the message for the wire.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + 2 * KEY_LEN + 9 + self.message.len());
+        out.push(INITIAL_MESSAGE_VERSION);
+        out.extend_from_slice(self.identity_key.as_bytes());
+        out.extend_from_slice(self.ephemeral_key.as_bytes());
+        out.extend_from_slice(&self.signed_prekey_id.to_be_bytes());
+        match self.one_time_prekey_id {
+            Some(id) => {
+                out.push(1);
+                out.extend_from_slice(&id.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&self.message);
+        out
+    }
+
+    /// Parses an initial message; the embedded ratchet message is checked
+    /// only when it is decrypted.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, Error::Malformed("truncated initial message"));
+        let version = r.u8()?;
+        if version != INITIAL_MESSAGE_VERSION {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        let identity_key = PublicKey::from_bytes(r.array()?);
+        let ephemeral_key = PublicKey::from_bytes(r.array()?);
+        let signed_prekey_id = r.u32()?;
+        let one_time_prekey_id = match r.u8()? {
+            0 => None,
+            1 => Some(r.u32()?),
+            _ => return Err(Error::Malformed("one-time prekey flag is neither 0 nor 1")),
+        };
+        let message = r.remaining().to_vec();
+        if message.is_empty() {
+            return Err(Error::Malformed(
+                "initial message carries no ratchet message",
+            ));
+        }
+        Ok(Self {
+            identity_key,
+            ephemeral_key,
+            signed_prekey_id,
+            one_time_prekey_id,
+            message,
+        })
+    }
+}
+
+/// Alice's complete start: X3DH, RatchetInitAlice, and the first message.
+/// Draws EKa, then her first ratchet key pair, from `rng` (32 bytes each).
+pub fn start_session<R: CryptoRng + ?Sized>(
+    suite: Suite,
+    config: SessionConfig,
+    alice_identity: &KeyPair,
+    bundle: &PreKeyBundle,
+    first_plaintext: &[u8],
+    rng: &mut R,
+) -> Result<(Session, InitialMessage)> {
+    let initiation = initiate(suite, alice_identity, bundle, rng)?;
+    let mut session = Session::init_alice(
+        suite,
+        config,
+        initiation.agreement.shared_key.clone(),
+        bundle.signed_prekey,
+        rng,
+    )?;
+    let message = session.encrypt(first_plaintext, &initiation.agreement.associated_data)?;
+    Ok((
+        session,
+        InitialMessage {
+            identity_key: *alice_identity.public_key(),
+            ephemeral_key: initiation.ephemeral_key,
+            signed_prekey_id: initiation.signed_prekey_id,
+            one_time_prekey_id: initiation.one_time_prekey_id,
+            message,
+        },
+    ))
+}
+
+/// Bob's identity and prekeys: what he needs to accept initial messages.
+#[derive(Clone, Debug)]
+pub struct Responder {
+    identity: KeyPair,
+    signed_prekeys: BTreeMap<u32, KeyPair>,
+    one_time_prekeys: BTreeMap<u32, KeyPair>,
+}
+
+/// A session accepted from an initial message.
+#[derive(Debug)]
+pub struct Accepted {
+    /// Bob's new session.
+    pub session: Session,
+    /// The first message's plaintext.
+    pub plaintext: Vec<u8>,
+    /// AD, for the rest of the conversation.
+    pub associated_data: [u8; AD_LEN],
+    /// IKa, for the application to check against what it expects.
+    pub peer_identity: PublicKey,
+}
+
+impl Responder {
+    /// A responder with identity key IKb and no prekeys yet.
+    pub fn new(identity: KeyPair) -> Self {
+        Self {
+            identity,
+            signed_prekeys: BTreeMap::new(),
+            one_time_prekeys: BTreeMap::new(),
+        }
+    }
+
+    /// IKb.
+    pub fn identity(&self) -> &KeyPair {
+        &self.identity
+    }
+
+    /// Adds (or replaces) a signed prekey.
+    pub fn add_signed_prekey(&mut self, id: u32, key: KeyPair) {
+        self.signed_prekeys.insert(id, key);
+    }
+
+    /// Adds (or replaces) a one-time prekey.
+    pub fn add_one_time_prekey(&mut self, id: u32, key: KeyPair) {
+        self.one_time_prekeys.insert(id, key);
+    }
+
+    /// Whether one-time prekey `id` is still held.
+    pub fn has_one_time_prekey(&self, id: u32) -> bool {
+        self.one_time_prekeys.contains_key(&id)
+    }
+
+    /// Builds the bundle for a signed prekey (signing it with IKb) and an optional one-time prekey.
+    pub fn bundle<R: CryptoRng + ?Sized>(
+        &self,
+        signed_prekey_id: u32,
+        one_time_prekey_id: Option<u32>,
+        rng: &mut R,
+    ) -> Result<PreKeyBundle> {
+        let spk = self.signed_prekey(signed_prekey_id)?;
+        let opk = match one_time_prekey_id {
+            Some(id) => Some((id, *self.one_time_prekey(id)?.public_key())),
+            None => None,
+        };
+        Ok(PreKeyBundle {
+            identity_key: *self.identity.public_key(),
+            signed_prekey_id,
+            signed_prekey: *spk.public_key(),
+            signed_prekey_signature: sign_prekey(&self.identity, spk.public_key(), rng),
+            one_time_prekey: opk,
+        })
+    }
+
+    fn signed_prekey(&self, id: u32) -> Result<&KeyPair> {
+        self.signed_prekeys
+            .get(&id)
+            .ok_or(Error::UnknownPreKey { kind: "signed", id })
+    }
+
+    fn one_time_prekey(&self, id: u32) -> Result<&KeyPair> {
+        self.one_time_prekeys.get(&id).ok_or(Error::UnknownPreKey {
+            kind: "one-time",
+            id,
+        })
+    }
+
+    /// Accepts an encoded initial message: X3DH, RatchetInitBob and the first
+    /// decryption. The one-time prekey is deleted only if that decryption
+    /// succeeds; on any error the responder is unchanged.
+    pub fn accept<R: CryptoRng + ?Sized>(
+        &mut self,
+        suite: Suite,
+        config: SessionConfig,
+        initial_message: &[u8],
+        rng: &mut R,
+    ) -> Result<Accepted> {
+        let initial = InitialMessage::decode(initial_message)?;
+        let spk = self.signed_prekey(initial.signed_prekey_id)?;
+        let opk = match initial.one_time_prekey_id {
+            Some(id) => Some(self.one_time_prekey(id)?),
+            None => None,
+        };
+        let agreement = respond(
+            suite,
+            &self.identity,
+            spk,
+            opk,
+            &initial.identity_key,
+            &initial.ephemeral_key,
+        )?;
+        let mut session = Session::init_bob(suite, config, agreement.shared_key, spk.clone())?;
+        let plaintext = session.decrypt(&initial.message, &agreement.associated_data, rng)?;
+        if let Some(id) = initial.one_time_prekey_id {
+            self.one_time_prekeys.remove(&id);
+        }
+        Ok(Accepted {
+            session,
+            plaintext,
+            associated_data: agreement.associated_data,
+            peer_identity: initial.identity_key,
+        })
+    }
+}

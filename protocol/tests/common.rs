@@ -1,0 +1,55 @@
+//! Helpers shared by the protocol tests: deterministic RNGs and a ready session pair.
+#![allow(dead_code)]
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use ratchetproof_protocol::x3dh::{Responder, start_session};
+use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, Session, SessionConfig};
+
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// Alice and Bob after X3DH (with a one-time prekey) and Alice's first message.
+pub struct Pair {
+    pub alice: Session,
+    pub bob: Session,
+    pub ad: Vec<u8>,
+    pub rng: ChaCha20Rng,
+}
+
+pub fn pair_with(config: SessionConfig, seed: u64) -> Pair {
+    let mut rng = rng(seed);
+    let alice_id = KeyPair::generate(&mut rng);
+    let mut responder = Responder::new(KeyPair::generate(&mut rng));
+    responder.add_signed_prekey(1, KeyPair::generate(&mut rng));
+    responder.add_one_time_prekey(7, KeyPair::generate(&mut rng));
+    let bundle = responder.bundle(1, Some(7), &mut rng).unwrap();
+    let (alice, initial) = start_session(
+        &DEFAULT_SUITE,
+        config,
+        &alice_id,
+        &bundle,
+        b"hello",
+        &mut rng,
+    )
+    .unwrap();
+    let accepted = responder
+        .accept(&DEFAULT_SUITE, config, &initial.encode(), &mut rng)
+        .unwrap();
+    assert_eq!(accepted.plaintext, b"hello");
+    Pair {
+        alice,
+        bob: accepted.session,
+        ad: accepted.associated_data.to_vec(),
+        rng,
+    }
+}
+
+pub fn pair() -> Pair {
+    pair_with(SessionConfig::default(), 1)
+}
