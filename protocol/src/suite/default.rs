@@ -76,6 +76,14 @@ impl CipherSuite for DefaultSuite {
         SharedKey::from_bytes(*okm)
     }
 
+    fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>> {
+        let keys = derive_aead_keys(mk, INFO_MESSAGE_KEYS);
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(44));
+        out.extend_from_slice(keys.key.as_slice());
+        out.extend_from_slice(&keys.nonce);
+        out
+    }
+
     fn seal(
         &self,
         mk: &MessageKey,

@@ -42,6 +42,10 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     /// concatenation; the suite adds its own prefix, salt and info.
     fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey;
 
+    /// The expansion of a message key into the cipher's keys (default suite:
+    /// AES-256 key ‖ GCM nonce, 44 bytes). Exposed for known-answer tests.
+    fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>>;
+
     /// `ENCRYPT(mk, plaintext, CONCAT(ad, header))`, returning the whole wire message.
     fn seal(
         &self,

@@ -1,0 +1,251 @@
+//! The interface an implementation under test offers the harness.
+//!
+//! Everything crosses it as bytes, exactly as vectors state them, so an
+//! implementation must itself reject a key of the wrong length, and the same
+//! calls map one-to-one onto the shim protocol for other languages. Sessions
+//! live inside the implementation and are named by handles.
+
+use std::collections::BTreeSet;
+
+pub use ratchetproof_protocol::ErrorClass;
+
+/// What an implementation reports instead of a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImplError {
+    /// The harness class of the failure.
+    pub class: ErrorClass,
+    /// The implementation's own words.
+    pub message: String,
+}
+
+impl ImplError {
+    /// An error of `class` with `message`.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+        }
+    }
+
+    /// The implementation does not support what was asked.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Unsupported, message)
+    }
+}
+
+impl core::fmt::Display for ImplError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.class, self.message)
+    }
+}
+
+impl std::error::Error for ImplError {}
+
+impl From<ratchetproof_protocol::Error> for ImplError {
+    fn from(e: ratchetproof_protocol::Error) -> Self {
+        Self::new(e.class(), e.to_string())
+    }
+}
+
+/// Result of an [`Implementation`] call.
+pub type ImplResult<T> = Result<T, ImplError>;
+
+/// Groups of operations an implementation may support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    /// `kdf_rk`, `kdf_ck`, `message_keys`, `seal`.
+    Primitives,
+    /// `x3dh_initiate`, `x3dh_respond`.
+    X3dh,
+    /// `init_session`, `encrypt`, `decrypt`.
+    Session,
+    /// `clone_session` (export and re-import a session's state).
+    Clone,
+}
+
+impl Operation {
+    /// Stable lowercase name (shim protocol, reports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Primitives => "primitives",
+            Operation::X3dh => "x3dh",
+            Operation::Session => "session",
+            Operation::Clone => "clone",
+        }
+    }
+}
+
+/// What an implementation declares about itself before a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Implementation name.
+    pub name: String,
+    /// Implementation version.
+    pub version: String,
+    /// Suite names it speaks (e.g. `x25519-sha256-aes256gcm`).
+    pub suites: Vec<String>,
+    /// Operation groups it supports.
+    pub operations: BTreeSet<Operation>,
+    /// Its `MAX_SKIP`, if it has a fixed one; vectors that assume another exact limit are skipped.
+    pub max_skip: Option<u32>,
+    /// Its cap on stored skipped keys, if fixed.
+    pub max_stored_skipped_keys: Option<u32>,
+    /// Whether it honours the limits a vector configures in `init_session`.
+    pub configurable_limits: bool,
+    /// Whether it takes injected keys (ratchet key lists, ephemeral keys).
+    pub injected_randomness: bool,
+}
+
+/// Which side of a session to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// RatchetInitAlice: knows Bob's ratchet public key, can send first.
+    Alice,
+    /// RatchetInitBob: holds the ratchet key pair, receives first.
+    Bob,
+}
+
+impl Role {
+    /// `"alice"` or `"bob"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Alice => "alice",
+            Role::Bob => "bob",
+        }
+    }
+}
+
+/// A session inside an implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionHandle(pub u64);
+
+/// Everything needed to start one side of a Double Ratchet session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInit {
+    /// Suite name.
+    pub suite: String,
+    /// Alice or Bob.
+    pub role: Role,
+    /// SK.
+    pub shared_key: Vec<u8>,
+    /// Alice: Bob's ratchet public key. Bob: his ratchet private key.
+    pub ratchet_key: Vec<u8>,
+    /// Private keys, in order, for this party's DH ratchet key generations:
+    /// entry k is the key pair of its k-th committed ratchet step (Alice's
+    /// entry 0 is the key RatchetInitAlice generates).
+    pub ratchet_private_keys: Vec<Vec<u8>>,
+    /// `MAX_SKIP` for this session, when the vector sets one.
+    pub max_skip: Option<u32>,
+    /// Cap on stored skipped keys, when the vector sets one.
+    pub max_stored_skipped_keys: Option<u32>,
+}
+
+/// Alice's X3DH inputs, all private keys injected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X3dhInitiate {
+    /// Suite name.
+    pub suite: String,
+    /// IKa private key.
+    pub identity_private_key: Vec<u8>,
+    /// EKa private key.
+    pub ephemeral_private_key: Vec<u8>,
+    /// IKb.
+    pub peer_identity_key: Vec<u8>,
+    /// SPKb.
+    pub peer_signed_prekey: Vec<u8>,
+    /// Sig(IKb, Encode(SPKb)).
+    pub peer_signed_prekey_signature: Vec<u8>,
+    /// OPKb, if used.
+    pub peer_one_time_prekey: Option<Vec<u8>>,
+}
+
+/// Bob's X3DH inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X3dhRespond {
+    /// Suite name.
+    pub suite: String,
+    /// IKb private key.
+    pub identity_private_key: Vec<u8>,
+    /// SPKb private key.
+    pub signed_prekey_private_key: Vec<u8>,
+    /// OPKb private key, if used.
+    pub one_time_prekey_private_key: Option<Vec<u8>>,
+    /// IKa.
+    pub peer_identity_key: Vec<u8>,
+    /// EKa.
+    pub peer_ephemeral_key: Vec<u8>,
+}
+
+/// What X3DH produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X3dhOutput {
+    /// SK.
+    pub shared_key: Vec<u8>,
+    /// AD.
+    pub associated_data: Vec<u8>,
+}
+
+/// An implementation under test. The reference ([`crate::Reference`]) is one;
+/// the shim client is another. Methods an implementation does not offer
+/// should return [`ImplError::unsupported`] and leave the operation out of
+/// [`Capabilities::operations`].
+pub trait Implementation {
+    /// Declared capabilities; the runner skips vectors that need more.
+    fn capabilities(&self) -> Capabilities;
+
+    /// `KDF_RK(rk, dh_out)` → (next root key, chain key).
+    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)>;
+
+    /// `KDF_CK(ck)` → (next chain key, message key).
+    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)>;
+
+    /// The suite's expansion of a message key into its cipher keys (for the
+    /// default suite: AES key 32 ‖ nonce 12).
+    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>>;
+
+    /// `ENCRYPT(mk, plaintext, CONCAT(ad, header))` of one message with the
+    /// given header fields: the whole wire message.
+    #[allow(clippy::too_many_arguments)]
+    fn seal(
+        &mut self,
+        suite: &str,
+        mk: &[u8],
+        ratchet_key: &[u8],
+        pn: u32,
+        n: u32,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>>;
+
+    /// Alice's X3DH: verifies the bundle and derives SK and AD.
+    fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput>;
+
+    /// Bob's X3DH.
+    fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput>;
+
+    /// Starts one side of a session.
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle>;
+
+    /// RatchetEncrypt.
+    fn encrypt(
+        &mut self,
+        session: SessionHandle,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>>;
+
+    /// RatchetDecrypt.
+    fn decrypt(&mut self, session: SessionHandle, message: &[u8], ad: &[u8])
+    -> ImplResult<Vec<u8>>;
+
+    /// Captures a session's complete state into a new, independent session that
+    /// draws its ratchet keys from `ratchet_private_keys`.
+    fn clone_session(
+        &mut self,
+        session: SessionHandle,
+        ratchet_private_keys: &[Vec<u8>],
+    ) -> ImplResult<SessionHandle>;
+
+    /// Drops every session (called between test cases).
+    fn reset(&mut self) {}
+}

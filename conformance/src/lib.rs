@@ -1,0 +1,17 @@
+//! # ratchetproof
+//!
+//! Conformance testing for X3DH and Double Ratchet implementations: the
+//! vector schema and generator, the runner, and the [`Implementation`] trait
+//! through which any implementation — the built-in reference, a Rust crate
+//! in-process, or another language over the shim protocol — is validated.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod implementation;
+pub mod reference;
+
+pub use implementation::{
+    Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
+    SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+};
+pub use reference::{KeyQueueRng, Reference};

@@ -1,0 +1,2 @@
+//! The `ratchetproof` command line.
+fn main() {}
