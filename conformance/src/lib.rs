@@ -9,6 +9,7 @@
 
 pub mod implementation;
 pub mod reference;
+pub mod vectors;
 
 pub use implementation::{
     Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,

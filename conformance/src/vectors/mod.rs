@@ -1,0 +1,397 @@
+//! The vector file formats. The JSON Schemas in `vectors/schema/` are the
+//! contract; these types mirror them, and `vectors/README.md` documents every
+//! field. Unknown fields are rejected by the schemas, which the loader
+//! checks before these types see a file. Conventions follow Wycheproof: a file names its `schema`, its
+//! `suite`, its `numberOfTests` and the `notes` that explain each flag; each
+//! test has a unique `tcId`, a `comment`, `flags` and a `result`.
+
+mod hex;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use hex::Hex;
+
+/// Schema name of primitives files.
+pub const PRIMITIVES_SCHEMA: &str = "ratchetproof-primitives";
+/// Schema name of X3DH files.
+pub const X3DH_SCHEMA: &str = "ratchetproof-x3dh";
+/// Schema name of session-scenario files.
+pub const SCENARIO_SCHEMA: &str = "ratchetproof-session-scenario";
+/// Current version of every schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which format a file follows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaId {
+    /// One of the `*_SCHEMA` names.
+    pub name: String,
+    /// Format version.
+    pub version: u32,
+}
+
+/// What a flag means (Wycheproof's notes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Note {
+    /// `BasicTest`, `EdgeCase`, `KnownBug`, `Adversarial`, `Limit` …
+    pub bug_type: String,
+    /// What the flagged cases check.
+    pub description: String,
+    /// Specification sections or bug reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// Wycheproof's verdict on a test input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every step succeeds as stated.
+    Valid,
+    /// The case contains input that must be rejected.
+    Invalid,
+    /// Either outcome conforms (optional hardening); the case states what the reference does.
+    Acceptable,
+}
+
+/// A vector file of one kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VectorFile<T> {
+    /// Format of this file.
+    pub schema: SchemaId,
+    /// Suite name, e.g. `x25519-sha256-aes256gcm`.
+    pub suite: String,
+    /// What produced the file.
+    pub generator: String,
+    /// `tests.len()`.
+    pub number_of_tests: usize,
+    /// Flag → meaning.
+    pub notes: BTreeMap<String, Note>,
+    /// The test cases.
+    pub tests: Vec<T>,
+}
+
+/// Fields every test case has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseInfo {
+    /// Unique within the file.
+    pub tc_id: u32,
+    /// What the case checks.
+    pub comment: String,
+    /// Keys into the file's notes.
+    pub flags: Vec<String>,
+    /// The verdict.
+    pub result: Verdict,
+}
+
+// ---------------------------------------------------------------- primitives
+
+/// One known-answer test of a primitive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrimitiveCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// The operation and its inputs.
+    #[serde(flatten)]
+    pub input: PrimitiveInput,
+    /// The expected output, or the expected error class.
+    pub expected: Outcome<PrimitiveOutput>,
+}
+
+/// A primitive operation with its inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "operation",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum PrimitiveInput {
+    /// `KDF_RK(rootKey, dhOutput)`.
+    KdfRk {
+        /// RK.
+        root_key: Hex,
+        /// DH output.
+        dh_output: Hex,
+    },
+    /// `KDF_CK(chainKey)`.
+    KdfCk {
+        /// CK.
+        chain_key: Hex,
+    },
+    /// Message key → cipher keys.
+    MessageKeys {
+        /// mk.
+        message_key: Hex,
+    },
+    /// Encryption of one message under a message key and header.
+    Seal {
+        /// mk.
+        message_key: Hex,
+        /// Header field dh.
+        ratchet_key: Hex,
+        /// Header field pn.
+        pn: u32,
+        /// Header field n.
+        n: u32,
+        /// Plaintext.
+        plaintext: Hex,
+        /// Associated data.
+        ad: Hex,
+    },
+}
+
+/// A primitive's output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PrimitiveOutput {
+    /// KDF_RK: (next root key, chain key).
+    Root {
+        /// RK'.
+        #[serde(rename = "rootKey")]
+        root_key: Hex,
+        /// CK.
+        #[serde(rename = "chainKey")]
+        chain_key: Hex,
+    },
+    /// KDF_CK: (next chain key, message key).
+    Chain {
+        /// CK'.
+        #[serde(rename = "chainKey")]
+        chain_key: Hex,
+        /// mk.
+        #[serde(rename = "messageKey")]
+        message_key: Hex,
+    },
+    /// The cipher keys derived from a message key.
+    Keys {
+        /// Suite-defined concatenation (default suite: AES key 32 ‖ nonce 12).
+        keys: Hex,
+    },
+    /// A whole wire message.
+    Message {
+        /// The bytes.
+        message: Hex,
+    },
+}
+
+/// Either the output a valid case must produce, or the error class an invalid one must raise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Outcome<T> {
+    /// Rejection.
+    Error {
+        /// Error class (`authentication`, `duplicate`, `too_many_skipped`,
+        /// `malformed`, `invalid_key`, `unsupported`, `state`).
+        error: String,
+    },
+    /// Success with this output.
+    Ok(T),
+}
+
+// ---------------------------------------------------------------- X3DH
+
+/// One X3DH test: Alice's side, Bob's side, or both, from injected private keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct X3dhCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// Alice's inputs; when present the runner calls initiate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<X3dhInitiator>,
+    /// Bob's inputs; when present the runner calls respond.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder: Option<X3dhResponder>,
+    /// SK and AD both sides must derive, or the error the case must raise.
+    pub expected: Outcome<X3dhExpected>,
+}
+
+/// Alice's X3DH inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct X3dhInitiator {
+    /// IKa private key.
+    pub identity_private_key: Hex,
+    /// EKa private key.
+    pub ephemeral_private_key: Hex,
+    /// IKb.
+    pub peer_identity_key: Hex,
+    /// SPKb.
+    pub peer_signed_prekey: Hex,
+    /// Sig(IKb, Encode(SPKb)).
+    pub peer_signed_prekey_signature: Hex,
+    /// OPKb.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_one_time_prekey: Option<Hex>,
+}
+
+/// Bob's X3DH inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct X3dhResponder {
+    /// IKb private key.
+    pub identity_private_key: Hex,
+    /// SPKb private key.
+    pub signed_prekey_private_key: Hex,
+    /// OPKb private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_time_prekey_private_key: Option<Hex>,
+    /// IKa.
+    pub peer_identity_key: Hex,
+    /// EKa.
+    pub peer_ephemeral_key: Hex,
+}
+
+/// What X3DH must produce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct X3dhExpected {
+    /// SK.
+    pub shared_key: Hex,
+    /// AD.
+    pub associated_data: Hex,
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/// A scripted conversation between Alice, Bob and captured copies of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// Exact limits the case assumes. Absent: the case holds for any
+    /// `MAX_SKIP` ≥ 1000 (universal); present: the runner runs it only on an
+    /// implementation that declares or accepts these limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Key material.
+    pub setup: ScenarioSetup,
+    /// What happens, in order.
+    pub steps: Vec<Step>,
+}
+
+/// Session limits a case depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// `MAX_SKIP`.
+    pub max_skip: u32,
+    /// Cap on stored skipped keys.
+    pub max_stored_skipped_keys: u32,
+}
+
+/// The material RatchetInitAlice and RatchetInitBob take, and the keys each
+/// party's RNG hands out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScenarioSetup {
+    /// SK.
+    pub shared_key: Hex,
+    /// AD passed to every encrypt and decrypt unless a step overrides it.
+    pub associated_data: Hex,
+    /// Bob's initial ratchet key pair (his signed prekey): private half.
+    pub bob_ratchet_private_key: Hex,
+    /// … and public half, which Alice's RatchetInitAlice takes.
+    pub bob_ratchet_public_key: Hex,
+    /// Alice's injected keys.
+    pub alice: PartyKeys,
+    /// Bob's injected keys.
+    pub bob: PartyKeys,
+}
+
+/// A party's injected ratchet keys, by role: entry k is the private key of the
+/// key pair generated at the party's k-th committed DH ratchet step (Alice's
+/// entry 0 is the one RatchetInitAlice generates).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartyKeys {
+    /// Private keys in order of use.
+    pub ratchet_private_keys: Vec<Hex>,
+}
+
+/// One step of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "action",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Step {
+    /// `party` encrypts `plaintext`; the result is message number k, where k
+    /// counts earlier successful `send` steps.
+    Send {
+        /// `alice`, `bob` or a capture's name.
+        party: String,
+        /// Plaintext.
+        plaintext: Hex,
+        /// AD override.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ad: Option<Hex>,
+        /// The exact wire message, or the error sending must raise.
+        expected: Outcome<SentMessage>,
+    },
+    /// A message reaches `party`: an earlier message by index, or raw bytes.
+    Deliver {
+        /// Recipient.
+        party: String,
+        /// Index of an earlier sent message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<usize>,
+        /// Raw bytes instead (tampered, truncated, forged).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<Hex>,
+        /// AD override.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ad: Option<Hex>,
+        /// The plaintext, or the error decryption must raise.
+        expected: Outcome<Plaintext>,
+    },
+    /// An attacker captures `party`'s complete state as a new party `name`,
+    /// which from then on draws ratchet keys from its own list.
+    Capture {
+        /// The victim.
+        party: String,
+        /// Name of the copy.
+        name: String,
+        /// The copy's injected keys.
+        ratchet_private_keys: Vec<Hex>,
+    },
+}
+
+/// A sent message as the vector fixes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SentMessage {
+    /// The wire bytes.
+    pub message: Hex,
+}
+
+/// A decrypted plaintext.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Plaintext {
+    /// The bytes.
+    pub plaintext: Hex,
+}
+
+/// Any vector file, by its schema.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnyFile {
+    /// Primitives.
+    Primitives(VectorFile<PrimitiveCase>),
+    /// X3DH.
+    X3dh(VectorFile<X3dhCase>),
+    /// Session scenarios.
+    Scenarios(VectorFile<ScenarioCase>),
+}
