@@ -1,5 +1,5 @@
 //! Helpers shared by the protocol tests: deterministic RNGs and a ready session pair.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
