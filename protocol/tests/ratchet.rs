@@ -246,11 +246,11 @@ fn skipped_keys_are_capped_with_oldest_first_eviction() {
     bob.decrypt(&wires[7], &ad, &mut rng).unwrap();
     assert_eq!(bob.skipped_key_count(), 4);
     // The oldest three (wires 0..3) were evicted; wires 3..7 remain.
-    for i in 0..3 {
-        assert_rejected_unchanged(&mut bob, &wires[i], &ad, ErrorClass::Duplicate);
+    for wire in &wires[..3] {
+        assert_rejected_unchanged(&mut bob, wire, &ad, ErrorClass::Duplicate);
     }
-    for i in 3..7 {
-        assert_eq!(bob.decrypt(&wires[i], &ad, &mut rng).unwrap(), [i as u8]);
+    for (i, wire) in wires.iter().enumerate().take(7).skip(3) {
+        assert_eq!(bob.decrypt(wire, &ad, &mut rng).unwrap(), [i as u8]);
     }
 }
 
