@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod generate;
 pub mod implementation;
 pub mod reference;
 pub mod vectors;

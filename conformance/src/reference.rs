@@ -93,6 +93,11 @@ impl Reference {
         Self::default()
     }
 
+    /// How many injected ratchet keys session `handle` has not used yet.
+    pub fn unused_injected_keys(&self, handle: SessionHandle) -> Option<usize> {
+        self.sessions.get(&handle.0).map(|(_, rng)| rng.remaining())
+    }
+
     fn add(&mut self, session: Session, rng: KeyQueueRng) -> SessionHandle {
         let handle = self.next_handle;
         self.next_handle += 1;

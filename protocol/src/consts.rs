@@ -1,6 +1,6 @@
 //! Limits and fixed sizes, gathered where a reader looks first. The session
 //! limits are defaults of [`crate::SessionConfig`]; the harness reads them
-//! from the configuration rather than hard-coding them. `docs/SPEC.md` §7
+//! from the configuration rather than hard-coding them. `docs/SPEC.md` §8
 //! justifies each value.
 
 /// Default maximum number of message keys one received message may make the
@@ -16,9 +16,9 @@ pub const DEFAULT_MAX_SKIP: u32 = 2_000;
 pub const DEFAULT_MAX_STORED_SKIPPED_KEYS: u32 = 4_000;
 
 /// How many previous receiving ratchet public keys a session remembers, so that
-/// a replayed message from an older chain is reported as a duplicate rather than
-/// as an authentication failure. It changes only the error reported, never
-/// whether a message is accepted.
+/// a replayed message from an older chain that fails to verify is reported as a
+/// duplicate rather than as an authentication failure. The message is processed
+/// exactly as the spec says first; only the error reported changes.
 pub const MAX_PREVIOUS_RECEIVING_KEYS: usize = 16;
 
 /// Length of an X25519 public key, private key and Diffie-Hellman output.

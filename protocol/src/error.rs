@@ -83,7 +83,7 @@ pub enum ErrorClass {
     TooManySkipped,
     /// Bytes that do not parse.
     Malformed,
-    /// A bad public key, signature or prekey reference.
+    /// A bad public key (length, small order), signature length or prekey reference.
     InvalidKey,
     /// A version or feature the implementation does not support.
     Unsupported,

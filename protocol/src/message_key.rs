@@ -2,7 +2,8 @@
 //! §5.2): AES-256-GCM under a key and nonce derived from the message key.
 //!
 //! A message key encrypts exactly one message, so a nonce derived together with
-//! the key is never reused (spec §5.2 allows a fixed or derived nonce).
+//! the key is never reused (spec §3.1 allows a fixed or derived nonce; see
+//! SPEC.md §11 on restored state re-using a key).
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};

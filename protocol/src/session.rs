@@ -247,10 +247,23 @@ impl Session {
         }
         self.check_not_duplicate(&header)?;
 
-        let planned = self.plan_receive(&header)?;
-        let plaintext = self.suite.open(&planned.message_key, message, ad)?;
-        self.commit(&header, planned.state, rng)?;
-        Ok(plaintext)
+        let attempt = self.plan_receive(&header).and_then(|planned| {
+            let plaintext = self.suite.open(&planned.message_key, message, ad)?;
+            Ok((planned, plaintext))
+        });
+        match attempt {
+            Ok((planned, plaintext)) => {
+                self.commit(&header, planned.state, rng)?;
+                Ok(plaintext)
+            }
+            // A message under an earlier receiving ratchet key whose key is no
+            // longer stored: the spec's algorithm refuses it too (it tries a DH
+            // ratchet that cannot verify); it is reported as the replay it is.
+            Err(Error::AuthenticationFailed) if self.previous_dhr.contains(&header.dh) => {
+                Err(duplicate(&header))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A message whose key can no longer be derived or found was already
@@ -294,8 +307,12 @@ impl Session {
             (ckr, 0, Some(rk))
         } else {
             // Same chain. Alice's initial DHr (Bob's signed prekey) has no
-            // receiving chain: Bob never sends under it.
-            let ckr = self.ckr.clone().ok_or(Error::AuthenticationFailed)?;
+            // receiving chain: Bob never sends under it. The skip bound is
+            // still checked first, as the spec's SkipMessageKeys does.
+            let Some(ckr) = self.ckr.clone() else {
+                self.check_skip(self.nr, header.n)?;
+                return Err(Error::AuthenticationFailed);
+            };
             (ckr, self.nr, None)
         };
         self.check_skip(nr, header.n)?;
@@ -384,6 +401,19 @@ impl Session {
         self.ckr = Some(ckr);
         self.nr = nr;
         Ok(())
+    }
+}
+
+fn duplicate(header: &Header) -> Error {
+    Error::DuplicateMessage {
+        ratchet_key_prefix: header
+            .dh
+            .as_bytes()
+            .iter()
+            .take(4)
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        n: header.n,
     }
 }
 

@@ -1,6 +1,6 @@
 //! `MKSKIPPED`: message keys of skipped messages, keyed by (ratchet public key,
 //! message number), with a total cap and oldest-first eviction (Double Ratchet
-//! spec §3.2 and §6.5 on bounding stored keys).
+//! spec §3.2 and §6.4 on bounding stored keys).
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Versioned binary serialization of a [`Session`], so a party's state can be
 //! stored, restored and cloned (the compromise scenarios capture a party this
-//! way). Layout in `docs/SPEC.md` §8. Decoding checks every field and rejects
+//! way). Layout in `docs/SPEC.md` §10. Decoding checks every field and rejects
 //! trailing bytes, so `from_bytes(to_bytes(s))` re-encodes to the same bytes.
 
 use std::collections::VecDeque;

@@ -1,0 +1,325 @@
+//! Known answers for KDF_RK, KDF_CK, message-key expansion and message
+//! encryption, plus inputs of the wrong length that must be refused.
+
+use std::collections::BTreeMap;
+
+use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::implementation::{ImplResult, Implementation};
+use crate::reference::Reference;
+use crate::vectors::{
+    CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, PrimitiveOutput,
+    VectorFile, Verdict,
+};
+
+struct Builder {
+    reference: Reference,
+    suite: String,
+    tests: Vec<PrimitiveCase>,
+}
+
+impl Builder {
+    fn push(
+        &mut self,
+        comment: String,
+        flags: &[&str],
+        input: PrimitiveInput,
+    ) -> Result<(), GenerateError> {
+        let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
+        let outcome = run(&mut self.reference, &self.suite, &input);
+        let expected = match outcome {
+            Ok(out) => Outcome::Ok(out),
+            Err(e) => Outcome::Error {
+                error: e.class.as_str().into(),
+            },
+        };
+        let result = match expected {
+            Outcome::Ok(_) => Verdict::Valid,
+            Outcome::Error { .. } => Verdict::Invalid,
+        };
+        let wants_invalid = flags.contains(&"WrongLength");
+        if wants_invalid != (result == Verdict::Invalid) {
+            return Err(GenerateError::Disagreement {
+                tc_id,
+                comment,
+                message: format!("reference returned {expected:?}"),
+            });
+        }
+        self.tests.push(PrimitiveCase {
+            info: CaseInfo {
+                tc_id,
+                comment,
+                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                result,
+            },
+            input,
+            expected,
+        });
+        Ok(())
+    }
+}
+
+/// Runs one primitive case against an implementation.
+pub fn run(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    input: &PrimitiveInput,
+) -> ImplResult<PrimitiveOutput> {
+    Ok(match input {
+        PrimitiveInput::KdfRk {
+            root_key,
+            dh_output,
+        } => {
+            let (rk, ck) = imp.kdf_rk(suite, root_key.as_slice(), dh_output.as_slice())?;
+            PrimitiveOutput::Root {
+                root_key: rk.into(),
+                chain_key: ck.into(),
+            }
+        }
+        PrimitiveInput::KdfCk { chain_key } => {
+            let (ck, mk) = imp.kdf_ck(suite, chain_key.as_slice())?;
+            PrimitiveOutput::Chain {
+                chain_key: ck.into(),
+                message_key: mk.into(),
+            }
+        }
+        PrimitiveInput::MessageKeys { message_key } => PrimitiveOutput::Keys {
+            keys: imp.message_keys(suite, message_key.as_slice())?.into(),
+        },
+        PrimitiveInput::Seal {
+            message_key,
+            ratchet_key,
+            pn,
+            n,
+            plaintext,
+            ad,
+        } => PrimitiveOutput::Message {
+            message: imp
+                .seal(
+                    suite,
+                    message_key.as_slice(),
+                    ratchet_key.as_slice(),
+                    *pn,
+                    *n,
+                    plaintext.as_slice(),
+                    ad.as_slice(),
+                )?
+                .into(),
+        },
+    })
+}
+
+fn k(label: String) -> Hex {
+    Hex::from(derived_key(&label))
+}
+
+fn bytes(label: &str, len: usize) -> Hex {
+    let mut out = Vec::with_capacity(len);
+    let mut i = 0u32;
+    while out.len() < len {
+        out.extend_from_slice(&derived_key(&format!("{label}/{i}")));
+        i += 1;
+    }
+    out.truncate(len);
+    Hex(out)
+}
+
+pub(super) fn file(suite: &str) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
+    let mut b = Builder {
+        reference: Reference::new(),
+        suite: suite.into(),
+        tests: Vec::new(),
+    };
+    for i in 0..32 {
+        b.push(
+            format!("KDF_RK known answer {i}"),
+            &["KdfRk"],
+            PrimitiveInput::KdfRk {
+                root_key: k(format!("kdf_rk/{i}/rk")),
+                dh_output: k(format!("kdf_rk/{i}/dh")),
+            },
+        )?;
+    }
+    b.push(
+        "KDF_RK with all-zero inputs".into(),
+        &["KdfRk", "EdgeCase"],
+        PrimitiveInput::KdfRk {
+            root_key: Hex(vec![0; 32]),
+            dh_output: Hex(vec![0; 32]),
+        },
+    )?;
+    for i in 0..32 {
+        b.push(
+            format!("KDF_CK known answer {i}"),
+            &["KdfCk"],
+            PrimitiveInput::KdfCk {
+                chain_key: k(format!("kdf_ck/{i}/ck")),
+            },
+        )?;
+    }
+    for i in 0..32 {
+        b.push(
+            format!("message key expansion known answer {i}"),
+            &["MessageKeys"],
+            PrimitiveInput::MessageKeys {
+                message_key: k(format!("message_keys/{i}/mk")),
+            },
+        )?;
+    }
+    let sizes = [0usize, 1, 15, 16, 17, 31, 32, 33, 64, 100, 255, 1024];
+    for (i, len) in sizes.iter().enumerate() {
+        b.push(
+            format!("seal a {len}-byte plaintext"),
+            &["Seal"],
+            PrimitiveInput::Seal {
+                message_key: k(format!("seal/{i}/mk")),
+                ratchet_key: k(format!("seal/{i}/dh")),
+                pn: 3,
+                n: u32::try_from(i).unwrap_or(0),
+                plaintext: bytes(&format!("seal/{i}/pt"), *len),
+                ad: bytes(&format!("seal/{i}/ad"), 66),
+            },
+        )?;
+    }
+    for (i, ad_len) in [0usize, 1, 65, 66, 67, 300].iter().enumerate() {
+        b.push(
+            format!("seal with {ad_len}-byte associated data"),
+            &["Seal", "AssociatedData"],
+            PrimitiveInput::Seal {
+                message_key: k(format!("seal-ad/{i}/mk")),
+                ratchet_key: k(format!("seal-ad/{i}/dh")),
+                pn: 0,
+                n: 0,
+                plaintext: bytes(&format!("seal-ad/{i}/pt"), 20),
+                ad: bytes(&format!("seal-ad/{i}/ad"), *ad_len),
+            },
+        )?;
+    }
+    for (pn, n) in [
+        (0u32, 0u32),
+        (u32::MAX, 0),
+        (0, u32::MAX - 1),
+        (0x0102_0304, 0x0506_0708),
+    ] {
+        b.push(
+            format!("seal with header counters pn={pn} n={n}"),
+            &["Seal", "EdgeCase"],
+            PrimitiveInput::Seal {
+                message_key: k(format!("seal-ctr/{pn}/{n}/mk")),
+                ratchet_key: k(format!("seal-ctr/{pn}/{n}/dh")),
+                pn,
+                n,
+                plaintext: bytes("seal-ctr/pt", 8),
+                ad: Hex(Vec::new()),
+            },
+        )?;
+    }
+    for len in [0usize, 16, 31, 33, 64] {
+        let key = bytes(&format!("wrong/{len}"), len);
+        b.push(
+            format!("KDF_RK with a {len}-byte root key"),
+            &["KdfRk", "WrongLength"],
+            PrimitiveInput::KdfRk {
+                root_key: key.clone(),
+                dh_output: k("wrong/dh".into()),
+            },
+        )?;
+        b.push(
+            format!("KDF_RK with a {len}-byte DH output"),
+            &["KdfRk", "WrongLength"],
+            PrimitiveInput::KdfRk {
+                root_key: k("wrong/rk".into()),
+                dh_output: key.clone(),
+            },
+        )?;
+        b.push(
+            format!("KDF_CK with a {len}-byte chain key"),
+            &["KdfCk", "WrongLength"],
+            PrimitiveInput::KdfCk {
+                chain_key: key.clone(),
+            },
+        )?;
+        b.push(
+            format!("message keys from a {len}-byte message key"),
+            &["MessageKeys", "WrongLength"],
+            PrimitiveInput::MessageKeys {
+                message_key: key.clone(),
+            },
+        )?;
+        b.push(
+            format!("seal with a {len}-byte ratchet key in the header"),
+            &["Seal", "WrongLength"],
+            PrimitiveInput::Seal {
+                message_key: k("wrong/mk".into()),
+                ratchet_key: key,
+                pn: 0,
+                n: 0,
+                plaintext: bytes("wrong/pt", 4),
+                ad: Hex(Vec::new()),
+            },
+        )?;
+    }
+    let notes = BTreeMap::from([
+        (
+            "KdfRk".into(),
+            note(
+                "BasicTest",
+                "KDF_RK(rk, dh_out): HKDF-SHA256, salt = rk, ikm = dh_out, the suite's info, 64 bytes = next root key ‖ chain key.",
+                &[
+                    "https://signal.org/docs/specifications/doubleratchet/#kdf-chains",
+                    "docs/SPEC.md#3",
+                ],
+            ),
+        ),
+        (
+            "KdfCk".into(),
+            note(
+                "BasicTest",
+                "KDF_CK(ck): HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key. A swap of the constants fails every case.",
+                &[
+                    "https://signal.org/docs/specifications/doubleratchet/#recommended-cryptographic-algorithms",
+                ],
+            ),
+        ),
+        (
+            "MessageKeys".into(),
+            note(
+                "BasicTest",
+                "Expansion of a message key into the cipher keys (default suite: HKDF-SHA256, no salt, 44 bytes = AES-256 key ‖ GCM nonce).",
+                &["docs/SPEC.md#3"],
+            ),
+        ),
+        (
+            "Seal".into(),
+            note(
+                "BasicTest",
+                "A whole wire message for a given message key, header and associated data: version ‖ header ‖ AEAD ciphertext and tag.",
+                &["docs/SPEC.md#4"],
+            ),
+        ),
+        (
+            "AssociatedData".into(),
+            note(
+                "EdgeCase",
+                "Associated data of unusual lengths: the length prefix must make CONCAT(ad, header) unambiguous.",
+                &[],
+            ),
+        ),
+        (
+            "EdgeCase".into(),
+            note(
+                "EdgeCase",
+                "Boundary values: all-zero keys, extreme counters.",
+                &[],
+            ),
+        ),
+        (
+            "WrongLength".into(),
+            note(
+                "ModifiedInput",
+                "A key or KDF input of the wrong length must be refused (invalid_key), not truncated or padded.",
+                &[],
+            ),
+        ),
+    ]);
+    Ok(vector_file(PRIMITIVES_SCHEMA, suite, notes, b.tests))
+}

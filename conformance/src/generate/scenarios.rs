@@ -1,0 +1,1282 @@
+//! Session-scenario vectors: scripted conversations over an adversarial
+//! network. Each scenario is built by driving the reference and asserting, at
+//! every step, the outcome the protocol requires; a disagreement aborts
+//! generation, so the vectors never silently record a reference bug.
+
+use std::collections::BTreeMap;
+
+use ratchetproof_protocol::{
+    DhOutput, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Suite,
+};
+
+use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::implementation::{Implementation, Role, SessionHandle, SessionInit};
+use crate::reference::{Reference, suite_named};
+use crate::vectors::{
+    CaseInfo, Hex, Limits, Outcome, PartyKeys, Plaintext, SCENARIO_SCHEMA, ScenarioCase,
+    ScenarioSetup, SentMessage, Step, VectorFile, Verdict,
+};
+
+/// Injected keys each party starts with; unused ones are trimmed at the end.
+const KEYS_PER_PARTY: usize = 48;
+
+struct Party {
+    handle: SessionHandle,
+    keys: Vec<[u8; 32]>,
+}
+
+struct Sent {
+    wire: Vec<u8>,
+    plaintext: Vec<u8>,
+}
+
+struct Scenario {
+    label: String,
+    suite: Suite,
+    reference: Reference,
+    limits: Option<Limits>,
+    setup: ScenarioSetup,
+    alice_keys: Vec<[u8; 32]>,
+    parties: BTreeMap<String, Party>,
+    steps: Vec<Step>,
+    sent: Vec<Sent>,
+    invalid: bool,
+}
+
+type R<T> = Result<T, GenerateError>;
+
+impl Scenario {
+    fn new(suite: Suite, label: &str, limits: Option<Limits>) -> R<Self> {
+        let keys = |who: &str| -> Vec<[u8; 32]> {
+            (0..KEYS_PER_PARTY)
+                .map(|k| derived_key(&format!("{label}/{who}/ratchet/{k}")))
+                .collect()
+        };
+        let bob_ratchet = KeyPair::from_private(PrivateKey::from_bytes(derived_key(&format!(
+            "{label}/bob/spk"
+        ))));
+        let mut ad = Vec::with_capacity(66);
+        for who in ["alice", "bob"] {
+            let ik = KeyPair::from_private(PrivateKey::from_bytes(derived_key(&format!(
+                "{label}/{who}/ik"
+            ))));
+            ad.extend_from_slice(&ik.public_key().encode());
+        }
+        let (alice_keys, bob_keys) = (keys("alice"), keys("bob"));
+        let setup = ScenarioSetup {
+            shared_key: Hex::from(derived_key(&format!("{label}/sk"))),
+            associated_data: Hex(ad),
+            bob_ratchet_private_key: Hex::from(*bob_ratchet.private_key().to_bytes()),
+            bob_ratchet_public_key: Hex::from(bob_ratchet.public_key().as_bytes()),
+            alice: PartyKeys::default(),
+            bob: PartyKeys::default(),
+        };
+        let mut s = Scenario {
+            label: label.into(),
+            suite,
+            reference: Reference::new(),
+            limits,
+            setup,
+            alice_keys: alice_keys.clone(),
+            parties: BTreeMap::new(),
+            steps: Vec::new(),
+            sent: Vec::new(),
+            invalid: false,
+        };
+        for (name, role, keys) in [
+            ("alice", Role::Alice, alice_keys),
+            ("bob", Role::Bob, bob_keys),
+        ] {
+            let init = SessionInit {
+                suite: suite.name().into(),
+                role,
+                shared_key: s.setup.shared_key.0.clone(),
+                ratchet_key: match role {
+                    Role::Alice => s.setup.bob_ratchet_public_key.0.clone(),
+                    Role::Bob => s.setup.bob_ratchet_private_key.0.clone(),
+                },
+                ratchet_private_keys: keys.iter().map(|k| k.to_vec()).collect(),
+                max_skip: limits.map(|l| l.max_skip),
+                max_stored_skipped_keys: limits.map(|l| l.max_stored_skipped_keys),
+            };
+            let handle = s
+                .reference
+                .init_session(&init)
+                .map_err(|e| s.fail(format!("init {name}: {e}")))?;
+            s.parties.insert(name.into(), Party { handle, keys });
+        }
+        Ok(s)
+    }
+
+    fn fail(&self, message: String) -> GenerateError {
+        GenerateError::Disagreement {
+            tc_id: 0,
+            comment: self.label.clone(),
+            message,
+        }
+    }
+
+    fn handle(&self, party: &str) -> R<SessionHandle> {
+        self.parties
+            .get(party)
+            .map(|p| p.handle)
+            .ok_or_else(|| self.fail(format!("no party {party}")))
+    }
+
+    fn ad(&self) -> Vec<u8> {
+        self.setup.associated_data.0.clone()
+    }
+
+    /// `party` sends; returns the message index.
+    fn send(&mut self, party: &str, plaintext: &[u8]) -> R<usize> {
+        let h = self.handle(party)?;
+        let wire = self
+            .reference
+            .encrypt(h, plaintext, &self.ad())
+            .map_err(|e| self.fail(format!("{party} send: {e}")))?;
+        self.steps.push(Step::Send {
+            party: party.into(),
+            plaintext: plaintext.into(),
+            ad: None,
+            expected: Outcome::Ok(SentMessage {
+                message: wire.clone().into(),
+            }),
+        });
+        self.sent.push(Sent {
+            wire,
+            plaintext: plaintext.to_vec(),
+        });
+        Ok(self.sent.len() - 1)
+    }
+
+    /// `party` sends a message with a label-derived plaintext.
+    fn say(&mut self, party: &str) -> R<usize> {
+        let text = format!("{party} #{}", self.sent.len());
+        self.send(party, text.as_bytes())
+    }
+
+    fn send_fails(&mut self, party: &str, class: &str) -> R<()> {
+        let h = self.handle(party)?;
+        match self.reference.encrypt(h, b"too early", &self.ad()) {
+            Err(e) if e.class.as_str() == class => {}
+            other => {
+                return Err(self.fail(format!("{party} send: expected {class}, got {other:?}")));
+            }
+        }
+        self.invalid = true;
+        self.steps.push(Step::Send {
+            party: party.into(),
+            plaintext: Hex::from(&b"too early"[..]),
+            ad: None,
+            expected: Outcome::Error {
+                error: class.into(),
+            },
+        });
+        Ok(())
+    }
+
+    /// Delivers message `index` to `party`, which must decrypt it.
+    fn deliver(&mut self, party: &str, index: usize) -> R<()> {
+        let (wire, plaintext) = self.message(index)?;
+        self.deliver_raw(party, Some(index), wire, None, Ok(plaintext))
+    }
+
+    /// Delivers message `index` to `party`, which must refuse it with `class`.
+    fn refuse(&mut self, party: &str, index: usize, class: &str) -> R<()> {
+        let (wire, _) = self.message(index)?;
+        self.deliver_raw(party, Some(index), wire, None, Err(class))
+    }
+
+    /// Delivers raw bytes (tampered, forged, truncated) that must be refused.
+    fn refuse_bytes(
+        &mut self,
+        party: &str,
+        bytes: Vec<u8>,
+        ad: Option<Vec<u8>>,
+        class: &str,
+    ) -> R<()> {
+        self.deliver_raw(party, None, bytes, ad, Err(class))
+    }
+
+    fn message(&self, index: usize) -> R<(Vec<u8>, Vec<u8>)> {
+        self.sent
+            .get(index)
+            .map(|m| (m.wire.clone(), m.plaintext.clone()))
+            .ok_or_else(|| self.fail(format!("no message {index}")))
+    }
+
+    fn wire(&self, index: usize) -> R<Vec<u8>> {
+        Ok(self.message(index)?.0)
+    }
+
+    fn deliver_raw(
+        &mut self,
+        party: &str,
+        index: Option<usize>,
+        bytes: Vec<u8>,
+        ad: Option<Vec<u8>>,
+        want: Result<Vec<u8>, &str>,
+    ) -> R<()> {
+        let h = self.handle(party)?;
+        let got = self
+            .reference
+            .decrypt(h, &bytes, ad.as_deref().unwrap_or(&self.ad()));
+        let expected = match (&want, got) {
+            (Ok(p), Ok(q)) if *p == q => Outcome::Ok(Plaintext {
+                plaintext: q.into(),
+            }),
+            (Err(class), Err(e)) if e.class.as_str() == *class => {
+                self.invalid = true;
+                Outcome::Error {
+                    error: e.class.as_str().into(),
+                }
+            }
+            (_, got) => {
+                return Err(self.fail(format!(
+                    "deliver to {party} (message {index:?}): expected {want:?}, got {got:?}"
+                )));
+            }
+        };
+        self.steps.push(Step::Deliver {
+            party: party.into(),
+            message: index,
+            bytes: if index.is_none() {
+                Some(bytes.into())
+            } else {
+                None
+            },
+            ad: ad.map(Hex),
+            expected,
+        });
+        Ok(())
+    }
+
+    /// The attacker captures `party` as `name`, with fresh keys of its own.
+    fn capture(&mut self, party: &str, name: &str) -> R<()> {
+        let h = self.handle(party)?;
+        let keys: Vec<[u8; 32]> = (0..KEYS_PER_PARTY)
+            .map(|k| derived_key(&format!("{}/{name}/ratchet/{k}", self.label)))
+            .collect();
+        let lists: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+        let handle = self
+            .reference
+            .clone_session(h, &lists)
+            .map_err(|e| self.fail(format!("capture {party}: {e}")))?;
+        self.parties.insert(name.into(), Party { handle, keys });
+        self.steps.push(Step::Capture {
+            party: party.into(),
+            name: name.into(),
+            ratchet_private_keys: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// A genuine message on Alice's first sending chain with number `n`,
+    /// made from the primitives (so no one has to send `n` messages first).
+    fn craft_alice_first_chain(&self, n: u32, plaintext: &[u8]) -> R<Vec<u8>> {
+        let a0 = KeyPair::from_private(PrivateKey::from_bytes(
+            *self
+                .alice_keys
+                .first()
+                .ok_or_else(|| self.fail("no keys".into()))?,
+        ));
+        let bob = PublicKey::from_slice(self.setup.bob_ratchet_public_key.as_slice())
+            .map_err(|e| self.fail(e.to_string()))?;
+        let dh: DhOutput = a0
+            .diffie_hellman(&bob)
+            .map_err(|e| self.fail(e.to_string()))?;
+        let sk: [u8; 32] = self
+            .setup
+            .shared_key
+            .0
+            .as_slice()
+            .try_into()
+            .map_err(|_| self.fail("sk".into()))?;
+        let (_, mut ck) = self.suite.kdf_rk(&RootKey::from_bytes(sk), &dh);
+        let mut mk = MessageKey::from_bytes([0; 32]);
+        for _ in 0..=n {
+            let (next, key) = self.suite.kdf_ck(&ck);
+            ck = next;
+            mk = key;
+        }
+        let header = Header {
+            dh: *a0.public_key(),
+            pn: 0,
+            n,
+        };
+        self.suite
+            .seal(&mk, &header, plaintext, &self.ad())
+            .map_err(|e| self.fail(e.to_string()))
+    }
+
+    fn finish(mut self, comment: &str, flags: &[&str], acceptable: bool) -> R<ScenarioCase> {
+        // Keep only the injected keys each party used, so the vector states exactly what it needs.
+        let mut used = BTreeMap::new();
+        for (name, party) in &self.parties {
+            let unused = self
+                .reference
+                .unused_injected_keys(party.handle)
+                .unwrap_or(0);
+            let n = party.keys.len().saturating_sub(unused);
+            if n == party.keys.len() {
+                return Err(self.fail(format!(
+                    "{name} used all {n} injected keys; raise KEYS_PER_PARTY"
+                )));
+            }
+            used.insert(
+                name.clone(),
+                party.keys.iter().take(n).map(Hex::from).collect::<Vec<_>>(),
+            );
+        }
+        self.setup.alice.ratchet_private_keys = used.get("alice").cloned().unwrap_or_default();
+        self.setup.bob.ratchet_private_keys = used.get("bob").cloned().unwrap_or_default();
+        for step in &mut self.steps {
+            if let Step::Capture {
+                name,
+                ratchet_private_keys,
+                ..
+            } = step
+            {
+                *ratchet_private_keys = used.get(name.as_str()).cloned().unwrap_or_default();
+            }
+        }
+        let result = if acceptable {
+            Verdict::Acceptable
+        } else if self.invalid {
+            Verdict::Invalid
+        } else {
+            Verdict::Valid
+        };
+        Ok(ScenarioCase {
+            info: CaseInfo {
+                tc_id: 0,
+                comment: comment.into(),
+                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                result,
+            },
+            limits: self.limits,
+            setup: self.setup,
+            steps: self.steps,
+        })
+    }
+}
+
+struct Cases {
+    suite: Suite,
+    tests: Vec<ScenarioCase>,
+}
+
+impl Cases {
+    fn start(&self, label: &str) -> R<Scenario> {
+        Scenario::new(
+            self.suite,
+            &format!("scenario/{}/{label}", self.tests.len() + 1),
+            None,
+        )
+    }
+
+    fn start_limited(&self, label: &str, limits: Limits) -> R<Scenario> {
+        Scenario::new(
+            self.suite,
+            &format!("scenario/{}/{label}", self.tests.len() + 1),
+            Some(limits),
+        )
+    }
+
+    fn add(&mut self, s: Scenario, comment: &str, flags: &[&str]) -> R<()> {
+        self.add_case(s.finish(comment, flags, false)?)
+    }
+
+    fn add_case(&mut self, mut case: ScenarioCase) -> R<()> {
+        case.info.tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
+        self.tests.push(case);
+        Ok(())
+    }
+}
+
+/// Alice sends, Bob replies, `rounds` times; every message delivered at once.
+fn ping_pong(s: &mut Scenario, rounds: usize, burst: usize) -> R<()> {
+    for _ in 0..rounds {
+        for (from, to) in [("alice", "bob"), ("bob", "alice")] {
+            for _ in 0..burst {
+                let m = s.say(from)?;
+                s.deliver(to, m)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn in_order(c: &mut Cases) -> R<()> {
+    for (rounds, burst) in [
+        (1, 1),
+        (2, 1),
+        (3, 2),
+        (1, 5),
+        (4, 3),
+        (6, 1),
+        (2, 7),
+        (10, 1),
+    ] {
+        let mut s = c.start("in-order")?;
+        ping_pong(&mut s, rounds, burst)?;
+        c.add(
+            s,
+            &format!("{rounds} round trips of {burst}-message bursts, delivered in order"),
+            &["InOrder"],
+        )?;
+    }
+    let mut s = c.start("one-way")?;
+    for _ in 0..20 {
+        let m = s.say("alice")?;
+        s.deliver("bob", m)?;
+    }
+    c.add(s, "twenty messages one way on a single chain", &["InOrder"])?;
+    let mut s = c.start("empty")?;
+    let m = s.send("alice", b"")?;
+    s.deliver("bob", m)?;
+    let m = s.send("bob", b"")?;
+    s.deliver("alice", m)?;
+    c.add(s, "empty plaintexts both ways", &["InOrder", "EdgeCase"])?;
+    let mut s = c.start("large")?;
+    let big: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+    let m = s.send("alice", &big)?;
+    s.deliver("bob", m)?;
+    c.add(s, "a 4096-byte plaintext", &["InOrder", "EdgeCase"])?;
+    let mut s = c.start("bob-first")?;
+    s.send_fails("bob", "state")?;
+    let m = s.say("alice")?;
+    s.deliver("bob", m)?;
+    let m = s.say("bob")?;
+    s.deliver("alice", m)?;
+    c.add(
+        s,
+        "Bob cannot send before he has received Alice's first message",
+        &["SendBeforeReceive"],
+    )
+}
+
+fn out_of_order(c: &mut Cases) -> R<()> {
+    let orders: [&[usize]; 8] = [
+        &[1, 0],
+        &[2, 1, 0],
+        &[0, 2, 1],
+        &[3, 0, 2, 1],
+        &[4, 2, 0, 3, 1],
+        &[5, 4, 3, 2, 1, 0],
+        &[1, 3, 5, 0, 2, 4],
+        &[7, 0, 6, 1, 5, 2, 4, 3],
+    ];
+    for order in orders {
+        let mut s = c.start("ooo")?;
+        let first = s.say("alice")?;
+        s.deliver("bob", first)?;
+        let ids: Vec<usize> = (0..order.len()).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &i in order {
+            s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
+        }
+        c.add(
+            s,
+            &format!("one chain delivered in order {order:?}"),
+            &["OutOfOrder"],
+        )?;
+    }
+    for order in [&[1usize, 0][..], &[2, 0, 1]] {
+        let mut s = c.start("ooo-first")?;
+        let ids: Vec<usize> = (0..order.len()).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &i in order {
+            s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
+        }
+        c.add(s, &format!("Alice's first chain delivered in order {order:?}, before Bob has any receiving chain"), &["OutOfOrder"])?;
+    }
+    Ok(())
+}
+
+fn across_ratchet(c: &mut Cases) -> R<()> {
+    for held in 1..=6usize {
+        let mut s = c.start("pn")?;
+        let a: Vec<usize> = (0..held + 1).map(|_| s.say("alice")).collect::<R<_>>()?;
+        s.deliver("bob", *a.last().unwrap_or(&0))?;
+        let b = s.say("bob")?;
+        s.deliver("alice", b)?;
+        let a2 = s.say("alice")?;
+        s.deliver("bob", a2)?;
+        for &m in a.iter().take(held) {
+            s.deliver("bob", m)?;
+        }
+        c.add(s, &format!("{held} messages of Alice's previous chain arrive after her next chain's first (PN = {})", held + 1), &["AcrossRatchetSteps"])?;
+    }
+    for held in 1..=4usize {
+        let mut s = c.start("pn-new-chain-first")?;
+        let a1 = s.say("alice")?;
+        s.deliver("bob", a1)?;
+        let b = s.say("bob")?;
+        s.deliver("alice", b)?;
+        let a: Vec<usize> = (0..held).map(|_| s.say("alice")).collect::<R<_>>()?;
+        let b2: Vec<usize> = (0..2).map(|_| s.say("bob")).collect::<R<_>>()?;
+        // Alice receives Bob's second message first, then her chain's messages reach Bob late.
+        s.deliver("alice", b2.get(1).copied().unwrap_or(0))?;
+        let a3 = s.say("alice")?;
+        s.deliver("bob", a3)?;
+        for &m in &a {
+            s.deliver("bob", m)?;
+        }
+        s.deliver("alice", b2.first().copied().unwrap_or(0))?;
+        c.add(
+            s,
+            &format!(
+                "a whole chain of {held} skipped via PN, delivered after the next DH ratchet step"
+            ),
+            &["AcrossRatchetSteps", "OutOfOrder"],
+        )?;
+    }
+    Ok(())
+}
+
+fn delayed_chains(c: &mut Cases) -> R<()> {
+    for back in 2..=5usize {
+        let mut s = c.start("delayed")?;
+        let mut held = Vec::new();
+        for _ in 0..back {
+            held.push(s.say("alice")?);
+            let m = s.say("alice")?;
+            s.deliver("bob", m)?;
+            let r = s.say("bob")?;
+            s.deliver("alice", r)?;
+        }
+        let last = s.say("alice")?;
+        s.deliver("bob", last)?;
+        for &m in held.iter().rev() {
+            s.deliver("bob", m)?;
+        }
+        c.add(s, &format!("messages held back from each of the last {back} chains arrive last, newest chain first"), &["DelayedChains"])?;
+    }
+    Ok(())
+}
+
+fn message_loss(c: &mut Cases) -> R<()> {
+    for (lost, total) in [(1usize, 3usize), (3, 5), (5, 6), (10, 12)] {
+        let mut s = c.start("loss")?;
+        let first = s.say("alice")?;
+        s.deliver("bob", first)?;
+        let ids: Vec<usize> = (0..total).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &m in ids.iter().skip(lost) {
+            s.deliver("bob", m)?;
+        }
+        ping_pong(&mut s, 2, 1)?;
+        c.add(
+            s,
+            &format!(
+                "{lost} of {total} messages lost; later ones and the next round trips decrypt"
+            ),
+            &["MessageLoss"],
+        )?;
+    }
+    let mut s = c.start("loss-whole-chain")?;
+    let a = s.say("alice")?;
+    s.deliver("bob", a)?;
+    let _lost: Vec<usize> = (0..3).map(|_| s.say("bob")).collect::<R<_>>()?;
+    let a2 = s.say("alice")?;
+    s.deliver("bob", a2)?;
+    let b = s.say("bob")?;
+    s.deliver("alice", b)?;
+    c.add(
+        s,
+        "Bob's whole first chain is lost; his next message still decrypts",
+        &["MessageLoss"],
+    )
+}
+
+fn forward_secrecy(c: &mut Cases) -> R<()> {
+    for delivered in [1usize, 3, 6] {
+        let mut s = c.start("fs")?;
+        let ids: Vec<usize> = (0..delivered).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &m in &ids {
+            s.deliver("bob", m)?;
+        }
+        let r = s.say("bob")?;
+        s.deliver("alice", r)?;
+        s.capture("bob", "eve")?;
+        for &m in &ids {
+            s.refuse("eve", m, "duplicate")?;
+        }
+        c.add(s, &format!("state captured after {delivered} messages were decrypted cannot decrypt any of them"), &["ForwardSecrecy"])?;
+    }
+    for (sent, delivered) in [(4usize, &[3usize][..]), (5, &[0, 4]), (6, &[1, 5])] {
+        let mut s = c.start("fs-skipped")?;
+        let first = s.say("alice")?;
+        s.deliver("bob", first)?;
+        let ids: Vec<usize> = (0..sent).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &i in delivered {
+            s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
+        }
+        s.capture("bob", "eve")?;
+        s.refuse("eve", first, "duplicate")?;
+        for (i, &m) in ids.iter().enumerate() {
+            if delivered.contains(&i) {
+                s.refuse("eve", m, "duplicate")?;
+            } else if i < *delivered.iter().max().unwrap_or(&0) {
+                // Still stored as skipped in the captured state: expected to decrypt.
+                s.deliver("eve", m)?;
+            }
+        }
+        c.add(s, &format!("a capture decrypts only the still-skipped messages ({sent} sent, {delivered:?} delivered)"), &["ForwardSecrecy", "OutOfOrder"])?;
+    }
+    for rounds in [1usize, 3] {
+        let mut s = c.start("fs-old-chains")?;
+        let mut old = Vec::new();
+        for _ in 0..rounds {
+            let m = s.say("alice")?;
+            s.deliver("bob", m)?;
+            old.push(m);
+            let r = s.say("bob")?;
+            s.deliver("alice", r)?;
+        }
+        let m = s.say("alice")?;
+        s.deliver("bob", m)?;
+        s.capture("bob", "eve")?;
+        for &m in &old {
+            s.refuse("eve", m, "duplicate")?;
+        }
+        c.add(
+            s,
+            &format!("messages from {rounds} earlier chains stay secret from a later capture"),
+            &["ForwardSecrecy", "DelayedChains"],
+        )?;
+    }
+    Ok(())
+}
+
+fn post_compromise(c: &mut Cases) -> R<()> {
+    for (before, burst) in [(0usize, 1usize), (1, 1), (2, 2), (3, 1), (1, 3)] {
+        let mut s = c.start("pcs")?;
+        ping_pong(&mut s, before, 1)?;
+        let m = s.say("alice")?;
+        s.deliver("bob", m)?;
+        s.capture("bob", "eve")?;
+        // Eve follows Alice's current chain passively.
+        for _ in 0..burst {
+            let m = s.say("alice")?;
+            s.deliver("bob", m)?;
+            s.deliver("eve", m)?;
+        }
+        // Bob replies under a fresh ratchet key Eve does not know; Alice's next chain heals.
+        let r = s.say("bob")?;
+        s.deliver("alice", r)?;
+        for _ in 0..2 {
+            let m = s.say("alice")?;
+            s.deliver("bob", m)?;
+            s.refuse("eve", m, "authentication")?;
+        }
+        c.add(s, &format!("after {before} round trips Bob is captured; Eve reads {burst} more messages, then nothing after Bob's fresh DH ratchet"), &["PostCompromise"])?;
+    }
+    {
+        let mut s = c.start("pcs-alice")?;
+        ping_pong(&mut s, 1, 1)?;
+        s.capture("alice", "mallory")?;
+        let r = s.say("bob")?;
+        s.deliver("alice", r)?;
+        s.deliver("mallory", r)?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        let r2 = s.say("bob")?;
+        s.deliver("alice", r2)?;
+        s.refuse("mallory", r2, "authentication")?;
+        c.add(s, "Alice is captured; the capture reads Bob's current chain but not the one after Alice's fresh ratchet", &["PostCompromise"])?;
+    }
+    Ok(())
+}
+
+/// A session pair where Bob is mid-conversation, and the next message from
+/// Alice either continues Bob's current receiving chain or starts a new one.
+fn tamper_base(c: &Cases, new_chain: bool) -> R<(Scenario, usize, usize)> {
+    let mut s = c.start(if new_chain {
+        "tamper-new-chain"
+    } else {
+        "tamper-same-chain"
+    })?;
+    let a = s.say("alice")?;
+    s.deliver("bob", a)?;
+    if new_chain {
+        let r = s.say("bob")?;
+        s.deliver("alice", r)?;
+    }
+    let target = s.send("alice", b"attack at dawn, sixteen+ bytes")?;
+    let follow = s.say("alice")?;
+    Ok((s, target, follow))
+}
+
+/// A change made to the associated data.
+type AdChange = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
+fn tampering(c: &mut Cases) -> R<()> {
+    let header = ratchetproof_protocol::header::HEADER_LEN;
+    for new_chain in [false, true] {
+        let ctx = if new_chain {
+            "a message that starts a new chain"
+        } else {
+            "a message on the current chain"
+        };
+        let mut positions: Vec<(usize, &str, &str, &str)> =
+            vec![(0, "TamperVersion", "version byte", "unsupported")];
+        for i in 1..=32 {
+            positions.push((i, "TamperRatchetKey", "ratchet key", "authentication"));
+        }
+        for i in 33..37 {
+            positions.push((i, "TamperPreviousCounter", "PN", "authentication"));
+        }
+        for i in 37..41 {
+            positions.push((i, "TamperCounter", "N", "authentication"));
+        }
+        let base_len = tamper_base(c, new_chain)?
+            .0
+            .wire(1 + usize::from(new_chain))?
+            .len();
+        let tag_start = base_len - 16;
+        for i in [1 + header, 2 + header, tag_start - 1] {
+            positions.push((i, "TamperCiphertext", "ciphertext", "authentication"));
+        }
+        for i in tag_start..base_len {
+            positions.push((i, "TamperTag", "tag", "authentication"));
+        }
+        for (pos, flag, field, class) in positions {
+            for mask in if flag == "TamperCounter" || flag == "TamperPreviousCounter" {
+                vec![0x01u8]
+            } else {
+                vec![0x01u8, 0x80]
+            } {
+                if flag == "TamperRatchetKey" && mask == 0x80 && pos != 32 {
+                    continue;
+                }
+                let (mut s, target, follow) = tamper_base(c, new_chain)?;
+                let mut bad = s.wire(target)?;
+                if let Some(b) = bad.get_mut(pos) {
+                    *b ^= mask;
+                }
+                // A changed high-order counter byte is a jump past MAX_SKIP,
+                // refused before authentication.
+                let class = if (33..41).contains(&pos) && pos % 4 != 0 {
+                    "too_many_skipped"
+                } else {
+                    class
+                };
+                s.refuse_bytes("bob", bad, None, class)?;
+                s.deliver("bob", target)?;
+                s.deliver("bob", follow)?;
+                c.add(s, &format!("{ctx}: byte {pos} ({field}) xor 0x{mask:02x} is refused; the genuine message then decrypts"), &[flag, "Atomicity"])?;
+            }
+        }
+        let ad_variants: Vec<(&str, AdChange)> = vec![
+            (
+                "first AD byte flipped",
+                Box::new(|ad: &[u8]| {
+                    let mut v = ad.to_vec();
+                    if let Some(b) = v.first_mut() {
+                        *b ^= 1;
+                    }
+                    v
+                }),
+            ),
+            (
+                "last AD byte flipped",
+                Box::new(|ad: &[u8]| {
+                    let mut v = ad.to_vec();
+                    if let Some(b) = v.last_mut() {
+                        *b ^= 1;
+                    }
+                    v
+                }),
+            ),
+            (
+                "AD truncated by one byte",
+                Box::new(|ad: &[u8]| {
+                    ad.get(..ad.len().saturating_sub(1))
+                        .unwrap_or_default()
+                        .to_vec()
+                }),
+            ),
+            (
+                "AD extended by one byte",
+                Box::new(|ad: &[u8]| {
+                    let mut v = ad.to_vec();
+                    v.push(0);
+                    v
+                }),
+            ),
+            ("empty AD", Box::new(|_: &[u8]| Vec::new())),
+            (
+                "AD with the two identities swapped",
+                Box::new(|ad: &[u8]| {
+                    let (a, b) = ad.split_at(ad.len() / 2);
+                    [b, a].concat()
+                }),
+            ),
+        ];
+        for (what, f) in &ad_variants {
+            let (mut s, target, follow) = tamper_base(c, new_chain)?;
+            let bad_ad = f(&s.ad());
+            let wire = s.wire(target)?;
+            s.refuse_bytes("bob", wire, Some(bad_ad), "authentication")?;
+            s.deliver("bob", target)?;
+            s.deliver("bob", follow)?;
+            c.add(
+                s,
+                &format!("{ctx} under the wrong associated data ({what}) is refused"),
+                &["TamperAssociatedData", "Atomicity"],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn replay(c: &mut Cases) -> R<()> {
+    let mut s = c.start("replay-immediate")?;
+    let a = s.say("alice")?;
+    s.deliver("bob", a)?;
+    s.refuse("bob", a, "duplicate")?;
+    let b = s.say("alice")?;
+    s.deliver("bob", b)?;
+    c.add(
+        s,
+        "Alice's first message delivered twice",
+        &["Replay", "Atomicity"],
+    )?;
+    for n in [2usize, 5] {
+        let mut s = c.start("replay-chain")?;
+        let ids: Vec<usize> = (0..n).map(|_| s.say("alice")).collect::<R<_>>()?;
+        for &m in &ids {
+            s.deliver("bob", m)?;
+        }
+        for &m in &ids {
+            s.refuse("bob", m, "duplicate")?;
+        }
+        let m = s.say("alice")?;
+        s.deliver("bob", m)?;
+        c.add(
+            s,
+            &format!("each of {n} messages replayed after the chain moved on"),
+            &["Replay", "Atomicity"],
+        )?;
+    }
+    let mut s = c.start("replay-skipped")?;
+    let ids: Vec<usize> = (0..3).map(|_| s.say("alice")).collect::<R<_>>()?;
+    s.deliver("bob", ids.get(2).copied().unwrap_or(0))?;
+    s.deliver("bob", ids.first().copied().unwrap_or(0))?;
+    s.refuse("bob", ids.first().copied().unwrap_or(0), "duplicate")?;
+    s.deliver("bob", ids.get(1).copied().unwrap_or(0))?;
+    s.refuse("bob", ids.get(1).copied().unwrap_or(0), "duplicate")?;
+    c.add(
+        s,
+        "a message decrypted from the skipped-key store cannot be replayed",
+        &["Replay", "OutOfOrder"],
+    )?;
+    for rounds in [1usize, 2, 4] {
+        let mut s = c.start("replay-old-chain")?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        ping_pong(&mut s, rounds, 1)?;
+        s.refuse("bob", a, "duplicate")?;
+        let b = s.say("bob")?;
+        s.deliver("alice", b)?;
+        s.refuse("alice", b, "duplicate")?;
+        ping_pong(&mut s, 1, 1)?;
+        c.add(
+            s,
+            &format!("messages replayed {rounds} DH ratchet steps later"),
+            &["Replay", "Atomicity"],
+        )?;
+    }
+    Ok(())
+}
+
+fn skip_limits(c: &mut Cases) -> R<()> {
+    for jump in [10u32, 100, 1000] {
+        let mut s = c.start("jump")?;
+        let m = s.craft_alice_first_chain(jump, b"far ahead")?;
+        s.deliver_raw("bob", None, m, None, Ok(b"far ahead".to_vec()))?;
+        c.add(
+            s,
+            &format!("a jump of {jump} within one chain is accepted by every implementation"),
+            &["SkipLimitUniversal"],
+        )?;
+    }
+    {
+        let jump = 1_000_000u32;
+        let mut s = c.start("jump-huge")?;
+        let m = s.craft_alice_first_chain(jump, b"too far")?;
+        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        c.add(
+            s,
+            &format!("a genuine message {jump} ahead is refused by every implementation"),
+            &["SkipLimitUniversal", "Atomicity"],
+        )?;
+    }
+    let default = Limits {
+        max_skip: 2000,
+        max_stored_skipped_keys: 4000,
+    };
+    let small = Limits {
+        max_skip: 10,
+        max_stored_skipped_keys: 20,
+    };
+    for limits in [default, small] {
+        let max = limits.max_skip;
+        let mut s = c.start_limited("exact", limits)?;
+        let m = s.craft_alice_first_chain(max, b"at the limit")?;
+        s.deliver_raw("bob", None, m, None, Ok(b"at the limit".to_vec()))?;
+        c.add(
+            s,
+            &format!(
+                "n = MAX_SKIP = {max} on the first chain skips exactly MAX_SKIP keys: accepted"
+            ),
+            &["SkipLimitExact"],
+        )?;
+        let mut s = c.start_limited("exact-over", limits)?;
+        let m = s.craft_alice_first_chain(max + 1, b"over the limit")?;
+        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        c.add(
+            s,
+            &format!("n = MAX_SKIP + 1 = {} is refused", max + 1),
+            &["SkipLimitExact", "Atomicity"],
+        )?;
+    }
+    // Small limits: PN bound and eviction, where sending is cheap.
+    {
+        let mut s = c.start_limited("pn-bound", small)?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        let r = s.say("bob")?;
+        s.deliver("alice", r)?;
+        // Alice's chain 1 holds 12 messages Bob never sees (n = 0..=11 after the first) …
+        let _lost: Vec<usize> = (0..12).map(|_| s.say("alice")).collect::<R<_>>()?;
+        let r2 = s.say("bob")?;
+        s.deliver("alice", r2)?;
+        // … so her next chain's header says PN = 13 while Bob's Nr = 0 on that chain? No: Bob
+        // never received chain 1, so he skips from its start; 13 > 0 + 10.
+        let a2 = s.say("alice")?;
+        s.refuse("bob", a2, "too_many_skipped")?;
+        c.add(s, "a new chain whose PN would skip more than MAX_SKIP keys of the previous chain is refused", &["SkipLimitExact", "Atomicity"])?;
+    }
+    {
+        let mut s = c.start_limited("pn-bound-no-chain", small)?;
+        let m = s.craft_alice_first_chain(11, b"x")?;
+        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        c.add(
+            s,
+            "before any receiving chain exists, n = MAX_SKIP + 1 is still refused",
+            &["SkipLimitExact"],
+        )?;
+    }
+    {
+        let mut s = c.start_limited("eviction", small)?;
+        let a = s.say("alice")?;
+        s.deliver("bob", a)?;
+        let mut skipped = Vec::new();
+        for _ in 0..3 {
+            let ids: Vec<usize> = (0..9).map(|_| s.say("alice")).collect::<R<_>>()?;
+            s.deliver("bob", *ids.last().unwrap_or(&0))?;
+            skipped.extend(ids.iter().take(8).copied());
+        }
+        // 24 keys were skipped with a cap of 20: the oldest four are gone.
+        for &m in skipped.iter().take(4) {
+            s.refuse("bob", m, "duplicate")?;
+        }
+        for &m in skipped.iter().skip(4) {
+            s.deliver("bob", m)?;
+        }
+        c.add(
+            s,
+            "past the cap on stored skipped keys the oldest are evicted first",
+            &["SkipLimitExact", "Eviction"],
+        )?;
+    }
+    Ok(())
+}
+
+fn malformed(c: &mut Cases) -> R<()> {
+    let overhead = ratchetproof_protocol::suite::MESSAGE_OVERHEAD;
+    let base_len = {
+        let (s, target, _) = tamper_base(c, false)?;
+        s.wire(target)?.len()
+    };
+    let mut lengths: Vec<usize> = (0..overhead).collect();
+    lengths.extend([overhead, base_len - 1]);
+    for len in lengths {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let wire = s.wire(target)?;
+        let cut = wire.get(..len).unwrap_or_default().to_vec();
+        let class = if len == 0 || len < overhead {
+            "malformed"
+        } else {
+            "authentication"
+        };
+        s.refuse_bytes("bob", cut, None, class)?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("the message truncated to {len} bytes is refused"),
+            &["Truncated", "Atomicity"],
+        )?;
+    }
+    {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let mut long = s.wire(target)?;
+        long.push(0);
+        s.refuse_bytes("bob", long, None, "authentication")?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            "a trailing byte appended to the message is refused",
+            &["Malformed", "Atomicity"],
+        )?;
+    }
+    for version in [0x00u8, 0x02, 0x03, 0x33, 0xff] {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let mut bad = s.wire(target)?;
+        if let Some(b) = bad.first_mut() {
+            *b = version;
+        }
+        s.refuse_bytes("bob", bad, None, "unsupported")?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("version byte 0x{version:02x} is refused"),
+            &["TamperVersion", "Atomicity"],
+        )?;
+    }
+    for (what, bytes) in [
+        ("64 zero bytes", vec![0u8; 64]),
+        ("version byte then zeros", [vec![1u8], vec![0; 63]].concat()),
+        (
+            "a header naming a small-order ratchet key",
+            [vec![1u8], vec![0; 40], vec![0x55; 20]].concat(),
+        ),
+    ] {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let class = if what.contains("small-order") || what.contains("then zeros") {
+            "invalid_key"
+        } else {
+            "unsupported"
+        };
+        s.refuse_bytes("bob", bytes, None, class)?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("garbage input ({what}) is refused"),
+            &["Malformed", "Atomicity"],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, GenerateError> {
+    let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
+        tc_id: 0,
+        comment: suite_name.into(),
+        message: e.to_string(),
+    })?;
+    let mut c = Cases {
+        suite,
+        tests: Vec::new(),
+    };
+    in_order(&mut c)?;
+    out_of_order(&mut c)?;
+    across_ratchet(&mut c)?;
+    delayed_chains(&mut c)?;
+    message_loss(&mut c)?;
+    forward_secrecy(&mut c)?;
+    post_compromise(&mut c)?;
+    tampering(&mut c)?;
+    replay(&mut c)?;
+    skip_limits(&mut c)?;
+    malformed(&mut c)?;
+    let spec = "https://signal.org/docs/specifications/doubleratchet/";
+    let n = |b: &str, d: &str, l: &[&str]| note(b, d, l);
+    let notes = BTreeMap::from([
+        (
+            "InOrder".into(),
+            n(
+                "BasicTest",
+                "Messages delivered as sent, in bursts both ways.",
+                &[spec],
+            ),
+        ),
+        (
+            "OutOfOrder".into(),
+            n(
+                "BasicTest",
+                "Messages of one chain delivered in another order; skipped keys are stored and used once.",
+                &["https://signal.org/docs/specifications/doubleratchet/#out-of-order-messages"],
+            ),
+        ),
+        (
+            "AcrossRatchetSteps".into(),
+            n(
+                "BasicTest",
+                "Late messages of a previous chain, found through the header's PN when the next chain starts.",
+                &["https://signal.org/docs/specifications/doubleratchet/#out-of-order-messages"],
+            ),
+        ),
+        (
+            "DelayedChains".into(),
+            n(
+                "EdgeCase",
+                "Messages held back from two or more chains ago arrive last.",
+                &[],
+            ),
+        ),
+        (
+            "MessageLoss".into(),
+            n("BasicTest", "Lost messages never block later ones.", &[]),
+        ),
+        (
+            "ForwardSecrecy".into(),
+            n(
+                "Security",
+                "A party's state captured after it decrypted a message cannot decrypt that message again; the capture decrypts only messages whose keys are still stored as skipped, which the case marks as expected.",
+                &["https://signal.org/docs/specifications/doubleratchet/#security-considerations"],
+            ),
+        ),
+        (
+            "PostCompromise".into(),
+            n(
+                "Security",
+                "A capture follows the conversation passively until the victim's next DH ratchet with fresh randomness, and fails from then on.",
+                &["https://signal.org/docs/specifications/doubleratchet/#security-considerations"],
+            ),
+        ),
+        (
+            "TamperVersion".into(),
+            n(
+                "Adversarial",
+                "The version byte changed: refused as unsupported (or any rejection in non-strict mode).",
+                &[],
+            ),
+        ),
+        (
+            "TamperRatchetKey".into(),
+            n(
+                "Adversarial",
+                "A byte of the header's ratchet public key changed: refused, and the state is unchanged (no DH ratchet on an unauthenticated header).",
+                &[],
+            ),
+        ),
+        (
+            "TamperPreviousCounter".into(),
+            n(
+                "Adversarial",
+                "A byte of PN changed: refused without state change (no skipped keys stored for an unauthenticated header).",
+                &[],
+            ),
+        ),
+        (
+            "TamperCounter".into(),
+            n(
+                "Adversarial",
+                "A byte of N changed: refused without state change.",
+                &[],
+            ),
+        ),
+        (
+            "TamperCiphertext".into(),
+            n(
+                "Adversarial",
+                "A ciphertext byte changed: authentication failure.",
+                &[],
+            ),
+        ),
+        (
+            "TamperTag".into(),
+            n(
+                "Adversarial",
+                "An authentication tag byte changed: authentication failure.",
+                &[],
+            ),
+        ),
+        (
+            "TamperAssociatedData".into(),
+            n(
+                "Adversarial",
+                "Decryption under different associated data, including ambiguous re-splits of CONCAT(ad, header): authentication failure.",
+                &[],
+            ),
+        ),
+        (
+            "Atomicity".into(),
+            n(
+                "KnownBug",
+                "After a rejected message the next genuine one still decrypts: a failed decryption must leave the state exactly as it was (skip loop, DH ratchet and skipped-key deletion included).",
+                &["https://signal.org/docs/specifications/doubleratchet/#decrypting-messages"],
+            ),
+        ),
+        (
+            "Replay".into(),
+            n(
+                "KnownBug",
+                "A message delivered again after it decrypted must be refused (class duplicate): its key was deleted.",
+                &[],
+            ),
+        ),
+        (
+            "SkipLimitUniversal".into(),
+            n(
+                "Limit",
+                "Holds for any reasonable MAX_SKIP: a jump of up to 1000 is accepted, a jump of 1 000 000 refused.",
+                &[],
+            ),
+        ),
+        (
+            "SkipLimitExact".into(),
+            n(
+                "Limit",
+                "Exact boundaries for the limits stated in the case's `limits`; run only against implementations with those limits or configurable ones.",
+                &[],
+            ),
+        ),
+        (
+            "Eviction".into(),
+            n(
+                "Limit",
+                "Oldest-first eviction of stored skipped keys past the cap.",
+                &[],
+            ),
+        ),
+        (
+            "Truncated".into(),
+            n(
+                "Adversarial",
+                "A message cut short: malformed below the minimum length, otherwise an authentication failure.",
+                &[],
+            ),
+        ),
+        (
+            "Malformed".into(),
+            n(
+                "Adversarial",
+                "Bytes that are not a message of this suite.",
+                &[],
+            ),
+        ),
+        (
+            "SendBeforeReceive".into(),
+            n(
+                "EdgeCase",
+                "RatchetInitBob leaves Bob without a sending chain until Alice's first message arrives.",
+                &[spec],
+            ),
+        ),
+        (
+            "EdgeCase".into(),
+            n("EdgeCase", "Unusual plaintext sizes.", &[]),
+        ),
+    ]);
+    Ok(vector_file(SCENARIO_SCHEMA, suite_name, notes, c.tests))
+}
