@@ -9,7 +9,10 @@
 
 pub mod generate;
 pub mod implementation;
+pub mod model;
+pub mod mutants;
 pub mod reference;
+pub mod runner;
 pub mod vectors;
 
 pub use implementation::{

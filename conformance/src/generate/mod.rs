@@ -3,9 +3,9 @@
 //! ([`derived_key`]), so regenerating gives byte-identical files and
 //! `--check` can compare them with what is committed.
 
-mod primitives;
+pub(crate) mod primitives;
 mod scenarios;
-mod x3dh;
+pub(crate) mod x3dh;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -198,6 +198,25 @@ impl Scenario {
         self.deliver_raw(party, None, bytes, ad, Err(class))
     }
 
+    /// Delivers raw bytes that must be refused with one of `classes`; the
+    /// vector records the class the reference gives.
+    fn refuse_bytes_as_one_of(&mut self, party: &str, bytes: Vec<u8>, classes: &[&str]) -> R<()> {
+        let h = self.handle(party)?;
+        let probe = self
+            .reference
+            .clone_session(h, &[])
+            .map_err(|e| self.fail(e.to_string()))?;
+        let got = self.reference.decrypt(probe, &bytes, &self.ad());
+        match got {
+            Err(e) if classes.contains(&e.class.as_str()) => {
+                self.refuse_bytes(party, bytes, None, e.class.as_str())
+            }
+            other => Err(self.fail(format!(
+                "deliver to {party}: expected one of {classes:?}, got {other:?}"
+            ))),
+        }
+    }
+
     fn message(&self, index: usize) -> R<(Vec<u8>, Vec<u8>)> {
         self.sent
             .get(index)
@@ -660,9 +679,16 @@ fn post_compromise(c: &mut Cases) -> R<()> {
             s.deliver("bob", m)?;
             s.deliver("eve", m)?;
         }
-        // Bob replies under a fresh ratchet key Eve does not know; Alice's next chain heals.
+        // Bob's current ratchet key was drawn before the capture, so Eve still
+        // follows Alice's next chain; Bob's next DH ratchet (on receiving it)
+        // draws a key Eve does not know, and Alice's chain after that heals.
         let r = s.say("bob")?;
         s.deliver("alice", r)?;
+        let a2 = s.say("alice")?;
+        s.deliver("bob", a2)?;
+        s.deliver("eve", a2)?;
+        let r2 = s.say("bob")?;
+        s.deliver("alice", r2)?;
         for _ in 0..2 {
             let m = s.say("alice")?;
             s.deliver("bob", m)?;
@@ -679,10 +705,16 @@ fn post_compromise(c: &mut Cases) -> R<()> {
         s.deliver("mallory", r)?;
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
+        // Bob's new chain is still keyed to Alice's pre-capture ratchet key.
         let r2 = s.say("bob")?;
         s.deliver("alice", r2)?;
-        s.refuse("mallory", r2, "authentication")?;
-        c.add(s, "Alice is captured; the capture reads Bob's current chain but not the one after Alice's fresh ratchet", &["PostCompromise"])?;
+        s.deliver("mallory", r2)?;
+        let a2 = s.say("alice")?;
+        s.deliver("bob", a2)?;
+        let r3 = s.say("bob")?;
+        s.deliver("alice", r3)?;
+        s.refuse("mallory", r3, "authentication")?;
+        c.add(s, "Alice is captured; the capture reads Bob's chains until Alice's first post-capture ratchet key is in use, then nothing", &["PostCompromise"])?;
     }
     Ok(())
 }
@@ -753,14 +785,17 @@ fn tampering(c: &mut Cases) -> R<()> {
                 if let Some(b) = bad.get_mut(pos) {
                     *b ^= mask;
                 }
-                // A changed high-order counter byte is a jump past MAX_SKIP,
-                // refused before authentication.
-                let class = if (33..41).contains(&pos) && pos % 4 != 0 {
-                    "too_many_skipped"
+                // A changed counter can claim a jump past MAX_SKIP (refused
+                // before authentication) or an already-used number (a duplicate).
+                if (33..41).contains(&pos) {
+                    s.refuse_bytes_as_one_of(
+                        "bob",
+                        bad,
+                        &["authentication", "too_many_skipped", "duplicate"],
+                    )?;
                 } else {
-                    class
-                };
-                s.refuse_bytes("bob", bad, None, class)?;
+                    s.refuse_bytes("bob", bad, None, class)?;
+                }
                 s.deliver("bob", target)?;
                 s.deliver("bob", follow)?;
                 c.add(s, &format!("{ctx}: byte {pos} ({field}) xor 0x{mask:02x} is refused; the genuine message then decrypts"), &[flag, "Atomicity"])?;

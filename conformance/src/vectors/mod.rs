@@ -395,3 +395,37 @@ pub enum AnyFile {
     /// Session scenarios.
     Scenarios(VectorFile<ScenarioCase>),
 }
+
+impl AnyFile {
+    /// The file's suite.
+    pub fn suite(&self) -> &str {
+        match self {
+            AnyFile::Primitives(f) => &f.suite,
+            AnyFile::X3dh(f) => &f.suite,
+            AnyFile::Scenarios(f) => &f.suite,
+        }
+    }
+
+    /// The common fields of every test, in file order.
+    pub fn infos(&self) -> Vec<&CaseInfo> {
+        match self {
+            AnyFile::Primitives(f) => f.tests.iter().map(|t| &t.info).collect(),
+            AnyFile::X3dh(f) => f.tests.iter().map(|t| &t.info).collect(),
+            AnyFile::Scenarios(f) => f.tests.iter().map(|t| &t.info).collect(),
+        }
+    }
+
+    /// Every tcId, in file order.
+    pub fn tc_ids(&self) -> Vec<u32> {
+        self.infos().iter().map(|i| i.tc_id).collect()
+    }
+
+    /// The flag notes.
+    pub fn notes(&self) -> &BTreeMap<String, Note> {
+        match self {
+            AnyFile::Primitives(f) => &f.notes,
+            AnyFile::X3dh(f) => &f.notes,
+            AnyFile::Scenarios(f) => &f.notes,
+        }
+    }
+}

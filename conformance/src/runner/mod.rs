@@ -1,0 +1,519 @@
+//! The runner: validates an [`Implementation`] against vector files.
+//!
+//! Each case runs from a fresh state ([`Implementation::reset`]); a case that
+//! needs something the implementation does not declare (a suite, an
+//! operation, clone support, other exact limits) is skipped with the reason —
+//! never passed, never failed.
+
+pub mod load;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::generate::primitives::run as run_primitive;
+use crate::generate::x3dh::{initiate_request, respond_request};
+use crate::implementation::{
+    Capabilities, ImplError, Implementation, Operation, Role, SessionHandle, SessionInit,
+};
+use crate::vectors::{AnyFile, CaseInfo, Outcome, PrimitiveCase, ScenarioCase, Step, X3dhCase};
+
+pub use load::{LoadError, collect, default_vectors_dir, load};
+
+/// What to run and how strictly.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// A wrong error class fails the case (by default any rejection satisfies an expected one).
+    pub strict_errors: bool,
+    /// Run only cases matching every given filter.
+    pub filter: Filter,
+}
+
+/// Case selection. Empty lists match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Substrings of the file path.
+    pub files: Vec<String>,
+    /// Flags (a case matches if it has any of them).
+    pub flags: Vec<String>,
+    /// tcIds.
+    pub tc_ids: Vec<u32>,
+}
+
+impl Filter {
+    fn file_matches(&self, path: &str) -> bool {
+        self.files.is_empty() || self.files.iter().any(|f| path.contains(f.as_str()))
+    }
+
+    fn case_matches(&self, info: &CaseInfo) -> bool {
+        (self.flags.is_empty() || info.flags.iter().any(|f| self.flags.contains(f)))
+            && (self.tc_ids.is_empty() || self.tc_ids.contains(&info.tc_id))
+    }
+}
+
+/// How one case ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    /// Every step as the vector states.
+    Passed,
+    /// A step disagreed with the vector.
+    Failed {
+        /// Index of the step (scenarios), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+        /// What the vector states.
+        expected: String,
+        /// What the implementation did.
+        actual: String,
+    },
+    /// Not applicable to this implementation.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// The implementation could not be driven (crash, timeout, protocol error).
+    Errored {
+        /// What happened.
+        message: String,
+    },
+}
+
+/// One case's result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseResult {
+    /// The vector file.
+    pub file: String,
+    /// tcId.
+    pub tc_id: u32,
+    /// The case's comment.
+    pub comment: String,
+    /// Its flags.
+    pub flags: Vec<String>,
+    /// The outcome.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The implementation's name and version.
+    pub implementation: String,
+    /// Per case, in run order.
+    pub cases: Vec<CaseResult>,
+}
+
+fn failed(step: Option<usize>, expected: impl Into<String>, actual: impl Into<String>) -> Status {
+    Status::Failed {
+        step,
+        expected: expected.into(),
+        actual: actual.into(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const MAX: usize = 96;
+    let h = hex::encode(bytes);
+    if h.len() > MAX {
+        format!(
+            "{}… ({} bytes)",
+            h.get(..MAX).unwrap_or_default(),
+            bytes.len()
+        )
+    } else {
+        h
+    }
+}
+
+/// Compares an implementation's error with the vector's expected class.
+fn error_matches(expected: &str, actual: &ImplError, options: &RunOptions) -> bool {
+    !options.strict_errors || actual.class.as_str() == expected
+}
+
+fn needs(caps: &Capabilities, suite: &str, ops: &[Operation]) -> Option<String> {
+    if !caps.suites.iter().any(|s| s == suite) {
+        return Some(format!("suite {suite} not supported"));
+    }
+    ops.iter()
+        .find(|op| !caps.operations.contains(op))
+        .map(|op| format!("operation group {} not supported", op.as_str()))
+}
+
+/// Runs every selected case of one loaded file.
+pub fn run_file(
+    imp: &mut dyn Implementation,
+    caps: &Capabilities,
+    path: &str,
+    file: &AnyFile,
+    options: &RunOptions,
+    results: &mut Vec<CaseResult>,
+) {
+    if !options.filter.file_matches(path) {
+        return;
+    }
+    let suite = file.suite().to_string();
+    let mut push = |info: &CaseInfo, status: Status| {
+        results.push(CaseResult {
+            file: path.into(),
+            tc_id: info.tc_id,
+            comment: info.comment.clone(),
+            flags: info.flags.clone(),
+            status,
+        });
+    };
+    match file {
+        AnyFile::Primitives(f) => {
+            for case in f
+                .tests
+                .iter()
+                .filter(|c| options.filter.case_matches(&c.info))
+            {
+                imp.reset();
+                let status = match needs(caps, &suite, &[Operation::Primitives]) {
+                    Some(reason) => Status::Skipped { reason },
+                    None => run_primitive_case(imp, &suite, case, options),
+                };
+                push(&case.info, status);
+            }
+        }
+        AnyFile::X3dh(f) => {
+            for case in f
+                .tests
+                .iter()
+                .filter(|c| options.filter.case_matches(&c.info))
+            {
+                imp.reset();
+                let status = match needs(caps, &suite, &[Operation::X3dh]) {
+                    Some(reason) => Status::Skipped { reason },
+                    None => run_x3dh_case(imp, &suite, case, options),
+                };
+                push(&case.info, status);
+            }
+        }
+        AnyFile::Scenarios(f) => {
+            for case in f
+                .tests
+                .iter()
+                .filter(|c| options.filter.case_matches(&c.info))
+            {
+                imp.reset();
+                let status = match scenario_applicable(caps, &suite, case) {
+                    Some(reason) => Status::Skipped { reason },
+                    None => run_scenario(imp, &suite, case, options),
+                };
+                push(&case.info, status);
+            }
+        }
+    }
+}
+
+fn run_primitive_case(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &PrimitiveCase,
+    options: &RunOptions,
+) -> Status {
+    let got = run_primitive(imp, suite, &case.input);
+    match (&case.expected, got) {
+        (Outcome::Ok(want), Ok(got)) if *want == got => Status::Passed,
+        (Outcome::Ok(want), Ok(got)) => failed(None, format!("{want:?}"), format!("{got:?}")),
+        (Outcome::Ok(want), Err(e)) => failed(None, format!("{want:?}"), format!("error {e}")),
+        (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => Status::Passed,
+        (Outcome::Error { error }, Err(e)) => {
+            failed(None, format!("error {error}"), format!("error {e}"))
+        }
+        (Outcome::Error { error }, Ok(got)) => {
+            failed(None, format!("error {error}"), format!("success {got:?}"))
+        }
+    }
+}
+
+fn run_x3dh_case(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &X3dhCase,
+    options: &RunOptions,
+) -> Status {
+    let mut outputs = Vec::new();
+    if let Some(i) = &case.initiator {
+        outputs.push(("initiator", imp.x3dh_initiate(&initiate_request(suite, i))));
+    }
+    if let Some(r) = &case.responder {
+        outputs.push(("responder", imp.x3dh_respond(&respond_request(suite, r))));
+    }
+    match &case.expected {
+        Outcome::Ok(want) => {
+            for (side, got) in outputs {
+                match got {
+                    Ok(o)
+                        if o.shared_key == want.shared_key.0
+                            && o.associated_data == want.associated_data.0 => {}
+                    Ok(o) => {
+                        return failed(
+                            None,
+                            format!(
+                                "{side}: SK {} AD {}",
+                                hex(&want.shared_key.0),
+                                hex(&want.associated_data.0)
+                            ),
+                            format!("SK {} AD {}", hex(&o.shared_key), hex(&o.associated_data)),
+                        );
+                    }
+                    Err(e) => {
+                        return failed(None, format!("{side}: agreement"), format!("error {e}"));
+                    }
+                }
+            }
+            Status::Passed
+        }
+        Outcome::Error { error } => {
+            // The case is invalid if the side that sees the bad input refuses it.
+            let refused: Vec<&ImplError> = outputs
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().err())
+                .collect();
+            match refused.first() {
+                Some(e) if error_matches(error, e, options) => Status::Passed,
+                Some(e) => failed(None, format!("error {error}"), format!("error {e}")),
+                None => failed(None, format!("error {error}"), "the agreement succeeded"),
+            }
+        }
+    }
+}
+
+fn scenario_applicable(caps: &Capabilities, suite: &str, case: &ScenarioCase) -> Option<String> {
+    let mut ops = vec![Operation::Session];
+    if case.steps.iter().any(|s| matches!(s, Step::Capture { .. })) {
+        ops.push(Operation::Clone);
+    }
+    if let Some(reason) = needs(caps, suite, &ops) {
+        return Some(reason);
+    }
+    if !caps.injected_randomness {
+        return Some("needs injected ratchet keys".into());
+    }
+    if let Some(limits) = case.limits {
+        let declared = caps.max_skip == Some(limits.max_skip)
+            && caps.max_stored_skipped_keys == Some(limits.max_stored_skipped_keys);
+        if !declared && !caps.configurable_limits {
+            return Some(format!(
+                "assumes MAX_SKIP = {} and {} stored skipped keys; the implementation declares {:?} and {:?}",
+                limits.max_skip,
+                limits.max_stored_skipped_keys,
+                caps.max_skip,
+                caps.max_stored_skipped_keys
+            ));
+        }
+    }
+    None
+}
+
+/// Runs one scenario.
+pub fn run_scenario(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &ScenarioCase,
+    options: &RunOptions,
+) -> Status {
+    let setup = &case.setup;
+    let keys = |list: &[crate::vectors::Hex]| list.iter().map(|k| k.0.clone()).collect::<Vec<_>>();
+    let mut parties: BTreeMap<String, SessionHandle> = BTreeMap::new();
+    for (name, role, ratchet_key, list) in [
+        (
+            "alice",
+            Role::Alice,
+            &setup.bob_ratchet_public_key,
+            &setup.alice.ratchet_private_keys,
+        ),
+        (
+            "bob",
+            Role::Bob,
+            &setup.bob_ratchet_private_key,
+            &setup.bob.ratchet_private_keys,
+        ),
+    ] {
+        let init = SessionInit {
+            suite: suite.into(),
+            role,
+            shared_key: setup.shared_key.0.clone(),
+            ratchet_key: ratchet_key.0.clone(),
+            ratchet_private_keys: keys(list),
+            max_skip: case.limits.map(|l| l.max_skip),
+            max_stored_skipped_keys: case.limits.map(|l| l.max_stored_skipped_keys),
+        };
+        match imp.init_session(&init) {
+            Ok(h) => {
+                parties.insert(name.into(), h);
+            }
+            Err(e) => return failed(None, format!("{name} session starts"), format!("error {e}")),
+        }
+    }
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    for (index, step) in case.steps.iter().enumerate() {
+        let step_no = Some(index);
+        let Some(&handle) = parties.get(step_party(step)) else {
+            return Status::Errored {
+                message: format!("step {index} names unknown party {:?}", step_party(step)),
+            };
+        };
+        match step {
+            Step::Send {
+                party,
+                plaintext,
+                ad,
+                expected,
+            } => {
+                let ad = ad.as_ref().unwrap_or(&setup.associated_data);
+                let got = imp.encrypt(handle, plaintext.as_slice(), ad.as_slice());
+                match (expected, got) {
+                    (Outcome::Ok(want), Ok(wire)) if wire == want.message.0 => sent.push(wire),
+                    (Outcome::Ok(want), Ok(wire)) => {
+                        return failed(
+                            step_no,
+                            format!("{party} sends {}", hex(&want.message.0)),
+                            format!("sent {}", hex(&wire)),
+                        );
+                    }
+                    (Outcome::Ok(_), Err(e)) => {
+                        return failed(step_no, format!("{party} sends"), format!("error {e}"));
+                    }
+                    (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
+                    (Outcome::Error { error }, other) => {
+                        return failed(
+                            step_no,
+                            format!("{party} cannot send ({error})"),
+                            format!("{other:?}"),
+                        );
+                    }
+                }
+            }
+            Step::Deliver {
+                party,
+                message,
+                bytes,
+                ad,
+                expected,
+            } => {
+                let wire = match (message, bytes) {
+                    (Some(i), None) => match sent.get(*i) {
+                        Some(w) => w.clone(),
+                        None => {
+                            return Status::Errored {
+                                message: format!(
+                                    "step {index} delivers message {i}, which was not sent"
+                                ),
+                            };
+                        }
+                    },
+                    (None, Some(b)) => b.0.clone(),
+                    _ => {
+                        return Status::Errored {
+                            message: format!(
+                                "step {index} must name exactly one of message and bytes"
+                            ),
+                        };
+                    }
+                };
+                let ad = ad.as_ref().unwrap_or(&setup.associated_data);
+                let what = match message {
+                    Some(i) => format!("message {i}"),
+                    None => format!("bytes {}", hex(&wire)),
+                };
+                let got = imp.decrypt(handle, &wire, ad.as_slice());
+                match (expected, got) {
+                    (Outcome::Ok(want), Ok(p)) if p == want.plaintext.0 => {}
+                    (Outcome::Ok(want), Ok(p)) => {
+                        return failed(
+                            step_no,
+                            format!("{party} decrypts {what} to {}", hex(&want.plaintext.0)),
+                            format!("plaintext {}", hex(&p)),
+                        );
+                    }
+                    (Outcome::Ok(want), Err(e)) => {
+                        return failed(
+                            step_no,
+                            format!("{party} decrypts {what} to {}", hex(&want.plaintext.0)),
+                            format!("error {e}"),
+                        );
+                    }
+                    (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
+                    (Outcome::Error { error }, Err(e)) => {
+                        return failed(
+                            step_no,
+                            format!("{party} refuses {what} ({error})"),
+                            format!("error {e}"),
+                        );
+                    }
+                    (Outcome::Error { error }, Ok(p)) => {
+                        return failed(
+                            step_no,
+                            format!("{party} refuses {what} ({error})"),
+                            format!("accepted, plaintext {}", hex(&p)),
+                        );
+                    }
+                }
+            }
+            Step::Capture {
+                party,
+                name,
+                ratchet_private_keys,
+            } => match imp.clone_session(handle, &keys(ratchet_private_keys)) {
+                Ok(h) => {
+                    parties.insert(name.clone(), h);
+                }
+                Err(e) => {
+                    return failed(
+                        step_no,
+                        format!("capture {party} as {name}"),
+                        format!("error {e}"),
+                    );
+                }
+            },
+        }
+    }
+    Status::Passed
+}
+
+fn step_party(step: &Step) -> &str {
+    match step {
+        Step::Send { party, .. } | Step::Deliver { party, .. } | Step::Capture { party, .. } => {
+            party
+        }
+    }
+}
+
+/// Loads and runs every file below `paths`. Load errors are returned, not run.
+pub fn run_paths(
+    imp: &mut dyn Implementation,
+    paths: &[std::path::PathBuf],
+    options: &RunOptions,
+    mut progress: impl FnMut(&Path, usize, usize),
+) -> Result<Report, LoadError> {
+    let files = collect(paths)?;
+    let loaded = files
+        .iter()
+        .map(|p| load(p).map(|f| (p, f)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let caps = imp.capabilities();
+    let mut cases = Vec::new();
+    for (i, (path, file)) in loaded.iter().enumerate() {
+        progress(path, i + 1, loaded.len());
+        run_file(
+            imp,
+            &caps,
+            &path.display().to_string(),
+            file,
+            options,
+            &mut cases,
+        );
+    }
+    Ok(Report {
+        implementation: format!("{} {}", caps.name, caps.version),
+        cases,
+    })
+}

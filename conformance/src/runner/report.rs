@@ -1,0 +1,175 @@
+//! Report output: the readable summary, JSON, and JUnit XML for CI systems.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Report, Status};
+
+/// Passed, failed, skipped and errored counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+    /// Errored.
+    pub errored: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: &Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed { .. } => self.failed += 1,
+            Status::Skipped { .. } => self.skipped += 1,
+            Status::Errored { .. } => self.errored += 1,
+        }
+    }
+}
+
+impl Report {
+    /// Totals over all cases.
+    pub fn totals(&self) -> Counts {
+        let mut c = Counts::default();
+        for case in &self.cases {
+            c.add(&case.status);
+        }
+        c
+    }
+
+    /// Whether every applicable case passed.
+    pub fn success(&self) -> bool {
+        let t = self.totals();
+        t.failed == 0 && t.errored == 0
+    }
+
+    /// Counts per file and per flag.
+    pub fn breakdown(&self) -> (BTreeMap<String, Counts>, BTreeMap<String, Counts>) {
+        let (mut files, mut flags) = (
+            BTreeMap::<String, Counts>::new(),
+            BTreeMap::<String, Counts>::new(),
+        );
+        for case in &self.cases {
+            files
+                .entry(case.file.clone())
+                .or_default()
+                .add(&case.status);
+            for flag in &case.flags {
+                flags.entry(flag.clone()).or_default().add(&case.status);
+            }
+        }
+        (files, flags)
+    }
+
+    /// The readable summary.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let (files, flags) = self.breakdown();
+        let _ = writeln!(out, "implementation: {}", self.implementation);
+        let row = |out: &mut String, name: &str, c: &Counts| {
+            let _ = writeln!(
+                out,
+                "  {name:<58} {:>5} passed {:>4} failed {:>4} skipped {:>3} errored",
+                c.passed, c.failed, c.skipped, c.errored
+            );
+        };
+        let _ = writeln!(out, "\nper file:");
+        for (name, c) in &files {
+            row(&mut out, name, c);
+        }
+        let _ = writeln!(out, "\nper flag:");
+        for (name, c) in &flags {
+            row(&mut out, name, c);
+        }
+        let problems: Vec<_> = self
+            .cases
+            .iter()
+            .filter(|c| matches!(c.status, Status::Failed { .. } | Status::Errored { .. }))
+            .collect();
+        if !problems.is_empty() {
+            let _ = writeln!(out, "\nfailures:");
+            for c in problems.iter().take(50) {
+                match &c.status {
+                    Status::Failed {
+                        step,
+                        expected,
+                        actual,
+                    } => {
+                        let at = step.map(|s| format!(" step {s}")).unwrap_or_default();
+                        let _ = writeln!(
+                            out,
+                            "  {} tcId {}{at}: {}\n    expected: {expected}\n    actual:   {actual}",
+                            c.file, c.tc_id, c.comment
+                        );
+                    }
+                    Status::Errored { message } => {
+                        let _ = writeln!(out, "  {} tcId {}: errored: {message}", c.file, c.tc_id);
+                    }
+                    _ => {}
+                }
+            }
+            if problems.len() > 50 {
+                let _ = writeln!(
+                    out,
+                    "  … and {} more (use --format json for all)",
+                    problems.len() - 50
+                );
+            }
+        }
+        let t = self.totals();
+        let _ = writeln!(
+            out,
+            "\n{} passed, {} failed, {} skipped, {} errored",
+            t.passed, t.failed, t.skipped, t.errored
+        );
+        out
+    }
+
+    /// JSON, one object with every case.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// JUnit XML: one test suite per vector file, one test case per tcId.
+    pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
+        let mut report = quick_junit::Report::new("ratchetproof");
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for case in &self.cases {
+            let status = match &case.status {
+                Status::Passed => TestCaseStatus::success(),
+                Status::Skipped { reason } => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(reason.as_str());
+                    s
+                }
+                Status::Failed {
+                    step,
+                    expected,
+                    actual,
+                } => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(format!("step {step:?}: expected {expected}"));
+                    s.set_description(format!("expected: {expected}\nactual: {actual}"));
+                    s
+                }
+                Status::Errored { message } => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(message.as_str());
+                    s
+                }
+            };
+            let mut tc = TestCase::new(format!("tcId {}: {}", case.tc_id, case.comment), status);
+            tc.set_classname(case.flags.join(","));
+            suites
+                .entry(case.file.as_str())
+                .or_insert_with(|| TestSuite::new(case.file.as_str()))
+                .add_test_case(tc);
+        }
+        report.add_test_suites(suites.into_values());
+        report.to_string()
+    }
+}
