@@ -1,0 +1,434 @@
+//! The committed vectors: schema-valid, reproducible, passed by the reference,
+//! and able to catch broken implementations. Also: the runner's handling of
+//! broken vector files and of implementations that lack a capability.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ratchetproof::implementation::*;
+use ratchetproof::runner::{self, Report, RunOptions, Status, load};
+use ratchetproof::{Reference, generate};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
+}
+
+fn run(imp: &mut dyn Implementation, options: &RunOptions) -> Report {
+    runner::run_paths(imp, &[vectors_dir()], options, |_, _, _| {}).unwrap()
+}
+
+/// tcIds (file name, tcId) that did not pass.
+fn failures(report: &Report) -> BTreeSet<(String, u32)> {
+    report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed { .. } | Status::Errored { .. }))
+        .map(|c| {
+            (
+                Path::new(&c.file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                c.tc_id,
+            )
+        })
+        .collect()
+}
+
+fn failed_flags(report: &Report) -> BTreeSet<String> {
+    report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed { .. }))
+        .flat_map(|c| c.flags.iter().cloned())
+        .collect()
+}
+
+#[test]
+fn committed_vectors_are_exactly_what_the_generator_writes() {
+    let first = generate::generate().unwrap();
+    let second = generate::generate().unwrap();
+    assert_eq!(first, second, "generation must be deterministic");
+    let stale = generate::check(&vectors_dir(), &first);
+    assert!(
+        stale.is_empty(),
+        "stale vectors {stale:?}: run `cargo run -p ratchetproof -- generate`"
+    );
+}
+
+#[test]
+fn every_committed_file_validates_against_its_schema() {
+    let files = runner::collect(&[vectors_dir()]).unwrap();
+    assert_eq!(files.len(), 3);
+    for path in files {
+        // load() validates with the JSON Schema before typing the file.
+        load(&path).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn the_reference_passes_every_vector_strictly() {
+    let report = run(
+        &mut Reference::new(),
+        &RunOptions {
+            strict_errors: true,
+            ..Default::default()
+        },
+    );
+    let totals = report.totals();
+    assert!(report.success(), "{}", report.to_text());
+    assert!(totals.passed >= 500, "{totals:?}");
+    assert_eq!(totals.skipped, 0);
+}
+
+#[test]
+fn suite_size_and_adversarial_share_meet_the_floor() {
+    let mut results = BTreeMap::<String, usize>::new();
+    for path in runner::collect(&[vectors_dir()]).unwrap() {
+        let file = load(&path).unwrap();
+        for info in file.infos() {
+            *results.entry(format!("{:?}", info.result)).or_default() += 1;
+        }
+    }
+    let total: usize = results.values().sum();
+    let invalid = results.get("Invalid").copied().unwrap_or(0);
+    assert!(total >= 500 && invalid * 10 >= total * 4, "{results:?}");
+}
+
+/// Flips the last byte of everything the implementation encrypts.
+struct CorruptsOutput(Reference);
+
+/// Answers a replayed message with the plaintext it gave the first time.
+struct AcceptsReplays {
+    inner: Reference,
+    seen: BTreeMap<(SessionHandle, Vec<u8>), Vec<u8>>,
+}
+
+/// Declares no clone support.
+struct CannotClone(Reference);
+
+macro_rules! delegate {
+    ($t:ty, $inner:tt) => {
+        fn kdf_rk(&mut self, s: &str, rk: &[u8], dh: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+            self.$inner.kdf_rk(s, rk, dh)
+        }
+        fn kdf_ck(&mut self, s: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+            self.$inner.kdf_ck(s, ck)
+        }
+        fn message_keys(&mut self, s: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
+            self.$inner.message_keys(s, mk)
+        }
+        fn x3dh_initiate(&mut self, r: &X3dhInitiate) -> ImplResult<X3dhOutput> {
+            self.$inner.x3dh_initiate(r)
+        }
+        fn x3dh_respond(&mut self, r: &X3dhRespond) -> ImplResult<X3dhOutput> {
+            self.$inner.x3dh_respond(r)
+        }
+        fn init_session(&mut self, i: &SessionInit) -> ImplResult<SessionHandle> {
+            self.$inner.init_session(i)
+        }
+        fn clone_session(&mut self, h: SessionHandle, k: &[Vec<u8>]) -> ImplResult<SessionHandle> {
+            self.$inner.clone_session(h, k)
+        }
+        fn reset(&mut self) {
+            self.$inner.reset()
+        }
+    };
+}
+
+impl Implementation for CorruptsOutput {
+    fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
+    }
+    delegate!(CorruptsOutput, 0);
+    fn seal(
+        &mut self,
+        s: &str,
+        mk: &[u8],
+        dh: &[u8],
+        pn: u32,
+        n: u32,
+        p: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let mut out = self.0.seal(s, mk, dh, pn, n, p, ad)?;
+        *out.last_mut().unwrap() ^= 1;
+        Ok(out)
+    }
+    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        let mut out = self.0.encrypt(h, p, ad)?;
+        *out.last_mut().unwrap() ^= 1;
+        Ok(out)
+    }
+    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        self.0.decrypt(h, m, ad)
+    }
+}
+
+impl Implementation for AcceptsReplays {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    delegate!(AcceptsReplays, inner);
+    fn seal(
+        &mut self,
+        s: &str,
+        mk: &[u8],
+        dh: &[u8],
+        pn: u32,
+        n: u32,
+        p: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        self.inner.seal(s, mk, dh, pn, n, p, ad)
+    }
+    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        self.inner.encrypt(h, p, ad)
+    }
+    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        match self.inner.decrypt(h, m, ad) {
+            Ok(p) => {
+                self.seen.insert((h, m.to_vec()), p.clone());
+                Ok(p)
+            }
+            Err(e) => self.seen.get(&(h, m.to_vec())).cloned().ok_or(e),
+        }
+    }
+}
+
+impl Implementation for CannotClone {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.0.capabilities();
+        caps.operations.remove(&Operation::Clone);
+        caps
+    }
+    delegate!(CannotClone, 0);
+    fn seal(
+        &mut self,
+        s: &str,
+        mk: &[u8],
+        dh: &[u8],
+        pn: u32,
+        n: u32,
+        p: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        self.0.seal(s, mk, dh, pn, n, p, ad)
+    }
+    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        self.0.encrypt(h, p, ad)
+    }
+    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
+        self.0.decrypt(h, m, ad)
+    }
+}
+
+#[test]
+fn an_implementation_that_corrupts_one_byte_fails_the_seal_and_send_vectors() {
+    let report = run(
+        &mut CorruptsOutput(Reference::new()),
+        &RunOptions::default(),
+    );
+    let flags = failed_flags(&report);
+    assert!(
+        flags.contains("Seal") && flags.contains("InOrder"),
+        "{flags:?}"
+    );
+    // Every primitive-seal case and every scenario with a send fails; X3DH is untouched.
+    let failed = failures(&report);
+    assert!(failed.iter().all(|(f, _)| f != "x3dh.json"));
+    assert!(
+        failed
+            .iter()
+            .filter(|(f, _)| f == "session_scenarios.json")
+            .count()
+            >= 300
+    );
+}
+
+#[test]
+fn an_implementation_that_accepts_replays_fails_the_replay_vectors() {
+    let report = run(
+        &mut AcceptsReplays {
+            inner: Reference::new(),
+            seen: BTreeMap::new(),
+        },
+        &RunOptions::default(),
+    );
+    let flags = failed_flags(&report);
+    assert!(flags.contains("Replay"), "{flags:?}");
+    // Nothing else may fail: the replay vectors pinpoint the bug.
+    for c in report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed { .. }))
+    {
+        assert!(
+            c.flags
+                .iter()
+                .any(|f| f == "Replay" || f == "ForwardSecrecy"),
+            "tcId {} {:?}",
+            c.tc_id,
+            c.flags
+        );
+    }
+}
+
+#[test]
+fn missing_capabilities_skip_cases_instead_of_failing_them() {
+    let report = run(&mut CannotClone(Reference::new()), &RunOptions::default());
+    let t = report.totals();
+    assert!(report.success());
+    assert!(t.skipped >= 14, "{t:?}");
+    for c in &report.cases {
+        if let Status::Skipped { reason } = &c.status {
+            assert!(reason.contains("clone"), "{reason}");
+            assert!(
+                c.flags
+                    .iter()
+                    .any(|f| f == "ForwardSecrecy" || f == "PostCompromise"),
+                "{:?}",
+                c.flags
+            );
+        }
+    }
+}
+
+#[test]
+fn filters_select_by_file_flag_and_tc_id() {
+    let options = RunOptions {
+        filter: runner::Filter {
+            files: vec!["session".into()],
+            flags: vec!["Replay".into()],
+            tc_ids: vec![],
+        },
+        ..Default::default()
+    };
+    let report = run(&mut Reference::new(), &options);
+    assert!(!report.cases.is_empty());
+    assert!(
+        report
+            .cases
+            .iter()
+            .all(|c| c.file.contains("session") && c.flags.iter().any(|f| f == "Replay"))
+    );
+    let options = RunOptions {
+        filter: runner::Filter {
+            tc_ids: vec![3],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    assert_eq!(run(&mut Reference::new(), &options).cases.len(), 3);
+}
+
+#[test]
+fn reports_render_as_text_json_and_junit() {
+    let options = RunOptions {
+        filter: runner::Filter {
+            tc_ids: vec![1, 2],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let report = run(&mut CorruptsOutput(Reference::new()), &options);
+    let text = report.to_text();
+    assert!(
+        text.contains("expected:") && text.contains("failed"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["cases"].as_array().unwrap().len(), report.cases.len());
+    let xml = report.to_junit().unwrap();
+    assert!(
+        xml.contains("<testsuites") && xml.contains("<failure"),
+        "{xml}"
+    );
+}
+
+fn cli(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ratchetproof"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn broken_vector_files_are_usage_errors_that_name_the_problem() {
+    let dir = std::env::temp_dir().join(format!("ratchetproof-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good =
+        std::fs::read_to_string(vectors_dir().join("x25519-sha256-aes256gcm/x3dh.json")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("not-json", "{".into(), "not JSON"),
+        ("no-schema", "{}".into(), "no schema.name"),
+        (
+            "bad-hex",
+            good.replacen(
+                "\"identityPrivateKey\": \"",
+                "\"identityPrivateKey\": \"zz",
+                1,
+            ),
+            "tcId 1",
+        ),
+        (
+            "upper-hex",
+            good.replacen("\"sharedKey\": \"", "\"sharedKey\": \"AB", 1),
+            "tcId 1",
+        ),
+        (
+            "count",
+            good.replacen("\"numberOfTests\": 69", "\"numberOfTests\": 70", 1),
+            "numberOfTests",
+        ),
+        (
+            "dup-id",
+            good.replacen("\"tcId\": 2,", "\"tcId\": 1,", 1),
+            "tcId 1 appears more than once",
+        ),
+        (
+            "unknown-field",
+            good.replacen("\"suite\":", "\"extra\": 1, \"suite\":", 1),
+            "extra",
+        ),
+        (
+            "version",
+            good.replacen("\"version\": 1", "\"version\": 9", 1),
+            "schema version",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, text).unwrap();
+        let (code, stderr) = cli(&["run", path.to_str().unwrap()], &dir);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains(&format!("{name}.json")),
+            "{name}: {stderr}"
+        );
+    }
+    let (code, stderr) = cli(&["run", "/nonexistent/vectors"], &dir);
+    assert_eq!(code, 2, "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cli_exit_codes_follow_the_outcome() {
+    let root = vectors_dir().join("..");
+    let (code, stderr) = cli(&["run", "--tc-id", "1"], &root);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _) = cli(&["run", "--no-such-flag"], &root);
+    assert_eq!(code, 2);
+}
