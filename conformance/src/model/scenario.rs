@@ -1,0 +1,137 @@
+//! Turning a run into a session-scenario vector, so that a counterexample a
+//! property test or a fuzzer found becomes a permanent regression case for
+//! every implementation, in the same format as `vectors/`.
+//!
+//! The expected outcomes are the reference's, recorded while the model
+//! checks it: a run on which the reference itself breaks an invariant is
+//! refused rather than written down as truth.
+
+use ratchetproof_protocol::ErrorClass;
+use ratchetproof_protocol::{KeyPair, PrivateKey};
+
+use super::action::Action;
+use super::run::{Event, ModelConfig, Outcome, Trace, Violation, check};
+use crate::reference::Reference;
+use crate::vectors::{
+    CaseInfo, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,
+    ScenarioSetup, SentMessage, Step, Verdict,
+};
+
+/// Runs `actions` on the reference under `config` and writes the run as a
+/// scenario case with the caller's `tc_id`, `comment` and `flags`. Fails if
+/// the reference breaks an invariant on this run.
+pub fn to_scenario(
+    config: &ModelConfig,
+    actions: &[Action],
+    tc_id: u32,
+    comment: &str,
+    flags: &[String],
+) -> Result<ScenarioCase, Violation> {
+    let trace = check(&mut Reference::new(), config, actions)?;
+    Ok(trace.to_scenario(tc_id, comment, flags))
+}
+
+impl Trace {
+    /// This run as a scenario case. The verdict is `valid` when every step
+    /// succeeded and `invalid` otherwise; `limits` are stated only when a
+    /// step depended on them (a `too_many_skipped` rejection), so other cases
+    /// hold for any `MAX_SKIP`.
+    pub fn to_scenario(&self, tc_id: u32, comment: &str, flags: &[String]) -> ScenarioCase {
+        let outcomes = || {
+            self.events.iter().filter_map(|e| match e {
+                Event::Send { outcome, .. } | Event::Deliver { outcome, .. } => Some(outcome),
+                Event::Capture { .. } => None,
+            })
+        };
+        let result = if outcomes().all(Result::is_ok) {
+            Verdict::Valid
+        } else {
+            Verdict::Invalid
+        };
+        let depends_on_limits = outcomes().any(|o| *o == Err(ErrorClass::TooManySkipped));
+        let bob_public =
+            KeyPair::from_private(PrivateKey::from_bytes(self.bob_ratchet_private_key))
+                .public_key()
+                .as_bytes()
+                .to_vec();
+        let steps = self.events.iter().map(|event| self.step(event)).collect();
+        ScenarioCase {
+            info: CaseInfo {
+                tc_id,
+                comment: comment.to_string(),
+                flags: flags.to_vec(),
+                result,
+            },
+            limits: depends_on_limits.then_some(Limits {
+                max_skip: self.config.max_skip,
+                max_stored_skipped_keys:
+                    ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS,
+            }),
+            setup: ScenarioSetup {
+                shared_key: Hex::from(self.shared_key),
+                associated_data: Hex::from(self.associated_data.as_slice()),
+                bob_ratchet_private_key: Hex::from(self.bob_ratchet_private_key),
+                bob_ratchet_public_key: Hex(bob_public),
+                alice: party_keys(&self.alice_keys),
+                bob: party_keys(&self.bob_keys),
+            },
+            steps,
+        }
+    }
+
+    fn step(&self, event: &Event) -> Step {
+        match event {
+            Event::Send {
+                party,
+                plaintext,
+                outcome,
+            } => Step::Send {
+                party: party.clone(),
+                plaintext: Hex::from(plaintext.as_slice()),
+                ad: None,
+                expected: expected(outcome, |m| SentMessage { message: Hex(m) }),
+            },
+            Event::Deliver {
+                party,
+                message,
+                bytes,
+                ad,
+                outcome,
+            } => Step::Deliver {
+                party: party.clone(),
+                message: bytes.is_none().then_some(*message),
+                bytes: bytes.clone().map(Hex),
+                ad: ad.clone().map(Hex),
+                expected: expected(outcome, |p| Plaintext { plaintext: Hex(p) }),
+            },
+            Event::Capture {
+                victim,
+                name,
+                capture,
+            } => Step::Capture {
+                party: victim.clone(),
+                name: name.clone(),
+                ratchet_private_keys: self
+                    .capture_keys
+                    .get(*capture)
+                    .map(|keys| keys.iter().map(|k| Hex::from(*k)).collect())
+                    .unwrap_or_default(),
+            },
+        }
+    }
+}
+
+fn party_keys(keys: &[[u8; 32]]) -> PartyKeys {
+    PartyKeys {
+        ratchet_private_keys: keys.iter().map(|k| Hex::from(*k)).collect(),
+    }
+}
+
+fn expected<T>(outcome: &Outcome, ok: impl FnOnce(Vec<u8>) -> T) -> VectorOutcome<T> {
+    match outcome {
+        Ok(bytes) => VectorOutcome::Ok(ok(bytes.clone())),
+        Err(class) => VectorOutcome::Error {
+            error: class.as_str().to_string(),
+        },
+    }
+}

@@ -1,0 +1,870 @@
+//! Known-bug mutants: an independent Double Ratchet with switches for the bug
+//! classes real implementations have shipped.
+//!
+//! A conformance suite proves nothing until it is shown to fail something.
+//! [`Mutant`] is a second, spec-following implementation of the Double Ratchet
+//! (spec §3), written from the protocol crate's public primitives only — the
+//! suite's `kdf_rk`, `kdf_ck`, `seal`, `parse_header`, `open` and the key
+//! types — behind the same [`Implementation`] trait as the reference. With no
+//! [`Bug`] switched on it must be indistinguishable from the reference (same
+//! wire bytes, same verdicts, same error classes; a test checks this on model
+//! runs). Each [`Bug`] is one small, marked deviation (search for `Bug::`),
+//! taken from `REFERENCE.md` "Known bug classes" and issue 9. The reference
+//! build is never touched.
+//!
+//! Not every class can be expressed behind this trait: a one-time prekey that
+//! is not deleted lives in the responder's prekey store, and a restored older
+//! state re-using a message key is the behaviour of every implementation that
+//! is restored from a backup — both are about the application around the
+//! session, so they have no switch here.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
+use hkdf::Hkdf;
+use ratchetproof_protocol::consts::{
+    DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS, MAX_PREVIOUS_RECEIVING_KEYS,
+};
+use ratchetproof_protocol::suite::{INFO_ROOT, MESSAGE_VERSION};
+use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
+use ratchetproof_protocol::{
+    ChainKey, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey,
+    RootKey, SharedKey, Suite, suite,
+};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::implementation::{
+    Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
+    SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+};
+use crate::model::Subject;
+use crate::reference::{KeyQueueRng, suite_named};
+
+/// `Bug::NoSkipBound` still stops here, so the harness itself stays bounded.
+const NO_BOUND_GUARD: u64 = 1 << 16;
+
+/// A known bug class. Each variant documents the deviation and what it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bug {
+    /// The spec's pseudocode run without its transactional rule: the skip
+    /// loop, the DH ratchet (including drawing the new key) and the chain step
+    /// happen before the tag check and stay when it fails. A forged message
+    /// can then desynchronise or exhaust a session.
+    StateKeptOnFailedDecrypt,
+    /// A skipped message key is deleted before its tag verifies: a forgery
+    /// naming a skipped (ratchet key, n) destroys the genuine message's key.
+    SkippedKeyDeletedBeforeVerify,
+    /// A skipped message key is kept after it decrypted its message: the
+    /// message can be replayed, and a later copy of the state reads it.
+    UsedKeyNotDeleted,
+    /// `SkipMessageKeys` has no bound: one header makes the receiver derive
+    /// and store any number of keys.
+    NoSkipBound,
+    /// The bound is off by one: a jump of exactly `MAX_SKIP` is refused
+    /// (`Nr + MAX_SKIP <= until` instead of `<`).
+    SkipBoundOffByOne,
+    /// The `pn` bound is only checked when a receiving chain exists, so the
+    /// first message of a session can claim any `pn`.
+    PnUnboundedWithoutReceivingChain,
+    /// `KDF_CK` with its constants swapped: 0x02 gives the message key and
+    /// 0x01 the next chain key.
+    KdfCkConstantsSwapped,
+    /// `KDF_RK` with salt and input keying material swapped.
+    KdfRkSaltIkmSwapped,
+    /// The header is left out of the AEAD associated data, so header fields
+    /// can be altered undetected where they do not change the key.
+    HeaderNotInAd,
+    /// `CONCAT(ad, header)` without the length prefix that makes it parseable.
+    AmbiguousAdConcat,
+    /// No DH ratchet on receive: a new peer ratchet key only starts a new
+    /// receiving chain; the party keeps its own ratchet key (it draws one only
+    /// for its very first sending chain). The session never heals after a
+    /// compromise (no post-compromise security).
+    NoDhRatchetOnReceive,
+    /// Old receiving chain keys are kept, so the key of a message already
+    /// decrypted can be derived again: replays decrypt, and a copy of the
+    /// state reads past messages (no forward secrecy).
+    OldChainKeysKept,
+    /// The AEAD nonce is fixed (all zero) instead of derived with the key.
+    /// Harmless while every key encrypts once (spec §5.2 allows it), but not
+    /// the suite's wire format.
+    FixedNonce,
+    /// The signed prekey's XEdDSA signature is not verified by the initiator.
+    SignatureNotVerified,
+}
+
+impl Bug {
+    /// Every bug class, in a stable order.
+    pub const ALL: [Bug; 14] = [
+        Bug::StateKeptOnFailedDecrypt,
+        Bug::SkippedKeyDeletedBeforeVerify,
+        Bug::UsedKeyNotDeleted,
+        Bug::NoSkipBound,
+        Bug::SkipBoundOffByOne,
+        Bug::PnUnboundedWithoutReceivingChain,
+        Bug::KdfCkConstantsSwapped,
+        Bug::KdfRkSaltIkmSwapped,
+        Bug::HeaderNotInAd,
+        Bug::AmbiguousAdConcat,
+        Bug::NoDhRatchetOnReceive,
+        Bug::OldChainKeysKept,
+        Bug::FixedNonce,
+        Bug::SignatureNotVerified,
+    ];
+
+    /// A stable kebab-case name for tables and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::StateKeptOnFailedDecrypt => "state-kept-on-failed-decrypt",
+            Bug::SkippedKeyDeletedBeforeVerify => "skipped-key-deleted-before-verify",
+            Bug::UsedKeyNotDeleted => "used-key-not-deleted",
+            Bug::NoSkipBound => "no-skip-bound",
+            Bug::SkipBoundOffByOne => "skip-bound-off-by-one",
+            Bug::PnUnboundedWithoutReceivingChain => "pn-unbounded-without-receiving-chain",
+            Bug::KdfCkConstantsSwapped => "kdf-ck-constants-swapped",
+            Bug::KdfRkSaltIkmSwapped => "kdf-rk-salt-ikm-swapped",
+            Bug::HeaderNotInAd => "header-not-in-ad",
+            Bug::AmbiguousAdConcat => "ambiguous-ad-concat",
+            Bug::NoDhRatchetOnReceive => "no-dh-ratchet-on-receive",
+            Bug::OldChainKeysKept => "old-chain-keys-kept",
+            Bug::FixedNonce => "fixed-nonce",
+            Bug::SignatureNotVerified => "signature-not-verified",
+        }
+    }
+}
+
+/// The independent implementation, with the bugs in `bugs` switched on.
+#[derive(Debug, Default)]
+pub struct Mutant {
+    bugs: BTreeSet<Bug>,
+    sessions: BTreeMap<u64, (State, KeyQueueRng)>,
+    next_handle: u64,
+}
+
+impl Mutant {
+    /// No bug: must behave exactly like the reference.
+    pub fn faithful() -> Self {
+        Self::default()
+    }
+
+    /// One bug.
+    pub fn with(bug: Bug) -> Self {
+        Self::with_bugs([bug])
+    }
+
+    /// Several bugs at once.
+    pub fn with_bugs(bugs: impl IntoIterator<Item = Bug>) -> Self {
+        Self {
+            bugs: bugs.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The bugs switched on.
+    pub fn bugs(&self) -> &BTreeSet<Bug> {
+        &self.bugs
+    }
+
+    fn get(&mut self, handle: SessionHandle) -> ImplResult<(&mut State, &mut KeyQueueRng, &Bugs)> {
+        let bugs = &self.bugs;
+        self.sessions
+            .get_mut(&handle.0)
+            .map(|(s, r)| (s, r, bugs))
+            .ok_or_else(|| ImplError::new(ErrorClass::State, format!("no session {}", handle.0)))
+    }
+
+    fn add(&mut self, state: State, rng: KeyQueueRng) -> SessionHandle {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.sessions.insert(handle, (state, rng));
+        SessionHandle(handle)
+    }
+}
+
+type Bugs = BTreeSet<Bug>;
+
+/// One session: the spec's state variables, plus what the bugs need.
+#[derive(Clone, Debug)]
+struct State {
+    suite: Suite,
+    max_skip: u32,
+    max_stored: usize,
+    dhs: KeyPair,
+    dhr: Option<PublicKey>,
+    rk: RootKey,
+    cks: Option<ChainKey>,
+    ckr: Option<ChainKey>,
+    ns: u32,
+    nr: u32,
+    pn: u32,
+    /// MKSKIPPED, oldest first.
+    skipped: Vec<(PublicKey, u32, MessageKey)>,
+    /// Earlier DHr values, newest last, so replays from old chains are
+    /// reported as duplicates (the harness's error classes).
+    previous: VecDeque<PublicKey>,
+    /// `Bug::OldChainKeysKept`: the first chain key of every receiving chain.
+    chain_starts: Vec<(PublicKey, ChainKey)>,
+}
+
+/// The chain keys for messages `nr..until`, plus the chain key for `until`.
+type Skip = (Vec<(u32, MessageKey)>, ChainKey);
+
+impl State {
+    fn kdf_ck(&self, bugs: &Bugs, ck: &ChainKey) -> (ChainKey, MessageKey) {
+        let (next, mk) = self.suite.kdf_ck(ck);
+        if bugs.contains(&Bug::KdfCkConstantsSwapped) {
+            return swap_chain_outputs(next, mk);
+        }
+        (next, mk)
+    }
+
+    fn kdf_rk(&self, bugs: &Bugs, rk: &RootKey, dh: &DhOutput) -> (RootKey, ChainKey) {
+        if bugs.contains(&Bug::KdfRkSaltIkmSwapped) {
+            return kdf_rk_swapped(rk, dh);
+        }
+        self.suite.kdf_rk(rk, dh)
+    }
+
+    /// SkipMessageKeys' bound.
+    fn check_skip(&self, bugs: &Bugs, nr: u32, until: u32) -> Result<(), Error> {
+        let limit = u64::from(nr) + u64::from(self.max_skip);
+        let too_far = if bugs.contains(&Bug::NoSkipBound) {
+            // The bug has no bound; the mutant keeps one far above any
+            // MAX_SKIP a test uses, so a forged 2^31 jump cannot hang the harness.
+            u64::from(nr) + NO_BOUND_GUARD < u64::from(until)
+        } else if bugs.contains(&Bug::SkipBoundOffByOne) {
+            limit <= u64::from(until) && until > nr
+        } else {
+            limit < u64::from(until)
+        };
+        if too_far {
+            return Err(Error::TooManySkipped {
+                from: nr,
+                until,
+                limit: self.max_skip,
+            });
+        }
+        Ok(())
+    }
+
+    fn skip(&self, bugs: &Bugs, mut ck: ChainKey, from: u32, until: u32) -> Skip {
+        let mut keys = Vec::new();
+        for n in from..until {
+            let (next, mk) = self.kdf_ck(bugs, &ck);
+            keys.push((n, mk));
+            ck = next;
+        }
+        (keys, ck)
+    }
+
+    fn store_skipped(&mut self, dh: PublicKey, keys: Vec<(u32, MessageKey)>) {
+        for (n, mk) in keys {
+            self.skipped.retain(|(d, i, _)| !(*d == dh && *i == n));
+            self.skipped.push((dh, n, mk));
+            while self.skipped.len() > self.max_stored {
+                self.skipped.remove(0);
+            }
+        }
+    }
+
+    fn seal(
+        &self,
+        bugs: &Bugs,
+        mk: &MessageKey,
+        header: &Header,
+        pt: &[u8],
+        ad: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        if own_aead(bugs) {
+            return seal_with_bugs(self.suite, bugs, mk, header, pt, ad);
+        }
+        self.suite.seal(mk, header, pt, ad)
+    }
+
+    fn open(
+        &self,
+        bugs: &Bugs,
+        mk: &MessageKey,
+        message: &[u8],
+        ad: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        if own_aead(bugs) {
+            return open_with_bugs(self.suite, bugs, mk, message, ad);
+        }
+        self.suite.open(mk, message, ad)
+    }
+
+    /// RatchetEncrypt.
+    fn encrypt(&mut self, bugs: &Bugs, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, Error> {
+        let cks = self.cks.as_ref().ok_or(Error::NoSendingChain)?;
+        if self.ns == u32::MAX {
+            return Err(Error::CounterExhausted);
+        }
+        let (next, mk) = self.kdf_ck(bugs, cks);
+        let header = Header {
+            dh: *self.dhs.public_key(),
+            pn: self.pn,
+            n: self.ns,
+        };
+        let message = self.seal(bugs, &mk, &header, plaintext, ad)?;
+        self.cks = Some(next);
+        self.ns += 1;
+        Ok(message)
+    }
+
+    /// RatchetDecrypt. Transactional: the new state is built in a copy and
+    /// committed only after the tag verifies (except under
+    /// `Bug::StateKeptOnFailedDecrypt`).
+    fn decrypt(
+        &mut self,
+        bugs: &Bugs,
+        message: &[u8],
+        ad: &[u8],
+        rng: &mut KeyQueueRng,
+    ) -> Result<Vec<u8>, Error> {
+        let header = self.suite.parse_header(message)?;
+
+        // TrySkippedMessageKeys.
+        if let Some(at) = self
+            .skipped
+            .iter()
+            .position(|(d, n, _)| *d == header.dh && *n == header.n)
+        {
+            if bugs.contains(&Bug::SkippedKeyDeletedBeforeVerify) {
+                let (_, _, mk) = self.skipped.remove(at);
+                return self.open(bugs, &mk, message, ad);
+            }
+            let plaintext = match self.skipped.get(at) {
+                Some((_, _, mk)) => self.open(bugs, mk, message, ad)?,
+                None => return Err(Error::InvalidState("skipped key vanished")),
+            };
+            if !bugs.contains(&Bug::UsedKeyNotDeleted) {
+                self.skipped.remove(at);
+            }
+            return Ok(plaintext);
+        }
+        if bugs.contains(&Bug::OldChainKeysKept)
+            && let Some(plaintext) = self.open_from_kept_chain(bugs, &header, message, ad)
+        {
+            return Ok(plaintext);
+        }
+
+        let on_current_chain = self.dhr == Some(header.dh) && self.ckr.is_some();
+        if (on_current_chain && header.n < self.nr) || self.previous.contains(&header.dh) {
+            return Err(duplicate(&header));
+        }
+        if header.n == u32::MAX {
+            return Err(Error::Malformed("message number 2^32 - 1 is never sent"));
+        }
+
+        let keep_on_failure = bugs.contains(&Bug::StateKeptOnFailedDecrypt);
+        let mut next = self.clone();
+        let result = next.receive(bugs, &header, message, ad, rng, keep_on_failure);
+        match result {
+            Ok(plaintext) => {
+                *self = next;
+                Ok(plaintext)
+            }
+            Err(e) => {
+                if keep_on_failure {
+                    *self = next;
+                }
+                match e {
+                    Error::AuthenticationFailed if self.previous.contains(&header.dh) => {
+                        Err(duplicate(&header))
+                    }
+                    e => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Steps (2) and (3) of RatchetDecrypt on `self` (a copy the caller
+    /// commits or discards).
+    fn receive(
+        &mut self,
+        bugs: &Bugs,
+        header: &Header,
+        message: &[u8],
+        ad: &[u8],
+        rng: &mut KeyQueueRng,
+        draw_before_verify: bool,
+    ) -> Result<Vec<u8>, Error> {
+        let mut ratcheted = false;
+        if self.dhr != Some(header.dh) {
+            let unbounded_pn =
+                bugs.contains(&Bug::PnUnboundedWithoutReceivingChain) && self.ckr.is_none();
+            if !unbounded_pn {
+                self.check_skip(bugs, self.nr, header.pn)?;
+            }
+            if let (Some(ckr), Some(dhr)) = (self.ckr.clone(), self.dhr) {
+                let (keys, _) = self.skip(bugs, ckr, self.nr, header.pn);
+                self.store_skipped(dhr, keys);
+            }
+            // DHRatchet, receiving half.
+            let dh_out = self.dhs.diffie_hellman(&header.dh)?;
+            let (rk, ckr) = self.kdf_rk(bugs, &self.rk, &dh_out);
+            if let Some(old) = self.dhr.replace(header.dh) {
+                if self.previous.len() == MAX_PREVIOUS_RECEIVING_KEYS {
+                    self.previous.pop_front();
+                }
+                self.previous.push_back(old);
+            }
+            self.rk = rk;
+            if bugs.contains(&Bug::OldChainKeysKept) {
+                self.chain_starts.push((header.dh, ckr.clone()));
+            }
+            self.ckr = Some(ckr);
+            self.nr = 0;
+            ratcheted = true;
+            if draw_before_verify {
+                self.ratchet_sending(bugs, header, rng)?;
+            }
+        }
+        let Some(ckr) = self.ckr.clone() else {
+            self.check_skip(bugs, self.nr, header.n)?;
+            return Err(Error::AuthenticationFailed);
+        };
+        self.check_skip(bugs, self.nr, header.n)?;
+        let (keys, ck) = self.skip(bugs, ckr, self.nr, header.n);
+        self.store_skipped(header.dh, keys);
+        let (next_ck, mk) = self.kdf_ck(bugs, &ck);
+        self.ckr = Some(next_ck);
+        self.nr = header.n + 1;
+        let plaintext = self.open(bugs, &mk, message, ad)?;
+        if ratcheted && !draw_before_verify {
+            self.ratchet_sending(bugs, header, rng)?;
+        }
+        Ok(plaintext)
+    }
+
+    /// DHRatchet, sending half: a fresh key pair and a new sending chain.
+    fn ratchet_sending(
+        &mut self,
+        bugs: &Bugs,
+        header: &Header,
+        rng: &mut KeyQueueRng,
+    ) -> Result<(), Error> {
+        // Bug::NoDhRatchetOnReceive: keep the current key pair once a
+        // sending chain exists; only the first one is ever created.
+        if bugs.contains(&Bug::NoDhRatchetOnReceive) && self.cks.is_some() {
+            return Ok(());
+        }
+        let dhs = KeyPair::generate(rng);
+        let dh_out = dhs.diffie_hellman(&header.dh)?;
+        let (rk, cks) = self.kdf_rk(bugs, &self.rk, &dh_out);
+        self.pn = self.ns;
+        self.ns = 0;
+        self.dhs = dhs;
+        self.rk = rk;
+        self.cks = Some(cks);
+        Ok(())
+    }
+
+    /// `Bug::OldChainKeysKept`: re-derives a used key from a kept chain start.
+    fn open_from_kept_chain(
+        &self,
+        bugs: &Bugs,
+        header: &Header,
+        message: &[u8],
+        ad: &[u8],
+    ) -> Option<Vec<u8>> {
+        let (_, start) = self
+            .chain_starts
+            .iter()
+            .rev()
+            .find(|(dh, _)| *dh == header.dh)?;
+        if header.n > self.max_skip.saturating_mul(4).max(64) {
+            return None;
+        }
+        let (_, ck) = self.skip(bugs, start.clone(), 0, header.n);
+        let (_, mk) = self.kdf_ck(bugs, &ck);
+        self.open(bugs, &mk, message, ad).ok()
+    }
+}
+
+fn duplicate(header: &Header) -> Error {
+    Error::DuplicateMessage {
+        ratchet_key_prefix: hex::encode(header.dh.as_bytes().get(..4).unwrap_or_default()),
+        n: header.n,
+    }
+}
+
+/// `Bug::KdfCkConstantsSwapped`: HMAC(ck, 0x01) becomes the chain key and
+/// HMAC(ck, 0x02) the message key.
+fn swap_chain_outputs(next: ChainKey, mk: MessageKey) -> (ChainKey, MessageKey) {
+    (
+        ChainKey::from_bytes(*mk.as_bytes()),
+        MessageKey::from_bytes(*next.as_bytes()),
+    )
+}
+
+/// `Bug::KdfRkSaltIkmSwapped`: HKDF(salt = dh_out, ikm = rk).
+fn kdf_rk_swapped(rk: &RootKey, dh: &DhOutput) -> (RootKey, ChainKey) {
+    let mut okm = Zeroizing::new([0u8; 64]);
+    // 64 bytes is far below HKDF-SHA256's limit, so expand cannot fail.
+    let _ = Hkdf::<Sha256>::new(Some(dh.as_bytes()), rk.as_bytes())
+        .expand(INFO_ROOT, okm.as_mut_slice());
+    let (root, chain) = okm.split_at(32);
+    let mut r = [0u8; 32];
+    let mut c = [0u8; 32];
+    r.copy_from_slice(root);
+    c.copy_from_slice(chain);
+    (RootKey::from_bytes(r), ChainKey::from_bytes(c))
+}
+
+fn own_aead(bugs: &Bugs) -> bool {
+    [Bug::HeaderNotInAd, Bug::AmbiguousAdConcat, Bug::FixedNonce]
+        .iter()
+        .any(|b| bugs.contains(b))
+}
+
+/// The associated data the AEAD covers, with the AD bugs applied.
+fn aead_ad(bugs: &Bugs, ad: &[u8], version_and_header: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    if !bugs.contains(&Bug::AmbiguousAdConcat) {
+        let len =
+            u32::try_from(ad.len()).map_err(|_| Error::Malformed("associated data too long"))?;
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    out.extend_from_slice(ad);
+    if !bugs.contains(&Bug::HeaderNotInAd) {
+        out.extend_from_slice(version_and_header);
+    }
+    Ok(out)
+}
+
+/// The AES-256-GCM key and nonce for `mk`, with `Bug::FixedNonce` applied.
+fn aead_keys(suite: Suite, bugs: &Bugs, mk: &MessageKey) -> Result<(Aes256Gcm, [u8; 12]), Error> {
+    let keys = suite.message_keys(mk);
+    let (key, nonce) = keys
+        .split_at_checked(32)
+        .ok_or(Error::InvalidKey("message keys too short"))?;
+    let cipher =
+        Aes256Gcm::new_from_slice(key).map_err(|_| Error::InvalidKey("AES-256 key length"))?;
+    let mut n = [0u8; 12];
+    if !bugs.contains(&Bug::FixedNonce) {
+        n.copy_from_slice(
+            nonce
+                .get(..12)
+                .ok_or(Error::InvalidKey("nonce too short"))?,
+        );
+    }
+    Ok((cipher, n))
+}
+
+fn seal_with_bugs(
+    suite: Suite,
+    bugs: &Bugs,
+    mk: &MessageKey,
+    header: &Header,
+    pt: &[u8],
+    ad: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut message = vec![MESSAGE_VERSION];
+    message.extend_from_slice(&header.encode());
+    let aad = aead_ad(bugs, ad, &message)?;
+    let (cipher, nonce) = aead_keys(suite, bugs, mk)?;
+    let nonce: &Nonce<Aes256Gcm> = (&nonce).into();
+    let sealed = cipher
+        .encrypt(nonce, Payload { msg: pt, aad: &aad })
+        .map_err(|_| Error::Malformed("plaintext too long"))?;
+    message.extend_from_slice(&sealed);
+    Ok(message)
+}
+
+fn open_with_bugs(
+    suite: Suite,
+    bugs: &Bugs,
+    mk: &MessageKey,
+    message: &[u8],
+    ad: &[u8],
+) -> Result<Vec<u8>, Error> {
+    suite.parse_header(message)?;
+    let (prefix, body) = message
+        .split_at_checked(41)
+        .ok_or(Error::Malformed("truncated"))?;
+    let aad = aead_ad(bugs, ad, prefix)?;
+    let (cipher, nonce) = aead_keys(suite, bugs, mk)?;
+    let nonce: &Nonce<Aes256Gcm> = (&nonce).into();
+    cipher
+        .decrypt(
+            nonce,
+            Payload {
+                msg: body,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| Error::AuthenticationFailed)
+}
+
+fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| {
+        ImplError::new(
+            ErrorClass::InvalidKey,
+            format!("{what} must be 32 bytes, got {}", bytes.len()),
+        )
+    })
+}
+
+fn key_pair(bytes: &[u8], what: &str) -> ImplResult<KeyPair> {
+    Ok(KeyPair::from_private(PrivateKey::from_bytes(key32(
+        bytes, what,
+    )?)))
+}
+
+fn public(bytes: &[u8], what: &str) -> ImplResult<PublicKey> {
+    Ok(PublicKey::from_bytes(key32(bytes, what)?))
+}
+
+fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
+    let keys = keys
+        .iter()
+        .map(|k| key32(k, "injected ratchet private key"))
+        .collect::<ImplResult<Vec<_>>>()?;
+    Ok(KeyQueueRng::new(keys))
+}
+
+fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
+    if rng.misused() {
+        return Err(ImplError::new(
+            ErrorClass::State,
+            "the vector supplied too few injected ratchet keys",
+        ));
+    }
+    Ok(())
+}
+
+impl Implementation for Mutant {
+    fn capabilities(&self) -> Capabilities {
+        let bugs: Vec<_> = self.bugs.iter().map(|b| b.name()).collect();
+        Capabilities {
+            name: format!("ratchetproof-mutant[{}]", bugs.join(",")),
+            version: env!("CARGO_PKG_VERSION").into(),
+            suites: suite::all().iter().map(|s| s.name().to_string()).collect(),
+            operations: [
+                Operation::Primitives,
+                Operation::X3dh,
+                Operation::Session,
+                Operation::Clone,
+            ]
+            .into(),
+            max_skip: Some(DEFAULT_MAX_SKIP),
+            max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
+            configurable_limits: true,
+            injected_randomness: true,
+        }
+    }
+
+    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+        let suite = suite_named(suite)?;
+        let rk = RootKey::from_bytes(key32(rk, "root key")?);
+        let dh = DhOutput::from_bytes(key32(dh_out, "DH output")?);
+        let (rk, ck) = if self.bugs.contains(&Bug::KdfRkSaltIkmSwapped) {
+            kdf_rk_swapped(&rk, &dh)
+        } else {
+            suite.kdf_rk(&rk, &dh)
+        };
+        Ok((rk.as_bytes().to_vec(), ck.as_bytes().to_vec()))
+    }
+
+    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+        let suite = suite_named(suite)?;
+        let (next, mk) = suite.kdf_ck(&ChainKey::from_bytes(key32(ck, "chain key")?));
+        let (next, mk) = if self.bugs.contains(&Bug::KdfCkConstantsSwapped) {
+            swap_chain_outputs(next, mk)
+        } else {
+            (next, mk)
+        };
+        Ok((next.as_bytes().to_vec(), mk.as_bytes().to_vec()))
+    }
+
+    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
+        let suite = suite_named(suite)?;
+        let mut keys = suite
+            .message_keys(&MessageKey::from_bytes(key32(mk, "message key")?))
+            .to_vec();
+        if self.bugs.contains(&Bug::FixedNonce) {
+            keys.iter_mut().skip(32).for_each(|b| *b = 0);
+        }
+        Ok(keys)
+    }
+
+    fn seal(
+        &mut self,
+        suite: &str,
+        mk: &[u8],
+        ratchet_key: &[u8],
+        pn: u32,
+        n: u32,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let suite = suite_named(suite)?;
+        let mk = MessageKey::from_bytes(key32(mk, "message key")?);
+        let header = Header {
+            dh: public(ratchet_key, "ratchet public key")?,
+            pn,
+            n,
+        };
+        if own_aead(&self.bugs) {
+            return Ok(seal_with_bugs(
+                suite, &self.bugs, &mk, &header, plaintext, ad,
+            )?);
+        }
+        Ok(suite.seal(&mk, &header, plaintext, ad)?)
+    }
+
+    fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
+        let suite = suite_named(&request.suite)?;
+        let bundle = PreKeyBundle {
+            identity_key: public(&request.peer_identity_key, "peer identity key")?,
+            signed_prekey_id: 0,
+            signed_prekey: public(&request.peer_signed_prekey, "peer signed prekey")?,
+            signed_prekey_signature: request
+                .peer_signed_prekey_signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| {
+                    ImplError::new(
+                        ErrorClass::InvalidKey,
+                        "a signed-prekey signature is 64 bytes",
+                    )
+                })?,
+            one_time_prekey: match &request.peer_one_time_prekey {
+                Some(k) => Some((0, public(k, "peer one-time prekey")?)),
+                None => None,
+            },
+        };
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
+        if !self.bugs.contains(&Bug::SignatureNotVerified) {
+            x3dh::verify_bundle(&bundle)?;
+        }
+        // X3DH §3.3, from the DH outputs up.
+        let mut dh = Zeroizing::new(Vec::with_capacity(128));
+        dh.extend_from_slice(identity.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
+        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
+        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
+        if let Some((_, opk)) = &bundle.one_time_prekey {
+            dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
+        }
+        Ok(X3dhOutput {
+            shared_key: suite.x3dh_kdf(&dh).as_bytes().to_vec(),
+            associated_data: x3dh::associated_data(identity.public_key(), &bundle.identity_key)
+                .to_vec(),
+        })
+    }
+
+    fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput> {
+        let suite = suite_named(&request.suite)?;
+        let opk = match &request.one_time_prekey_private_key {
+            Some(k) => Some(key_pair(k, "one-time prekey private key")?),
+            None => None,
+        };
+        let agreement = x3dh::respond(
+            suite,
+            &key_pair(&request.identity_private_key, "identity private key")?,
+            &key_pair(
+                &request.signed_prekey_private_key,
+                "signed prekey private key",
+            )?,
+            opk.as_ref(),
+            &public(&request.peer_identity_key, "peer identity key")?,
+            &public(&request.peer_ephemeral_key, "peer ephemeral key")?,
+        )?;
+        Ok(X3dhOutput {
+            shared_key: agreement.shared_key.as_bytes().to_vec(),
+            associated_data: agreement.associated_data.to_vec(),
+        })
+    }
+
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
+        let suite = suite_named(&init.suite)?;
+        let max_stored = init
+            .max_stored_skipped_keys
+            .unwrap_or(DEFAULT_MAX_STORED_SKIPPED_KEYS);
+        if max_stored == 0 {
+            return Err(ImplError::new(
+                ErrorClass::State,
+                "max_stored_skipped_keys must be at least 1",
+            ));
+        }
+        let sk = SharedKey::from_bytes(key32(&init.shared_key, "shared key")?);
+        let mut rng = key_queue(&init.ratchet_private_keys)?;
+        let mut state = State {
+            suite,
+            max_skip: init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
+            max_stored: usize::try_from(max_stored).unwrap_or(usize::MAX),
+            dhs: KeyPair::from_private(PrivateKey::from_bytes([0; 32])),
+            dhr: None,
+            rk: RootKey::from(sk),
+            cks: None,
+            ckr: None,
+            ns: 0,
+            nr: 0,
+            pn: 0,
+            skipped: Vec::new(),
+            previous: VecDeque::new(),
+            chain_starts: Vec::new(),
+        };
+        match init.role {
+            // RatchetInitAlice.
+            Role::Alice => {
+                let bob = public(&init.ratchet_key, "peer ratchet public key")?;
+                state.dhs = KeyPair::generate(&mut rng);
+                let dh_out = state.dhs.diffie_hellman(&bob)?;
+                let (rk, cks) = state.kdf_rk(&self.bugs, &state.rk, &dh_out);
+                state.rk = rk;
+                state.cks = Some(cks);
+                state.dhr = Some(bob);
+            }
+            // RatchetInitBob.
+            Role::Bob => state.dhs = key_pair(&init.ratchet_key, "ratchet private key")?,
+        }
+        check_rng(&rng)?;
+        Ok(self.add(state, rng))
+    }
+
+    fn encrypt(
+        &mut self,
+        session: SessionHandle,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let (state, _, bugs) = self.get(session)?;
+        Ok(state.encrypt(bugs, plaintext, ad)?)
+    }
+
+    fn decrypt(
+        &mut self,
+        session: SessionHandle,
+        message: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let (state, rng, bugs) = self.get(session)?;
+        let plaintext = state.decrypt(bugs, message, ad, rng)?;
+        check_rng(rng)?;
+        Ok(plaintext)
+    }
+
+    fn clone_session(
+        &mut self,
+        session: SessionHandle,
+        ratchet_private_keys: &[Vec<u8>],
+    ) -> ImplResult<SessionHandle> {
+        let (state, _, _) = self.get(session)?;
+        let copy = state.clone();
+        let rng = key_queue(ratchet_private_keys)?;
+        Ok(self.add(copy, rng))
+    }
+
+    fn reset(&mut self) {
+        self.sessions.clear();
+    }
+}
+
+/// A mutant is a black box to the model, like a peer behind the shim.
+impl Subject for Mutant {}
