@@ -4,6 +4,12 @@
 //! implementation must itself reject a key of the wrong length, and the same
 //! calls map one-to-one onto the shim protocol for other languages. Sessions
 //! live inside the implementation and are named by handles.
+//!
+//! An [`ImplError`] is the implementation's *answer* (a rejection). When the
+//! harness could not get an answer at all — a shim crashed, hung or broke the
+//! protocol — the implementation reports a [`Fault`] through
+//! [`Implementation::take_fault`] instead, and the runner marks the case
+//! *errored*: a fault must never count as the rejection a vector expects.
 
 use std::collections::BTreeSet;
 
@@ -44,6 +50,23 @@ impl std::error::Error for ImplError {}
 impl From<ratchetproof_protocol::Error> for ImplError {
     fn from(e: ratchetproof_protocol::Error) -> Self {
         Self::new(e.class(), e.to_string())
+    }
+}
+
+/// The harness could not drive the implementation (a shim crashed, hung,
+/// printed something that is not a response, …). Not a verdict on the
+/// implementation's conformance: the case is reported as errored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// What went wrong, for the report.
+    pub message: String,
+    /// What the implementation wrote to its error stream meanwhile, if captured.
+    pub stderr: Option<String>,
+}
+
+impl core::fmt::Display for Fault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -246,6 +269,14 @@ pub trait Implementation {
         ratchet_private_keys: &[Vec<u8>],
     ) -> ImplResult<SessionHandle>;
 
-    /// Drops every session (called between test cases).
+    /// Drops every session (called before each test case that runs).
     fn reset(&mut self) {}
+
+    /// The fault that interrupted a call since the last `take_fault`, if any.
+    /// The runner asks after every case; a fault makes the case errored, not
+    /// failed, whatever the calls returned. In-process implementations never
+    /// fault.
+    fn take_fault(&mut self) -> Option<Fault> {
+        None
+    }
 }

@@ -13,10 +13,11 @@ pub mod model;
 pub mod mutants;
 pub mod reference;
 pub mod runner;
+pub mod shim;
 pub mod vectors;
 
 pub use implementation::{
-    Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
+    Capabilities, Fault, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
     SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 pub use reference::{KeyQueueRng, Reference};

@@ -1,4 +1,5 @@
-//! The `ratchetproof` command line: `run` validates an implementation against
+//! The `ratchetproof` command line: `run` validates an implementation (the
+//! built-in reference, or any other through `--shim`, docs/SHIM.md) against
 //! the vectors; `generate` writes (or with `--check`, verifies) them.
 
 use std::io::{IsTerminal, Write};
@@ -7,9 +8,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ratchetproof::Reference;
 use ratchetproof::generate;
-use ratchetproof::runner::{self, Filter, RunOptions};
+use ratchetproof::runner::{self, Filter, Report, RunOptions, Status};
+use ratchetproof::shim::{ShimClient, ShimConfig};
+use ratchetproof::{Implementation, Reference};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +48,24 @@ enum Command {
         /// A rejection with the wrong error class fails the case.
         #[arg(long)]
         strict_errors: bool,
+        /// Validate the implementation behind this shim command instead of the
+        /// reference; run as `sh -c COMMAND` (docs/SHIM.md).
+        #[arg(long, value_name = "COMMAND")]
+        shim: Option<String>,
+        /// Per-request timeout for the shim, handshake included.
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        timeout_ms: u64,
+        /// Longest response line accepted from the shim, in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = ratchetproof::shim::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// Run cases on N implementations (shim processes) in parallel.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: u16,
+        /// Cases expected not to pass, one `FILE TCID failed|errored` per line
+        /// (`#` starts a comment; FILE is the vector file's name). The exit
+        /// status is 0 when exactly these cases do not pass.
+        #[arg(long, value_name = "FILE")]
+        known_failures: Option<PathBuf>,
     },
     /// Write every vector file from the reference, deterministically.
     Generate {
@@ -74,6 +94,146 @@ fn vectors_dir(given: Option<PathBuf>) -> Result<PathBuf, ExitCode> {
     }
 }
 
+/// `jobs` implementations: shim clients (started in parallel, which must all
+/// declare the same capabilities) or in-process references.
+fn implementations(
+    shim: Option<String>,
+    timeout_ms: u64,
+    max_line_bytes: usize,
+    jobs: u16,
+) -> Result<Vec<Box<dyn Implementation + Send>>, String> {
+    let Some(command) = shim else {
+        return Ok((0..jobs)
+            .map(|_| Box::new(Reference::new()) as Box<dyn Implementation + Send>)
+            .collect());
+    };
+    let mut config = ShimConfig::new(command);
+    config.timeout = std::time::Duration::from_millis(timeout_ms);
+    config.max_line_bytes = max_line_bytes;
+    let started: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|_| scope.spawn(|| ShimClient::start(config.clone())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(start_panicked(&config.command)))
+            })
+            .collect()
+    });
+    let mut clients = Vec::new();
+    for client in started {
+        clients.push(client.map_err(|e| e.to_string())?);
+    }
+    if let Some(first) = clients.first() {
+        let caps = first.capabilities();
+        if clients.iter().any(|c| c.capabilities() != caps) {
+            return Err("the shim processes declared different capabilities".into());
+        }
+        eprintln!(
+            "shim: {} {} (suites: {}; operations: {})",
+            caps.name,
+            caps.version,
+            caps.suites.join(", "),
+            caps.operations
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(clients
+        .into_iter()
+        .map(|c| Box::new(c) as Box<dyn Implementation + Send>)
+        .collect())
+}
+
+fn start_panicked(command: &str) -> ratchetproof::shim::StartError {
+    ratchetproof::shim::StartError {
+        command: command.into(),
+        message: "starting the shim panicked".into(),
+        stderr: String::new(),
+    }
+}
+
+/// (file name, tcId) → expected status ("failed" or "errored").
+type Known = std::collections::BTreeMap<(String, u32), String>;
+
+fn read_known_failures(path: &std::path::Path) -> Result<Known, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut known = Known::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "{}:{}: expected `FILE TCID failed|errored`, got {line:?}",
+                path.display(),
+                n + 1
+            )
+        };
+        let mut words = line.split_whitespace();
+        let (Some(file), Some(tc), Some(status), None) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
+            return Err(bad());
+        };
+        let tc_id: u32 = tc.parse().map_err(|_| bad())?;
+        if status != "failed" && status != "errored" {
+            return Err(bad());
+        }
+        known.insert((file.to_string(), tc_id), status.to_string());
+    }
+    Ok(known)
+}
+
+/// Exit 0 iff the cases that did not pass are exactly the known ones.
+fn compare_known(report: &Report, known: &Known) -> ExitCode {
+    let mut actual = Known::new();
+    for case in &report.cases {
+        let status = match case.status {
+            Status::Failed { .. } => "failed",
+            Status::Errored { .. } => "errored",
+            _ => continue,
+        };
+        let file = std::path::Path::new(&case.file)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| case.file.clone());
+        actual.insert((file, case.tc_id), status.to_string());
+    }
+    let new: Vec<_> = actual
+        .iter()
+        .filter(|(k, v)| known.get(*k) != Some(*v))
+        .collect();
+    let fixed: Vec<_> = known
+        .iter()
+        .filter(|(k, v)| actual.get(*k) != Some(*v))
+        .collect();
+    for ((file, tc), status) in &new {
+        eprintln!("NEW: {file} tcId {tc} {status} (not in the known-failures list)");
+    }
+    for ((file, tc), status) in &fixed {
+        eprintln!(
+            "STALE: {file} tcId {tc} is listed as {status} but did not end so; update the list"
+        );
+    }
+    eprintln!(
+        "known failures: {} listed, {} new, {} stale",
+        known.len(),
+        new.len(),
+        fixed.len()
+    );
+    if new.is_empty() && fixed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -85,6 +245,11 @@ fn main() -> ExitCode {
             flags,
             tc_ids,
             strict_errors,
+            shim,
+            timeout_ms,
+            max_line_bytes,
+            jobs,
+            known_failures,
         } => {
             let paths = if paths.is_empty() {
                 match vectors_dir(None) {
@@ -102,15 +267,33 @@ fn main() -> ExitCode {
                     tc_ids,
                 },
             };
+            let known = match known_failures
+                .as_deref()
+                .map(read_known_failures)
+                .transpose()
+            {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let tty = std::io::stderr().is_terminal();
             let started = Instant::now();
-            let mut imp = Reference::new();
-            let report = match runner::run_paths(&mut imp, &paths, &options, |path, i, n| {
-                if tty {
-                    eprint!("\r\x1b[K[{i}/{n}] {}", path.display());
+            let mut imps = match implementations(shim, timeout_ms, max_line_bytes, jobs) {
+                Ok(imps) => imps,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let progress = |done: usize, total: usize| {
+                if tty && (done.is_multiple_of(16) || done == total) {
+                    eprint!("\r\x1b[K[{done}/{total}] cases");
                     let _ = std::io::stderr().flush();
                 }
-            }) {
+            };
+            let report = match runner::run_paths_parallel(&mut imps, &paths, &options, &progress) {
                 Ok(r) => r,
                 Err(e) => {
                     if tty {
@@ -120,6 +303,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            drop(imps);
             if tty {
                 eprint!("\r\x1b[K");
             }
@@ -128,9 +312,11 @@ fn main() -> ExitCode {
                 Format::Json => println!("{}", report.to_json()),
             }
             eprintln!(
-                "ran {} cases in {:.3} s",
+                "ran {} cases in {:.3} s ({} job{})",
                 report.cases.len(),
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                jobs,
+                if jobs == 1 { "" } else { "s" }
             );
             if let Some(path) = junit {
                 match report.to_junit() {
@@ -146,10 +332,10 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if report.success() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+            match known {
+                Some(known) => compare_known(&report, &known),
+                None if report.success() => ExitCode::SUCCESS,
+                None => ExitCode::from(1),
             }
         }
         Command::Generate { out, check } => {

@@ -78,6 +78,9 @@ pub enum Status {
     Errored {
         /// What happened.
         message: String,
+        /// What the implementation wrote to its error stream, if captured.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stderr: Option<String>,
     },
 }
 
@@ -144,6 +147,85 @@ fn needs(caps: &Capabilities, suite: &str, ops: &[Operation]) -> Option<String> 
         .map(|op| format!("operation group {} not supported", op.as_str()))
 }
 
+/// One case of a loaded file, whatever its kind.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseRef<'a> {
+    /// A primitives case.
+    Primitive(&'a PrimitiveCase),
+    /// An X3DH case.
+    X3dh(&'a X3dhCase),
+    /// A session scenario.
+    Scenario(&'a ScenarioCase),
+}
+
+impl CaseRef<'_> {
+    /// The case's tcId, comment, flags and verdict.
+    pub fn info(&self) -> &CaseInfo {
+        match self {
+            CaseRef::Primitive(c) => &c.info,
+            CaseRef::X3dh(c) => &c.info,
+            CaseRef::Scenario(c) => &c.info,
+        }
+    }
+}
+
+/// The cases of `file` that `filter` selects, in file order.
+pub fn selected_cases<'a>(file: &'a AnyFile, filter: &Filter) -> Vec<CaseRef<'a>> {
+    let cases: Vec<CaseRef<'a>> = match file {
+        AnyFile::Primitives(f) => f.tests.iter().map(CaseRef::Primitive).collect(),
+        AnyFile::X3dh(f) => f.tests.iter().map(CaseRef::X3dh).collect(),
+        AnyFile::Scenarios(f) => f.tests.iter().map(CaseRef::Scenario).collect(),
+    };
+    cases
+        .into_iter()
+        .filter(|c| filter.case_matches(c.info()))
+        .collect()
+}
+
+/// Runs one case from a fresh state ([`Implementation::reset`]). A case that
+/// needs an undeclared capability is skipped without touching the
+/// implementation; a case during which the implementation reported a
+/// [`crate::Fault`] is errored, whatever its calls returned.
+pub fn run_case(
+    imp: &mut dyn Implementation,
+    caps: &Capabilities,
+    suite: &str,
+    case: CaseRef<'_>,
+    options: &RunOptions,
+) -> Status {
+    let not_applicable = match case {
+        CaseRef::Primitive(_) => needs(caps, suite, &[Operation::Primitives]),
+        CaseRef::X3dh(_) => needs(caps, suite, &[Operation::X3dh]),
+        CaseRef::Scenario(c) => scenario_applicable(caps, suite, c),
+    };
+    if let Some(reason) = not_applicable {
+        return Status::Skipped { reason };
+    }
+    imp.reset();
+    let status = match case {
+        CaseRef::Primitive(c) => run_primitive_case(imp, suite, c, options),
+        CaseRef::X3dh(c) => run_x3dh_case(imp, suite, c, options),
+        CaseRef::Scenario(c) => run_scenario(imp, suite, c, options),
+    };
+    match imp.take_fault() {
+        Some(fault) => Status::Errored {
+            message: fault.message,
+            stderr: fault.stderr,
+        },
+        None => status,
+    }
+}
+
+fn case_result(path: &str, info: &CaseInfo, status: Status) -> CaseResult {
+    CaseResult {
+        file: path.into(),
+        tc_id: info.tc_id,
+        comment: info.comment.clone(),
+        flags: info.flags.clone(),
+        status,
+    }
+}
+
 /// Runs every selected case of one loaded file.
 pub fn run_file(
     imp: &mut dyn Implementation,
@@ -156,59 +238,10 @@ pub fn run_file(
     if !options.filter.file_matches(path) {
         return;
     }
-    let suite = file.suite().to_string();
-    let mut push = |info: &CaseInfo, status: Status| {
-        results.push(CaseResult {
-            file: path.into(),
-            tc_id: info.tc_id,
-            comment: info.comment.clone(),
-            flags: info.flags.clone(),
-            status,
-        });
-    };
-    match file {
-        AnyFile::Primitives(f) => {
-            for case in f
-                .tests
-                .iter()
-                .filter(|c| options.filter.case_matches(&c.info))
-            {
-                imp.reset();
-                let status = match needs(caps, &suite, &[Operation::Primitives]) {
-                    Some(reason) => Status::Skipped { reason },
-                    None => run_primitive_case(imp, &suite, case, options),
-                };
-                push(&case.info, status);
-            }
-        }
-        AnyFile::X3dh(f) => {
-            for case in f
-                .tests
-                .iter()
-                .filter(|c| options.filter.case_matches(&c.info))
-            {
-                imp.reset();
-                let status = match needs(caps, &suite, &[Operation::X3dh]) {
-                    Some(reason) => Status::Skipped { reason },
-                    None => run_x3dh_case(imp, &suite, case, options),
-                };
-                push(&case.info, status);
-            }
-        }
-        AnyFile::Scenarios(f) => {
-            for case in f
-                .tests
-                .iter()
-                .filter(|c| options.filter.case_matches(&c.info))
-            {
-                imp.reset();
-                let status = match scenario_applicable(caps, &suite, case) {
-                    Some(reason) => Status::Skipped { reason },
-                    None => run_scenario(imp, &suite, case, options),
-                };
-                push(&case.info, status);
-            }
-        }
+    let suite = file.suite();
+    for case in selected_cases(file, &options.filter) {
+        let status = run_case(imp, caps, suite, case, options);
+        results.push(case_result(path, case.info(), status));
     }
 }
 
@@ -359,6 +392,7 @@ pub fn run_scenario(
         let Some(&handle) = parties.get(step_party(step)) else {
             return Status::Errored {
                 message: format!("step {index} names unknown party {:?}", step_party(step)),
+                stderr: None,
             };
         };
         match step {
@@ -407,6 +441,7 @@ pub fn run_scenario(
                                 message: format!(
                                     "step {index} delivers message {i}, which was not sent"
                                 ),
+                                stderr: None,
                             };
                         }
                     },
@@ -416,6 +451,7 @@ pub fn run_scenario(
                             message: format!(
                                 "step {index} must name exactly one of message and bytes"
                             ),
+                            stderr: None,
                         };
                     }
                 };
@@ -512,6 +548,107 @@ pub fn run_paths(
             &mut cases,
         );
     }
+    Ok(Report {
+        implementation: format!("{} {}", caps.name, caps.version),
+        cases,
+    })
+}
+
+/// Loads every file below `paths` and runs the selected cases on several
+/// implementations at once, one thread each: the `--jobs` mode, meant for
+/// shims (one subprocess per implementation). Workers take the next case from
+/// a shared queue, so a slow case does not hold back the others; the report
+/// lists cases in file order, exactly as [`run_paths`] would. Skip decisions
+/// use the first implementation's capabilities (callers check they agree).
+/// `progress(done, total)` is called after each case, from worker threads.
+pub fn run_paths_parallel(
+    imps: &mut [Box<dyn Implementation + Send>],
+    paths: &[std::path::PathBuf],
+    options: &RunOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Report, LoadError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let files = collect(paths)?;
+    let loaded = files
+        .iter()
+        .map(|p| load(p).map(|f| (p.display().to_string(), f)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let jobs: Vec<(&str, &str, CaseRef<'_>)> = loaded
+        .iter()
+        .filter(|(path, _)| options.filter.file_matches(path))
+        .flat_map(|(path, file)| {
+            selected_cases(file, &options.filter)
+                .into_iter()
+                .map(move |case| (path.as_str(), file.suite(), case))
+        })
+        .collect();
+    let Some(first) = imps.first() else {
+        let cases = jobs
+            .iter()
+            .map(|(path, _, case)| {
+                case_result(
+                    path,
+                    case.info(),
+                    Status::Errored {
+                        message: "no implementation to run the case on".into(),
+                        stderr: None,
+                    },
+                )
+            })
+            .collect();
+        return Ok(Report {
+            implementation: "none".into(),
+            cases,
+        });
+    };
+    let caps = first.capabilities();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let total = jobs.len();
+    let mut statuses: Vec<Option<Status>> = vec![None; total];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = imps
+            .iter_mut()
+            .map(|imp| {
+                let (jobs, caps, next, done) = (&jobs, &caps, &next, &done);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((_, suite, case)) = jobs.get(i) else {
+                            break;
+                        };
+                        out.push((i, run_case(imp.as_mut(), caps, suite, *case, options)));
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    }
+                    out
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A worker that panicked leaves its cases without a status; they
+            // are reported as errored below.
+            if let Ok(results) = worker.join() {
+                for (i, status) in results {
+                    if let Some(slot) = statuses.get_mut(i) {
+                        *slot = Some(status);
+                    }
+                }
+            }
+        }
+    });
+    let cases = jobs
+        .iter()
+        .zip(statuses)
+        .map(|((path, _, case), status)| {
+            let status = status.unwrap_or_else(|| Status::Errored {
+                message: "the worker running this case stopped unexpectedly".into(),
+                stderr: None,
+            });
+            case_result(path, case.info(), status)
+        })
+        .collect();
     Ok(Report {
         implementation: format!("{} {}", caps.name, caps.version),
         cases,

@@ -106,8 +106,14 @@ impl Report {
                             c.file, c.tc_id, c.comment
                         );
                     }
-                    Status::Errored { message } => {
+                    Status::Errored { message, stderr } => {
                         let _ = writeln!(out, "  {} tcId {}: errored: {message}", c.file, c.tc_id);
+                        if let Some(stderr) = stderr.as_deref().filter(|s| !s.trim().is_empty()) {
+                            let _ = writeln!(out, "    stderr:");
+                            for line in stderr.lines() {
+                                let _ = writeln!(out, "      {line}");
+                            }
+                        }
                     }
                     _ => {}
                 }
@@ -156,13 +162,20 @@ impl Report {
                     s.set_description(format!("expected: {expected}\nactual: {actual}"));
                     s
                 }
-                Status::Errored { message } => {
+                Status::Errored { message, .. } => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                     s.set_message(message.as_str());
                     s
                 }
             };
             let mut tc = TestCase::new(format!("tcId {}: {}", case.tc_id, case.comment), status);
+            if let Status::Errored {
+                stderr: Some(stderr),
+                ..
+            } = &case.status
+            {
+                tc.set_system_err(stderr.as_str());
+            }
             tc.set_classname(case.flags.join(","));
             suites
                 .entry(case.file.as_str())
