@@ -330,3 +330,40 @@ fn debug_output_shows_no_secrets() {
         .contains("redacted")
     );
 }
+
+#[test]
+fn a_reused_earlier_ratchet_key_is_processed_as_the_spec_says() {
+    // Alice's RNG hands out A0, A1, then A0 again. The spec accepts her third
+    // chain (it performs a DH ratchet because header.dh != DHr); remembering
+    // A0 as an earlier receiving key must not turn that into a duplicate.
+    let k = |b: u8| [b; 32];
+    let mut alice_rng = ratchetproof::KeyQueueRng::new([k(10), k(11), k(10), k(12)]);
+    let mut bob_rng = ratchetproof::KeyQueueRng::new([k(20), k(21), k(22)]);
+    let suite = &ratchetproof_protocol::DEFAULT_SUITE;
+    let sk = ratchetproof_protocol::SharedKey::from_bytes([9; 32]);
+    let bob_pair = ratchetproof_protocol::KeyPair::from_private(
+        ratchetproof_protocol::PrivateKey::from_bytes(k(30)),
+    );
+    let config = SessionConfig::default();
+    let mut alice = Session::init_alice(
+        suite,
+        config,
+        sk.clone(),
+        *bob_pair.public_key(),
+        &mut alice_rng,
+    )
+    .unwrap();
+    let mut bob = Session::init_bob(suite, config, sk, bob_pair).unwrap();
+    for round in 0..3 {
+        let a = alice.encrypt(&[round], b"ad").unwrap();
+        assert_eq!(
+            bob.decrypt(&a, b"ad", &mut bob_rng).unwrap(),
+            [round],
+            "round {round}"
+        );
+        let b = bob.encrypt(&[round], b"ad").unwrap();
+        assert_eq!(alice.decrypt(&b, b"ad", &mut alice_rng).unwrap(), [round]);
+    }
+    // Round 2 was Alice's third chain, under A0 again.
+    assert!(!bob_rng.misused() && !alice_rng.misused());
+}
