@@ -238,9 +238,9 @@ impl Session {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let header = self.suite.parse_header(message)?;
-        // Only in builds with `--cfg ratchetproof_planted_bug`: a deliberate
-        // crash on one header value, which the fuzzers must find (fuzz/README.md).
-        #[cfg(ratchetproof_planted_bug)]
+        // Only with the `planted-bug` feature: a deliberate crash on one header
+        // value, which the fuzzers must find (fuzz/README.md).
+        #[cfg(feature = "planted-bug")]
         #[allow(clippy::panic)]
         if header.pn == 0x5eed_f00d {
             panic!("planted bug: header pn = 0x5eedf00d");

@@ -1,0 +1,77 @@
+//! Replays every committed fuzz input on stable Rust: the seed corpora in
+//! `fuzz/corpus/<target>/` and the reproducers of fixed crashes in
+//! `fuzz/regressions/<target>/` (fuzz/README.md says how a crash gets there).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use ratchetproof::fuzzing;
+
+fn replay(target: &str, body: fn(&[u8])) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut count = 0;
+    for folder in ["corpus", "regressions"] {
+        let dir = root.join(folder).join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let data = std::fs::read(&path).unwrap();
+            let outcome = std::panic::catch_unwind(|| body(&data));
+            assert!(
+                outcome.is_ok(),
+                "{target}: {} crashes the target body",
+                path.display()
+            );
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no committed inputs for {target}");
+}
+
+#[test]
+fn decode_message() {
+    replay("decode_message", fuzzing::decode_message);
+}
+
+#[test]
+fn decrypt_untrusted() {
+    replay("decrypt_untrusted", fuzzing::decrypt_untrusted);
+}
+
+#[test]
+fn x3dh_initial_message() {
+    replay("x3dh_initial_message", fuzzing::x3dh_initial_message);
+}
+
+#[test]
+fn state_deserialize() {
+    replay("state_deserialize", fuzzing::state_deserialize);
+}
+
+#[test]
+fn vector_file() {
+    replay("vector_file", fuzzing::vector_file);
+}
+
+#[test]
+fn session_interaction() {
+    replay("session_interaction", fuzzing::session_interaction);
+}
+
+#[test]
+fn seed_corpus_is_what_the_generator_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    for (target, name, bytes) in fuzzing::seed_corpus() {
+        let committed = std::fs::read(root.join(target).join(&name)).unwrap_or_default();
+        assert!(
+            committed == bytes,
+            "fuzz/corpus/{target}/{name} is stale: run `cargo run -p ratchetproof --example fuzz_seeds`"
+        );
+    }
+}
