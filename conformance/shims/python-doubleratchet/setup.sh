@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Creates .venv/ beside this script with the pinned versions of
+# requirements.txt. Idempotent: re-running only checks the pins.
+# Needs python3 (3.11 or newer) and pip access to PyPI.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+python="${PYTHON:-python3}"
+if [ ! -x "$here/.venv/bin/python" ]; then
+  "$python" -m venv "$here/.venv"
+fi
+"$here/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --require-virtualenv -r "$here/requirements.txt"
+"$here/.venv/bin/python" -c 'import doubleratchet, cryptography; print("doubleratchet", doubleratchet.__version__, "cryptography", cryptography.__version__)'

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""ratchetproof shim for python-doubleratchet (PyPI `DoubleRatchet`, by Syndace).
+
+The package is a generic Double Ratchet: the application supplies the root and
+message-chain KDFs, the AEAD, the header/AD encoding and the key generator.
+This shim configures it to ratchetproof's default suite, x25519-sha256-aes256gcm
+(docs/SPEC.md), using the package's own building blocks wherever one fits:
+
+  KDF_RK        doubleratchet.recommended.kdf_hkdf.KDF, SHA-256, info INFO_ROOT
+                (HKDF salt = RK, ikm = DH output: SPEC 3.1)
+  KDF_CK        doubleratchet.recommended.kdf_separate_hmacs.KDF, SHA-256, chain
+                constant b"\\x02\\x01": output = HMAC(ck,0x02) || HMAC(ck,0x01), and
+                KDFChain keeps the first half as the next chain key (SPEC 3.2)
+  message keys  kdf_hkdf.KDF, salt 0x00*32, ikm mk, info INFO_MESSAGE_KEYS, 44 bytes
+  AEAD          AES-256-GCM (cryptography's AESGCM), key || nonce from the above
+  AD            u32be(len(ad)) || ad || 0x01 || dh || u32be(pn) || u32be(n) (SPEC 4.3)
+  wire format   0x01 || header || ciphertext || tag (SPEC 4.2), parsed in that order
+  DH            doubleratchet.recommended.diffie_hellman_ratchet_curve25519, with
+                _generate_priv replaced by the session's injected key list
+
+Role-named key injection: entry k of a party's list is the key of its k-th
+*committed* DH ratchet step. The package, like the spec's pseudocode, draws a
+new ratchet key before the message authenticates and discards the whole state
+copy on failure; the shim therefore rewinds the key list when a decryption
+raises, so a rejected message consumes no key (vectors/README.md).
+
+Session lifecycle: the package has no RatchetInitBob. Bob's session is created
+by `DoubleRatchet.decrypt_initial_message` from his first received message, so
+the shim keeps Bob's inputs until then (sending before that is the `state`
+error the vectors expect). Alice's session is the package's own
+`DiffieHellmanRatchet.create(None, ...)` state, wrapped with `from_model`, which
+is what `encrypt_initial_message` builds before it encrypts. Clone is the
+package's `json` / `from_json` round trip.
+
+Protocol: docs/SHIM.md (JSON lines on stdin/stdout; logs go to stderr).
+"""
+
+import asyncio
+import json
+import struct
+import sys
+import traceback
+
+import cryptography
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+import doubleratchet
+from doubleratchet import (
+    AEAD, AuthenticationFailedException, Chain, ChainNotAvailableException,
+    DecryptionFailedException, DoSProtectionException, DoubleRatchet, DoubleRatchetModel,
+    DuplicateMessageException, EncryptedMessage, Header, KDFChain, SymmetricKeyRatchet,
+)
+from doubleratchet.recommended import HashFunction, kdf_hkdf, kdf_separate_hmacs
+from doubleratchet.recommended.diffie_hellman_ratchet_curve25519 import (
+    DiffieHellmanRatchet as Curve25519Ratchet,
+)
+
+SUITE = "x25519-sha256-aes256gcm"
+INFO_ROOT = b"ratchetproof/x25519-sha256-aes256gcm/root"
+INFO_MESSAGE_KEYS = b"ratchetproof/x25519-sha256-aes256gcm/message-keys"
+CHAIN_CONSTANT = b"\x02\x01"
+VERSION = 0x01
+HEADER_LEN = 40
+MIN_MESSAGE_LEN = 1 + HEADER_LEN + 16
+DEFAULT_MAX_SKIP = 2000
+DEFAULT_MAX_STORED = 4000
+
+
+class Refused(Exception):
+    """A refusal the shim itself raises, with its ratchetproof error class."""
+
+    def __init__(self, cls, message):
+        super().__init__(message)
+        self.cls = cls
+
+
+# --- the suite, as python-doubleratchet hooks -------------------------------
+
+class RootKdf(kdf_hkdf.KDF):
+    @staticmethod
+    def _get_hash_function():
+        return HashFunction.SHA_256
+
+    @staticmethod
+    def _get_info():
+        return INFO_ROOT
+
+
+class ChainKdf(kdf_separate_hmacs.KDF):
+    @staticmethod
+    def _get_hash_function():
+        return HashFunction.SHA_256
+
+
+class MessageKeyKdf(kdf_hkdf.KDF):
+    @staticmethod
+    def _get_hash_function():
+        return HashFunction.SHA_256
+
+    @staticmethod
+    def _get_info():
+        return INFO_MESSAGE_KEYS
+
+
+async def expand_message_key(mk):
+    if len(mk) != 32:
+        raise ValueError(f"a message key is 32 bytes, got {len(mk)}")
+    okm = await MessageKeyKdf.derive(b"\x00" * 32, mk, 44)
+    return okm[:32], okm[32:]
+
+
+class Aes256Gcm(AEAD):
+    @staticmethod
+    async def encrypt(plaintext, key, associated_data):
+        aes_key, nonce = await expand_message_key(key)
+        return AESGCM(aes_key).encrypt(nonce, plaintext, associated_data)
+
+    @staticmethod
+    async def decrypt(ciphertext, key, associated_data):
+        aes_key, nonce = await expand_message_key(key)
+        try:
+            return AESGCM(aes_key).decrypt(nonce, ciphertext, associated_data)
+        except InvalidTag as e:
+            raise AuthenticationFailedException("AES-GCM tag does not verify") from e
+
+
+class KeyList:
+    """The injected ratchet private keys of one session, handed out in order.
+
+    Past the end of the list it hands out a placeholder (32 zero bytes, as the
+    reference's KeyQueueRng does) instead of raising: the package draws a key
+    for a DH ratchet step *before* the message authenticates, and the vectors
+    list keys only for committed steps, so a rejected message may need one
+    key more than the list holds. Raising there would turn the package's
+    authentication failure into a shim error. If a decryption that used a
+    placeholder *succeeds*, the package committed a step the reference did
+    not; the shim reports the package's answer and notes it on stderr.
+    """
+
+    PLACEHOLDER = bytes(32)
+
+    def __init__(self, keys):
+        self.keys, self.next = list(keys), 0
+
+    def take(self):
+        self.next += 1
+        if self.next > len(self.keys):
+            return self.PLACEHOLDER
+        return self.keys[self.next - 1]
+
+    def overdrawn(self):
+        return self.next > len(self.keys)
+
+
+ACTIVE_KEYS = [KeyList([])]  # the key list of the session being driven
+
+
+class InjectedCurve25519Ratchet(Curve25519Ratchet):
+    @staticmethod
+    def _generate_priv():
+        return ACTIVE_KEYS[0].take()
+
+
+def encode_header(header):
+    if len(header.ratchet_pub) != 32:
+        raise ValueError(f"a ratchet public key is 32 bytes, got {len(header.ratchet_pub)}")
+    return header.ratchet_pub + struct.pack(
+        ">II", header.previous_sending_chain_length, header.sending_chain_length)
+
+
+class SuiteRatchet(DoubleRatchet):
+    @staticmethod
+    def _build_associated_data(associated_data, header):
+        return (struct.pack(">I", len(associated_data)) + associated_data
+                + bytes([VERSION]) + encode_header(header))
+
+
+def to_wire(message):
+    return bytes([VERSION]) + encode_header(message.header) + message.ciphertext
+
+
+def from_wire(data):
+    if not data:
+        raise Refused("malformed", "empty message")
+    if data[0] != VERSION:
+        raise Refused("unsupported", f"message version {data[0]}")
+    if len(data) < MIN_MESSAGE_LEN:
+        raise Refused("malformed", f"a message is at least {MIN_MESSAGE_LEN} bytes, got {len(data)}")
+    pn, n = struct.unpack(">II", data[33:41])
+    return EncryptedMessage(header=Header(data[1:33], pn, n), ciphertext=data[41:])
+
+
+def params(session):
+    return dict(
+        diffie_hellman_ratchet_class=InjectedCurve25519Ratchet,
+        root_chain_kdf=RootKdf,
+        message_chain_kdf=ChainKdf,
+        message_chain_constant=CHAIN_CONSTANT,
+        dos_protection_threshold=session.max_skip,
+        max_num_skipped_message_keys=session.max_stored,
+        aead=Aes256Gcm,
+    )
+
+
+# --- sessions ---------------------------------------------------------------
+
+class Session:
+    def __init__(self, keys, max_skip, max_stored):
+        self.keys = KeyList(keys)
+        self.max_skip, self.max_stored = max_skip, max_stored
+        self.ratchet = None        # the package's DoubleRatchet, once it exists
+        self.bob_inputs = None     # (SK, ratchet private key) until Bob's first message
+
+
+SESSIONS = {}
+
+
+def session(req):
+    s = SESSIONS.get(req["session"])
+    if s is None:
+        raise Refused("state", f"no session {req['session']}")
+    ACTIVE_KEYS[0] = s.keys
+    return s
+
+
+def add(s):
+    handle = len(SESSIONS)
+    while handle in SESSIONS:
+        handle += 1
+    SESSIONS[handle] = s
+    return {"session": handle}
+
+
+def b(req, field):
+    return bytes.fromhex(req[field])
+
+
+async def init_session(req):
+    if req["suite"] != SUITE:
+        raise Refused("unsupported", f"suite {req['suite']}")
+    s = Session([bytes.fromhex(k) for k in req["ratchetPrivateKeys"]],
+                req.get("maxSkip", DEFAULT_MAX_SKIP), req.get("maxStoredSkippedKeys", DEFAULT_MAX_STORED))
+    sk, key = b(req, "sharedKey"), b(req, "ratchetKey")
+    if len(sk) != 32:  # the package's own check, which it makes only on first use for Bob
+        raise ValueError("The shared secret must consist of 32 bytes.")
+    ACTIVE_KEYS[0] = s.keys
+    if req["role"] == "alice":
+        if not s.keys.keys:
+            raise Refused("state", "the vector supplied no key for RatchetInitAlice")
+        dh = await InjectedCurve25519Ratchet.create(
+            None, key, RootKdf, sk, ChainKdf, CHAIN_CONSTANT, s.max_skip)
+        model = DoubleRatchetModel(diffie_hellman_ratchet=dh.model, skipped_message_keys=[])
+        s.ratchet = SuiteRatchet.from_model(model, **params(s))
+    elif req["role"] == "bob":
+        if len(key) != 32:
+            raise ValueError("a ratchet private key is 32 bytes")
+        s.bob_inputs = (sk, key)
+    else:
+        raise Refused("unsupported", f"role {req['role']}")
+    return add(s)
+
+
+async def encrypt(req):
+    s = session(req)
+    if s.ratchet is None:
+        raise Refused("state", "no sending chain: the package creates Bob's session from his first received message")
+    return {"message": to_wire(await s.ratchet.encrypt_message(b(req, "plaintext"), b(req, "ad"))).hex()}
+
+
+async def decrypt(req):
+    s = session(req)
+    message, ad = from_wire(b(req, "message")), b(req, "ad")
+    rewind = s.keys.next
+    try:
+        if s.ratchet is None:
+            sk, priv = s.bob_inputs
+            s.ratchet, plaintext = await SuiteRatchet.decrypt_initial_message(
+                shared_secret=sk, own_ratchet_priv=priv, message=message, associated_data=ad, **params(s))
+        else:
+            plaintext = await s.ratchet.decrypt_message(message, ad)
+    except BaseException:
+        s.keys.next = rewind
+        raise
+    if s.keys.overdrawn():
+        print(f"shim: a decryption committed more DH ratchet steps than the vector has keys for "
+              f"({s.keys.next} > {len(s.keys.keys)}); a placeholder key is in use", file=sys.stderr)
+    return {"plaintext": plaintext.hex()}
+
+
+async def clone_session(req):
+    s = session(req)
+    copy = Session([bytes.fromhex(k) for k in req["ratchetPrivateKeys"]], s.max_skip, s.max_stored)
+    copy.bob_inputs = s.bob_inputs
+    if s.ratchet is not None:
+        copy.ratchet = SuiteRatchet.from_json(s.ratchet.json, **params(s))
+    return add(copy)
+
+
+# --- primitives, through the same package objects ---------------------------
+
+def check_suite(req):
+    if req["suite"] != SUITE:
+        raise Refused("unsupported", f"suite {req['suite']}")
+
+
+async def kdf_rk(req):
+    check_suite(req)
+    rk, dh = b(req, "rootKey"), b(req, "dhOutput")
+    # KDFChain takes keys of any length; DiffieHellmanRatchet.create checks the
+    # first root key, and X25519 outputs are 32 bytes, so check both here.
+    if len(rk) != 32 or len(dh) != 32:
+        raise ValueError("root key and DH output are 32 bytes")
+    chain = KDFChain.create(RootKdf, rk)
+    ck = await chain.step(dh, 32)
+    return {"rootKey": chain.model.key.hex(), "chainKey": ck.hex()}
+
+
+async def kdf_ck(req):
+    check_suite(req)
+    ratchet = SymmetricKeyRatchet.create(ChainKdf, CHAIN_CONSTANT)
+    ratchet.replace_chain(Chain.RECEIVING, b(req, "chainKey"))  # raises ValueError unless 32 bytes
+    mk = await ratchet.next_decryption_key()
+    return {"chainKey": ratchet.model.receiving_chain.key.hex(), "messageKey": mk.hex()}
+
+
+async def message_keys(req):
+    check_suite(req)
+    key, nonce = await expand_message_key(b(req, "messageKey"))
+    return {"keys": (key + nonce).hex()}
+
+
+async def seal(req):
+    check_suite(req)
+    header = Header(b(req, "ratchetKey"), req["pn"], req["n"])
+    ad = SuiteRatchet._build_associated_data(b(req, "ad"), header)
+    ciphertext = await Aes256Gcm.encrypt(b(req, "plaintext"), b(req, "messageKey"), ad)
+    return {"message": to_wire(EncryptedMessage(header=header, ciphertext=ciphertext)).hex()}
+
+
+async def handshake(req):
+    return {
+        "protocol": 1,
+        "name": "python-doubleratchet",
+        "version": f"{doubleratchet.__version__} (cryptography {cryptography.__version__})",
+        "suites": [SUITE],
+        "operations": ["primitives", "session"],
+        "maxSkip": DEFAULT_MAX_SKIP,
+        "maxStoredSkippedKeys": DEFAULT_MAX_STORED,
+        "configurableLimits": True,
+        "injectedRandomness": True,
+        "clone": True,
+    }
+
+
+async def reset(req):
+    SESSIONS.clear()
+    return {}
+
+
+OPS = {f.__name__: f for f in (handshake, kdf_rk, kdf_ck, message_keys, seal, init_session,
+                                encrypt, decrypt, clone_session, reset)}
+
+# The package's exceptions, mapped to ratchetproof's error classes.
+CLASSES = [
+    (AuthenticationFailedException, "authentication"),
+    (DecryptionFailedException, "authentication"),
+    (DuplicateMessageException, "duplicate"),
+    (DoSProtectionException, "too_many_skipped"),
+    (ChainNotAvailableException, "state"),
+    (ValueError, "invalid_key"),  # wrong key lengths; X25519 with an all-zero output
+]
+
+
+def classify(e):
+    if isinstance(e, Refused):
+        return e.cls
+    for exc_type, cls in CLASSES:
+        if isinstance(e, exc_type):
+            return cls
+    # Anything else (e.g. an AssertionError inside the package) is still a
+    # refusal; log it so the report's reader can see where it came from.
+    traceback.print_exc(file=sys.stderr)
+    return "state"
+
+
+def main():
+    loop = asyncio.new_event_loop()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        op = OPS.get(req.get("op"))
+        try:
+            if op is None:
+                raise Refused("unsupported", f"operation {req.get('op')!r}")
+            response = {"id": req["id"], "result": loop.run_until_complete(op(req))}
+        except Exception as e:
+            response = {"id": req["id"],
+                        "error": {"class": classify(e), "message": f"{type(e).__name__}: {e}"}}
+        sys.stdout.write(json.dumps(response) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
