@@ -179,21 +179,14 @@ impl ShimClient {
                 }
                 Ok((mut process, _)) => {
                     process.kill();
-                    return Err(
+                    return Err(self.failed_start(
                         "after a restart the shim declared other capabilities than at the start"
                             .into(),
-                    );
+                    ));
                 }
                 Err(e) => {
-                    self.failed_starts += 1;
-                    let mut message = format!("restarting the shim failed: {}", e.message);
-                    if self.failed_starts >= self.config.max_failed_starts {
-                        message.push_str(&format!(
-                            " ({} failed starts in a row; the shim is not restarted again)",
-                            self.failed_starts
-                        ));
-                        self.dead = Some(message.clone());
-                    }
+                    let message =
+                        self.failed_start(format!("restarting the shim failed: {}", e.message));
                     if !e.stderr.trim().is_empty() {
                         self.fault = self.fault.take().or(Some(Fault {
                             message: message.clone(),
@@ -207,6 +200,19 @@ impl ShimClient {
         self.process
             .as_mut()
             .ok_or_else(|| "the shim is not running".to_string())
+    }
+
+    /// Counts a failed (re)start; after too many in a row the client gives up.
+    fn failed_start(&mut self, mut message: String) -> String {
+        self.failed_starts += 1;
+        if self.failed_starts >= self.config.max_failed_starts {
+            message.push_str(&format!(
+                " ({} failed starts in a row; the shim is not restarted again)",
+                self.failed_starts
+            ));
+            self.dead = Some(message.clone());
+        }
+        message
     }
 
     fn call<T: DeserializeOwned>(&mut self, request: Request) -> ImplResult<T> {

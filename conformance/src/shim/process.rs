@@ -12,7 +12,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -102,7 +102,9 @@ impl ShimProcess {
             .name("shim-stdin".into())
             .spawn(move || write_lines(stdin, stdin_rx))?;
 
-        let (stdout_tx, stdout_rx) = mpsc::channel();
+        // Bounded: a shim that floods stdout blocks on its own writes instead
+        // of filling the runner's memory until the next fault is noticed.
+        let (stdout_tx, stdout_rx) = mpsc::sync_channel(4);
         thread::Builder::new()
             .name("shim-stdout".into())
             .spawn(move || read_lines(stdout, max_line_bytes, stdout_tx))?;
@@ -254,7 +256,7 @@ fn write_lines(mut stdin: impl Write, lines: Receiver<Vec<u8>>) {
     }
 }
 
-fn read_lines(stdout: impl Read, max_line_bytes: usize, events: Sender<Event>) {
+fn read_lines(stdout: impl Read, max_line_bytes: usize, events: SyncSender<Event>) {
     let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     loop {
         let event = read_line(&mut reader, max_line_bytes);
