@@ -982,18 +982,20 @@ fn skip_limits(c: &mut Cases) -> R<()> {
     // Small limits: PN bound and eviction, where sending is cheap.
     {
         let mut s = c.start_limited("pn-bound", small)?;
+        // Bob receives message 0 of Alice's first chain (his Nr = 1 there);
+        // the next 12 messages of that chain are lost.
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
+        let _lost: Vec<usize> = (0..12).map(|_| s.say("alice")).collect::<R<_>>()?;
+        // Bob replies; Alice's DH ratchet starts her second chain, whose
+        // header says PN = 13 > Nr + MAX_SKIP = 11 on the chain Bob holds.
         let r = s.say("bob")?;
         s.deliver("alice", r)?;
-        // Alice's chain 1 holds 12 messages Bob never sees (n = 0..=11 after the first) …
-        let _lost: Vec<usize> = (0..12).map(|_| s.say("alice")).collect::<R<_>>()?;
-        let r2 = s.say("bob")?;
-        s.deliver("alice", r2)?;
-        // … so her next chain's header says PN = 13 while Bob's Nr = 0 on that chain? No: Bob
-        // never received chain 1, so he skips from its start; 13 > 0 + 10.
         let a2 = s.say("alice")?;
         s.refuse("bob", a2, "too_many_skipped")?;
+        // Atomicity: the refused header left Bob's state as it was.
+        let a3 = s.say("alice")?;
+        s.refuse("bob", a3, "too_many_skipped")?;
         c.add(s, "a new chain whose PN would skip more than MAX_SKIP keys of the previous chain is refused", &["SkipLimitExact", "Atomicity"])?;
     }
     {
