@@ -64,8 +64,8 @@ for t in "${crashed[@]}"; do
                 && cargo test -p ratchetproof --test fuzz_corpus $t
 MSG
     if [ "$t" = session_interaction ]; then
-      echo "    export as a session-scenario vector for every implementation:"
-      echo "                cargo run -p ratchetproof --example fuzz_to_vector -- $f"
+      echo "    once fixed, export it as a session-scenario vector for every implementation:"
+      echo "                cargo run -p ratchetproof --features arbitrary --example fuzz_to_vector -- $f"
     fi
   done
 done
