@@ -25,7 +25,9 @@ use std::time::Duration;
 
 use cpu_time::ThreadTime;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{Criterion, criterion_group};
+use criterion::{Criterion, SamplingMode, criterion_group};
+use ratchetproof::Reference;
+use ratchetproof::runner::{RunOptions, run_paths};
 use ratchetproof_benches::fixtures::{
     Pair, established_pair, olm_decrypt, olm_encrypt, olm_established_pair, rng, x3dh_fixture,
 };
@@ -82,14 +84,23 @@ impl Measurement for CpuTime {
 
 type C = Criterion<CpuTime>;
 
+/// How a row is sampled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// Criterion's defaults from [`config`] and [`paired::rounds`] rounds.
+    Normal,
+    /// Milliseconds per iteration: 10 flat criterion samples, 10 rounds.
+    Slow,
+}
+
 /// Runs one row: criterion measures each variant, then, if criterion really
 /// measured (not `--test`, not filtered out), the interleaved pass runs and its
 /// result is written beside criterion's.
-fn row(c: &mut C, group: &str, sample_size: Option<usize>, mut variants: Vec<(&str, Timed<'_>)>) {
+fn row(c: &mut C, group: &str, pace: Pace, mut variants: Vec<(&str, Timed<'_>)>) {
     let mut measured = false;
     let mut g = c.benchmark_group(group);
-    if let Some(n) = sample_size {
-        g.sample_size(n);
+    if pace == Pace::Slow {
+        g.sample_size(10).sampling_mode(SamplingMode::Flat);
     }
     for (id, run) in &mut variants {
         g.bench_function(*id, |b| {
@@ -101,7 +112,11 @@ fn row(c: &mut C, group: &str, sample_size: Option<usize>, mut variants: Vec<(&s
     }
     g.finish();
     if measured {
-        let result = paired::measure(&mut variants);
+        let rounds = match pace {
+            Pace::Normal => paired::rounds(),
+            Pace::Slow => paired::rounds().min(10),
+        };
+        let result = paired::measure(&mut variants, rounds);
         if let Err(e) = result.write(&paired::criterion_dir(), group) {
             eprintln!("could not write the interleaved results of {group}: {e}");
         }
@@ -120,7 +135,7 @@ fn primitives(c: &mut C) {
     row(
         c,
         "prim_x25519_dh",
-        None,
+        Pace::Normal,
         vec![(
             FLOOR,
             iter(|| floor::x25519_dh(black_box(&a.0), black_box(&b.1))),
@@ -129,13 +144,13 @@ fn primitives(c: &mut C) {
     row(
         c,
         "prim_x25519_keygen",
-        None,
+        Pace::Normal,
         vec![(FLOOR, iter(|| floor::x25519_keygen(&mut r)))],
     );
     row(
         c,
         "prim_hmac_sha256",
-        None,
+        Pace::Normal,
         vec![(
             FLOOR,
             iter(|| floor::hmac_sha256(black_box(&key32), black_box(&[0x01]))),
@@ -144,13 +159,13 @@ fn primitives(c: &mut C) {
     row(
         c,
         "prim_hkdf_44",
-        None,
+        Pace::Normal,
         vec![(FLOOR, iter(|| floor::message_keys(black_box(&key32))))],
     );
     row(
         c,
         "prim_hkdf_64",
-        None,
+        Pace::Normal,
         vec![(
             FLOOR,
             iter(|| floor::kdf_rk(black_box(&key32), black_box(&key32))),
@@ -159,13 +174,13 @@ fn primitives(c: &mut C) {
     row(
         c,
         "prim_hkdf_x3dh",
-        None,
+        Pace::Normal,
         vec![(FLOOR, iter(|| floor::x3dh_kdf(black_box(&dhs))))],
     );
     row(
         c,
         "prim_xeddsa_verify",
-        None,
+        Pace::Normal,
         vec![(
             FLOOR,
             iter(|| {
@@ -186,7 +201,7 @@ fn primitives(c: &mut C) {
         row(
             c,
             &format!("prim_aes256gcm_seal_{name}"),
-            None,
+            Pace::Normal,
             vec![(
                 FLOOR,
                 iter(|| floor::aes256gcm_seal(&key32, &nonce, black_box(&pt), &aad)),
@@ -195,7 +210,7 @@ fn primitives(c: &mut C) {
         row(
             c,
             &format!("prim_aes256gcm_open_{name}"),
-            None,
+            Pace::Normal,
             vec![(
                 FLOOR,
                 iter(|| floor::aes256gcm_open(&key32, &nonce, black_box(&ct), &aad)),
@@ -211,7 +226,7 @@ fn kdfs(c: &mut C) {
     row(
         c,
         "kdf_rk",
-        None,
+        Pace::Normal,
         vec![
             (
                 REFERENCE,
@@ -226,7 +241,7 @@ fn kdfs(c: &mut C) {
     row(
         c,
         "kdf_ck",
-        None,
+        Pace::Normal,
         vec![
             (REFERENCE, iter(|| DEFAULT_SUITE.kdf_ck(black_box(&ck)))),
             (FLOOR, iter(|| floor::kdf_ck(black_box(ck.as_bytes())))),
@@ -243,7 +258,7 @@ fn encrypt(c: &mut C) {
         row(
             c,
             &format!("encrypt_{name}"),
-            None,
+            Pace::Normal,
             vec![
                 (
                     REFERENCE,
@@ -269,7 +284,7 @@ fn decrypt(c: &mut C) {
         row(
             c,
             &format!("decrypt_{name}"),
-            None,
+            Pace::Normal,
             vec![
                 (
                     REFERENCE,
@@ -315,7 +330,7 @@ fn ping_pong(c: &mut C) {
         row(
             c,
             &format!("ping_pong_{name}"),
-            None,
+            Pace::Normal,
             vec![
                 (
                     REFERENCE,
@@ -388,7 +403,7 @@ fn skipped(c: &mut C) {
     row(
         c,
         "skipped_decrypt",
-        None,
+        Pace::Normal,
         vec![
             (REFERENCE, reference),
             (
@@ -410,7 +425,7 @@ fn burst(c: &mut C) {
     row(
         c,
         "burst_1000",
-        Some(10),
+        Pace::Slow,
         vec![
             (
                 REFERENCE,
@@ -443,7 +458,7 @@ fn x3dh_agreement(c: &mut C) {
     row(
         c,
         "x3dh_initiate",
-        None,
+        Pace::Normal,
         vec![
             (
                 REFERENCE,
@@ -480,7 +495,7 @@ fn x3dh_agreement(c: &mut C) {
     row(
         c,
         "x3dh_respond",
-        None,
+        Pace::Normal,
         vec![
             (
                 REFERENCE,
@@ -519,7 +534,7 @@ fn state(c: &mut C) {
         row(
             c,
             &format!("state_serialize{suffix}"),
-            None,
+            Pace::Normal,
             vec![(REFERENCE, iter(|| black_box(session).to_bytes()))],
         );
         let bytes = session.to_bytes();
@@ -533,7 +548,7 @@ fn state(c: &mut C) {
         row(
             c,
             &format!("state_deserialize{suffix}"),
-            None,
+            Pace::Normal,
             vec![
                 (
                     REFERENCE,
@@ -543,6 +558,25 @@ fn state(c: &mut C) {
             ],
         );
     }
+}
+
+/// The whole vector suite through the runner, against the reference: what CI
+/// runs on every commit (loading and parsing the JSON included).
+fn vector_suite(c: &mut C) {
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+    let options = RunOptions::default();
+    let run = || {
+        let report = run_paths(
+            &mut Reference::new(),
+            std::slice::from_ref(&vectors),
+            &options,
+            |_, _, _| {},
+        )
+        .unwrap();
+        assert!(!report.cases.is_empty());
+        report
+    };
+    row(c, "vector_suite", Pace::Slow, vec![(REFERENCE, iter(run))]);
 }
 
 fn config() -> C {
@@ -558,7 +592,8 @@ fn config() -> C {
 criterion_group! {
     name = benches;
     config = config();
-    targets = primitives, kdfs, encrypt, decrypt, ping_pong, skipped, burst, x3dh_agreement, state
+    targets = primitives, kdfs, encrypt, decrypt, ping_pong, skipped, burst, x3dh_agreement, state,
+        vector_suite
 }
 
 /// glibc before 2.39 copies large buffers with `rep movsb`, which on AMD Zen 3

@@ -100,12 +100,13 @@ fn calibrate(run: &mut Timed<'_>) -> u64 {
     }
 }
 
-/// Measures `variants` interleaved: [`rounds`] rounds, each running every
-/// variant for about [`ROUND_TIME`], starting with a different one each round.
-pub fn measure(variants: &mut [(&str, Timed<'_>)]) -> Paired {
+/// Measures `variants` interleaved: `rounds` rounds, each running every
+/// variant for about [`ROUND_TIME`] (at least one iteration), starting with a
+/// different one each round.
+pub fn measure(variants: &mut [(&str, Timed<'_>)], rounds: usize) -> Paired {
     let iters: Vec<u64> = variants.iter_mut().map(|(_, run)| calibrate(run)).collect();
     let count = variants.len();
-    let rounds = (0..rounds())
+    let rounds = (0..rounds)
         .map(|r| {
             let mut row = vec![0.0; count];
             for k in 0..count {
@@ -252,8 +253,8 @@ mod tests {
             ("x", iter(|| black_box(1u64) + 1)),
             ("y", iter(|| black_box(2u64) * 3)),
         ];
-        let paired = measure(&mut variants);
-        assert_eq!(paired.rounds.len(), rounds());
+        let paired = measure(&mut variants, 5);
+        assert_eq!(paired.rounds.len(), 5);
         assert!(paired.rounds.iter().all(|r| r.len() == 2));
     }
 }

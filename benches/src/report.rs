@@ -52,6 +52,7 @@ pub const OPERATIONS: &[Row] = &[
         "state_deserialize_1000",
         "state deserialize, 1 000 skipped keys",
     ),
+    row("vector_suite", "whole vector suite through the runner"),
 ];
 
 /// The primitives the floors are made of; each group holds one [`FLOOR`] id.
