@@ -40,7 +40,7 @@ use crate::implementation::{
     SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 use crate::model::Subject;
-use crate::reference::{KeyQueueRng, suite_named};
+use crate::reference::{KeyQueueRng, check_rng, key_pair, key_queue, public, suite_named};
 
 /// `Bug::NoSkipBound` still stops here, so the harness itself stays bounded.
 const NO_BOUND_GUARD: u64 = 1 << 16;
@@ -352,7 +352,7 @@ impl State {
         }
 
         let on_current_chain = self.dhr == Some(header.dh) && self.ckr.is_some();
-        if (on_current_chain && header.n < self.nr) || self.previous.contains(&header.dh) {
+        if on_current_chain && header.n < self.nr {
             return Err(duplicate(&header));
         }
         if header.n == u32::MAX {
@@ -600,41 +600,9 @@ fn open_with_bugs(
         .map_err(|_| Error::AuthenticationFailed)
 }
 
+/// A 32-byte input as a plain array (the reference's helper zeroizes it).
 fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
-    <[u8; 32]>::try_from(bytes).map_err(|_| {
-        ImplError::new(
-            ErrorClass::InvalidKey,
-            format!("{what} must be 32 bytes, got {}", bytes.len()),
-        )
-    })
-}
-
-fn key_pair(bytes: &[u8], what: &str) -> ImplResult<KeyPair> {
-    Ok(KeyPair::from_private(PrivateKey::from_bytes(key32(
-        bytes, what,
-    )?)))
-}
-
-fn public(bytes: &[u8], what: &str) -> ImplResult<PublicKey> {
-    Ok(PublicKey::from_bytes(key32(bytes, what)?))
-}
-
-fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
-    let keys = keys
-        .iter()
-        .map(|k| key32(k, "injected ratchet private key"))
-        .collect::<ImplResult<Vec<_>>>()?;
-    Ok(KeyQueueRng::new(keys))
-}
-
-fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
-    if rng.misused() {
-        return Err(ImplError::new(
-            ErrorClass::State,
-            "the vector supplied too few injected ratchet keys",
-        ));
-    }
-    Ok(())
+    Ok(*crate::reference::key32(bytes, what)?)
 }
 
 impl Implementation for Mutant {

@@ -117,7 +117,7 @@ pub fn suite_named(name: &str) -> ImplResult<Suite> {
     suite::by_name(name).ok_or_else(|| ImplError::unsupported(format!("unknown suite {name:?}")))
 }
 
-fn key32(bytes: &[u8], what: &str) -> ImplResult<Zeroizing<[u8; 32]>> {
+pub(crate) fn key32(bytes: &[u8], what: &str) -> ImplResult<Zeroizing<[u8; 32]>> {
     <[u8; 32]>::try_from(bytes)
         .map(Zeroizing::new)
         .map_err(|_| {
@@ -128,17 +128,17 @@ fn key32(bytes: &[u8], what: &str) -> ImplResult<Zeroizing<[u8; 32]>> {
         })
 }
 
-fn public(bytes: &[u8], what: &str) -> ImplResult<PublicKey> {
+pub(crate) fn public(bytes: &[u8], what: &str) -> ImplResult<PublicKey> {
     Ok(PublicKey::from_bytes(*key32(bytes, what)?))
 }
 
-fn key_pair(bytes: &[u8], what: &str) -> ImplResult<KeyPair> {
+pub(crate) fn key_pair(bytes: &[u8], what: &str) -> ImplResult<KeyPair> {
     Ok(KeyPair::from_private(PrivateKey::from_bytes(*key32(
         bytes, what,
     )?)))
 }
 
-fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
+pub(crate) fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
     let keys = keys
         .iter()
         .map(|k| key32(k, "injected ratchet private key").map(|k| *k))
@@ -146,7 +146,7 @@ fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
     Ok(KeyQueueRng::new(keys))
 }
 
-fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
+pub(crate) fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
     if rng.misused() {
         return Err(ImplError::new(
             ErrorClass::State,

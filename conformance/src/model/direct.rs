@@ -20,7 +20,7 @@ use crate::implementation::{
     Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
     SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
-use crate::reference::{KeyQueueRng, Reference, suite_named};
+use crate::reference::{KeyQueueRng, Reference, key_queue, suite_named};
 
 /// An implementation the model can drive. The default answers only through
 /// the [`Implementation`] trait; one that can show its state lets the model
@@ -65,17 +65,9 @@ impl ProtocolSessions {
     }
 }
 
+/// A 32-byte input as a plain array (the reference's helper zeroizes it).
 fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
-    <[u8; 32]>::try_from(bytes)
-        .map_err(|_| ImplError::new(ErrorClass::InvalidKey, format!("{what} must be 32 bytes")))
-}
-
-fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
-    let keys = keys
-        .iter()
-        .map(|k| key32(k, "injected ratchet key"))
-        .collect::<ImplResult<Vec<_>>>()?;
-    Ok(KeyQueueRng::new(keys))
+    Ok(*crate::reference::key32(bytes, what)?)
 }
 
 fn unsupported<T>() -> ImplResult<T> {
