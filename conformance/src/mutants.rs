@@ -27,7 +27,7 @@ use ratchetproof_protocol::consts::{
     DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS, MAX_PREVIOUS_RECEIVING_KEYS,
 };
 use ratchetproof_protocol::suite::{INFO_ROOT, MESSAGE_VERSION};
-use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
+use ratchetproof_protocol::x3dh;
 use ratchetproof_protocol::{
     ChainKey, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey,
     RootKey, SharedKey, Suite, suite,
@@ -40,7 +40,9 @@ use crate::implementation::{
     SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 use crate::model::Subject;
-use crate::reference::{KeyQueueRng, check_rng, key_pair, key_queue, public, suite_named};
+use crate::reference::{
+    KeyQueueRng, bundle_from_request, check_rng, key_pair, key_queue, public, suite_named,
+};
 
 /// `Bug::NoSkipBound` still stops here, so the harness itself stays bounded.
 const NO_BOUND_GUARD: u64 = 1 << 16;
@@ -687,25 +689,7 @@ impl Implementation for Mutant {
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
         let suite = suite_named(&request.suite)?;
-        let bundle = PreKeyBundle {
-            identity_key: public(&request.peer_identity_key, "peer identity key")?,
-            signed_prekey_id: 0,
-            signed_prekey: public(&request.peer_signed_prekey, "peer signed prekey")?,
-            signed_prekey_signature: request
-                .peer_signed_prekey_signature
-                .as_slice()
-                .try_into()
-                .map_err(|_| {
-                    ImplError::new(
-                        ErrorClass::InvalidKey,
-                        "a signed-prekey signature is 64 bytes",
-                    )
-                })?,
-            one_time_prekey: match &request.peer_one_time_prekey {
-                Some(k) => Some((0, public(k, "peer one-time prekey")?)),
-                None => None,
-            },
-        };
+        let bundle = bundle_from_request(request)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
         if !self.bugs.contains(&Bug::SignatureNotVerified) {

@@ -146,6 +146,30 @@ pub(crate) fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
     Ok(KeyQueueRng::new(keys))
 }
 
+/// Alice's view of Bob's bundle from an X3DH request (ids are not part of
+/// the request; they do not enter the agreement).
+pub(crate) fn bundle_from_request(request: &X3dhInitiate) -> ImplResult<PreKeyBundle> {
+    Ok(PreKeyBundle {
+        identity_key: public(&request.peer_identity_key, "peer identity key")?,
+        signed_prekey_id: 0,
+        signed_prekey: public(&request.peer_signed_prekey, "peer signed prekey")?,
+        signed_prekey_signature: request
+            .peer_signed_prekey_signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| {
+                ImplError::new(
+                    ErrorClass::InvalidKey,
+                    "a signed-prekey signature is 64 bytes",
+                )
+            })?,
+        one_time_prekey: match &request.peer_one_time_prekey {
+            Some(k) => Some((0, public(k, "peer one-time prekey")?)),
+            None => None,
+        },
+    })
+}
+
 pub(crate) fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
     if rng.misused() {
         return Err(ImplError::new(
@@ -218,25 +242,7 @@ impl Implementation for Reference {
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
         let suite = suite_named(&request.suite)?;
-        let bundle = PreKeyBundle {
-            identity_key: public(&request.peer_identity_key, "peer identity key")?,
-            signed_prekey_id: 0,
-            signed_prekey: public(&request.peer_signed_prekey, "peer signed prekey")?,
-            signed_prekey_signature: request
-                .peer_signed_prekey_signature
-                .as_slice()
-                .try_into()
-                .map_err(|_| {
-                    ImplError::new(
-                        ErrorClass::InvalidKey,
-                        "a signed-prekey signature is 64 bytes",
-                    )
-                })?,
-            one_time_prekey: match &request.peer_one_time_prekey {
-                Some(k) => Some((0, public(k, "peer one-time prekey")?)),
-                None => None,
-            },
-        };
+        let bundle = bundle_from_request(request)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
         let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
