@@ -38,8 +38,8 @@ pub use error::{Error, ErrorClass, Result};
 pub use header::Header;
 pub use keys::{DhOutput, KeyPair, PrivateKey, PublicKey};
 pub use root_key::{RootKey, SharedKey};
-pub use session::{Session, SessionConfig};
-pub use suite::{CipherSuite, DEFAULT_SUITE, DefaultSuite, Suite};
+pub use session::{Role, Session, SessionConfig};
+pub use suite::{CipherSuite, DEFAULT_SUITE, DefaultSuite, SIGNAL_V3_SUITE, SignalV3Suite, Suite};
 
 /// The RNG bound used throughout the crate.
 pub use rand_core::CryptoRng;

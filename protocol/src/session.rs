@@ -60,6 +60,26 @@ impl SessionConfig {
     }
 }
 
+/// Which side of the conversation a session is: Alice initiated X3DH and
+/// sends first; Bob's first ratchet key is his signed prekey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The initiator (RatchetInitAlice).
+    Alice,
+    /// The responder (RatchetInitBob).
+    Bob,
+}
+
+impl Role {
+    /// The other party.
+    pub fn peer(self) -> Self {
+        match self {
+            Role::Alice => Role::Bob,
+            Role::Bob => Role::Alice,
+        }
+    }
+}
+
 /// One party's Double Ratchet session.
 ///
 /// `Debug` shows public values only. Secrets zeroize when the session drops.
@@ -67,6 +87,9 @@ impl SessionConfig {
 pub struct Session {
     pub(crate) suite: Suite,
     pub(crate) config: SessionConfig,
+    /// Whose session this is: suites that order the associated data by
+    /// direction (`signal-v3`) need it.
+    pub(crate) role: Role,
     /// DHs: our current ratchet key pair.
     pub(crate) dhs: KeyPair,
     /// DHr: the peer's current ratchet public key.
@@ -87,6 +110,7 @@ impl core::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("suite", &self.suite.name())
             .field("config", &self.config)
+            .field("role", &self.role)
             .field("dhs", self.dhs.public_key())
             .field("dhr", &self.dhr)
             .field("ns", &self.ns)
@@ -136,6 +160,7 @@ impl Session {
         Ok(Self {
             suite,
             config,
+            role: Role::Alice,
             dhs,
             dhr: Some(bob_ratchet_key),
             rk,
@@ -161,6 +186,7 @@ impl Session {
         Ok(Self {
             suite,
             config,
+            role: Role::Bob,
             dhs: bob_ratchet_key_pair,
             dhr: None,
             rk: RootKey::from(sk),
@@ -177,6 +203,11 @@ impl Session {
     /// The session's suite.
     pub fn suite(&self) -> Suite {
         self.suite
+    }
+
+    /// Whether this is Alice's or Bob's session.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     /// The session's limits.
@@ -215,13 +246,14 @@ impl Session {
         if self.ns == u32::MAX {
             return Err(Error::CounterExhausted);
         }
+        let ad = self.suite.order_ad(ad, self.role)?;
         let (next_ck, mk) = self.suite.kdf_ck(cks);
         let header = Header {
             dh: *self.dhs.public_key(),
             pn: self.pn,
             n: self.ns,
         };
-        let message = self.suite.seal(&mk, &header, plaintext, ad)?;
+        let message = self.suite.seal(&mk, &header, plaintext, &ad)?;
         self.cks = Some(next_ck);
         self.ns += 1;
         Ok(message)
@@ -238,6 +270,8 @@ impl Session {
         rng: &mut R,
     ) -> Result<Vec<u8>> {
         let header = self.suite.parse_header(message)?;
+        let ad = self.suite.order_ad(ad, self.role.peer())?;
+        let ad = ad.as_ref();
         // Only with the `planted-bug` feature: a deliberate crash on one header
         // value, which the fuzzers must find (fuzz/README.md).
         #[cfg(feature = "planted-bug")]

@@ -13,14 +13,14 @@ use crate::consts::MAX_PREVIOUS_RECEIVING_KEYS;
 use crate::error::{Error, Result};
 use crate::keys::{KeyPair, PrivateKey, PublicKey};
 use crate::root_key::RootKey;
-use crate::session::{Session, SessionConfig};
+use crate::session::{Role, Session, SessionConfig};
 use crate::skipped::SkippedKeys;
 use crate::suite::{self, Suite};
 
 /// First four bytes of serialized session state.
 pub const STATE_MAGIC: &[u8; 4] = b"RPSS";
 /// Current serialization format version.
-pub const STATE_VERSION: u8 = 1;
+pub const STATE_VERSION: u8 = 2;
 
 fn put_optional(out: &mut Vec<u8>, value: Option<&[u8; 32]>) {
     match value {
@@ -47,6 +47,10 @@ impl Session {
         out.extend_from_slice(STATE_MAGIC);
         out.push(STATE_VERSION);
         out.push(self.suite.id());
+        out.push(match self.role {
+            Role::Alice => 0,
+            Role::Bob => 1,
+        });
         out.extend_from_slice(&self.config.max_skip.to_be_bytes());
         out.extend_from_slice(&self.config.max_stored_skipped_keys.to_be_bytes());
         out.extend_from_slice(&*self.dhs.private_key().to_bytes());
@@ -93,6 +97,11 @@ impl Session {
             return Err(Error::InvalidState("unsupported state format version"));
         }
         let suite = resolve(r.u8()?).ok_or(Error::InvalidState("unknown suite id"))?;
+        let role = match r.u8()? {
+            0 => Role::Alice,
+            1 => Role::Bob,
+            _ => return Err(Error::InvalidState("role is neither 0 (Alice) nor 1 (Bob)")),
+        };
         let config = SessionConfig {
             max_skip: r.u32()?,
             max_stored_skipped_keys: r.u32()?,
@@ -149,6 +158,7 @@ impl Session {
         Ok(Session {
             suite,
             config,
+            role,
             dhs,
             dhr,
             rk,

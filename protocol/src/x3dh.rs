@@ -172,6 +172,9 @@ pub struct InitialMessage {
     pub signed_prekey_id: u32,
     /// Which one-time prekey Alice used, if any.
     pub one_time_prekey_id: Option<u32>,
+    /// Alice's registration id, in suites whose initial message carries one
+    /// (`signal-v3`); the default suite's encoding has none and decodes it as 0.
+    pub registration_id: u32,
     /// Alice's first Double Ratchet message, whole.
     pub message: Vec<u8>,
 }
@@ -222,6 +225,7 @@ impl InitialMessage {
             ephemeral_key,
             signed_prekey_id,
             one_time_prekey_id,
+            registration_id: 0,
             message,
         })
     }
@@ -253,6 +257,7 @@ pub fn start_session<R: CryptoRng + ?Sized>(
             ephemeral_key: initiation.ephemeral_key,
             signed_prekey_id: initiation.signed_prekey_id,
             one_time_prekey_id: initiation.one_time_prekey_id,
+            registration_id: 0,
             message,
         },
     ))
@@ -277,6 +282,10 @@ pub struct Accepted {
     pub associated_data: [u8; AD_LEN],
     /// IKa, for the application to check against what it expects.
     pub peer_identity: PublicKey,
+    /// Alice's registration id (0 in suites whose initial message has none).
+    pub peer_registration_id: u32,
+    /// EKa: names the session when more initial messages of it arrive.
+    pub base_key: PublicKey,
 }
 
 impl Responder {
@@ -353,7 +362,7 @@ impl Responder {
         initial_message: &[u8],
         rng: &mut R,
     ) -> Result<Accepted> {
-        let initial = InitialMessage::decode(initial_message)?;
+        let initial = suite.decode_initial(initial_message)?;
         let spk = self.signed_prekey(initial.signed_prekey_id)?;
         let opk = match initial.one_time_prekey_id {
             Some(id) => Some(self.one_time_prekey(id)?),
@@ -377,6 +386,8 @@ impl Responder {
             plaintext,
             associated_data: agreement.associated_data,
             peer_identity: initial.identity_key,
+            peer_registration_id: initial.registration_id,
+            base_key: initial.ephemeral_key,
         })
     }
 }

@@ -175,6 +175,7 @@ fn initial_message_round_trips_and_rejects_malformed_input() {
         ephemeral_key: PublicKey::from_bytes([2; 32]),
         signed_prekey_id: 0x0102_0304,
         one_time_prekey_id: Some(7),
+        registration_id: 0,
         message: vec![0x01, 9, 9],
     };
     let wire = msg.encode();

@@ -9,6 +9,7 @@ use crate::keys::DhOutput;
 use crate::message_key::{AEAD_TAG_LEN, derive_aead_keys, open, seal};
 use crate::primitives::hkdf_sha256;
 use crate::root_key::{RootKey, SharedKey, kdf_rk};
+use crate::x3dh::InitialMessage;
 
 use super::CipherSuite;
 
@@ -125,5 +126,13 @@ impl CipherSuite for DefaultSuite {
             .ok_or(Error::Malformed("truncated"))?;
         let aad = Self::aead_ad(ad, prefix)?;
         open(&derive_aead_keys(mk, INFO_MESSAGE_KEYS), body, &aad)
+    }
+
+    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
+        initial.encode()
+    }
+
+    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage> {
+        InitialMessage::decode(bytes)
     }
 }

@@ -6,17 +6,32 @@
 //! record the suite's [`CipherSuite::id`].
 
 mod default;
+mod signal_v3;
 
 pub use default::{
     DEFAULT_SUITE, DefaultSuite, INFO_MESSAGE_KEYS, INFO_ROOT, INFO_X3DH, INITIAL_MESSAGE_VERSION,
     MESSAGE_OVERHEAD, MESSAGE_VERSION,
 };
 
+pub use signal_v3::{SIGNAL_V3_SUITE, SignalV3Suite};
+
+/// Constants and key encoding of the `signal-v3` suite (`docs/SIGNAL-V3.md`).
+pub mod v3 {
+    pub use super::signal_v3::{
+        INFO_MESSAGE_KEYS, INFO_RATCHET, INFO_TEXT, KEY_TYPE, MAC_LEN, MESSAGE_KEYS_LEN, VERSION,
+        decode_key, encode_key,
+    };
+}
+
+use std::borrow::Cow;
+
 use crate::chain_key::{ChainKey, MessageKey};
 use crate::error::Result;
 use crate::header::Header;
 use crate::keys::DhOutput;
 use crate::root_key::{RootKey, SharedKey};
+use crate::session::Role;
+use crate::x3dh::InitialMessage;
 
 /// A suite as sessions hold it.
 pub type Suite = &'static dyn CipherSuite;
@@ -46,7 +61,17 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     /// AES-256 key ‖ GCM nonce, 44 bytes). Exposed for known-answer tests.
     fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>>;
 
-    /// `ENCRYPT(mk, plaintext, CONCAT(ad, header))`, returning the whole wire message.
+    /// The associated data a message sent by `sender` is sealed with, given
+    /// the session's `ad` (the X3DH AD, the same for both parties). The
+    /// default suite uses `ad` as it is; `signal-v3` puts the sender's
+    /// identity first. Errors when `ad` does not have the form the suite needs.
+    fn order_ad<'a>(&self, ad: &'a [u8], sender: Role) -> Result<Cow<'a, [u8]>> {
+        let _ = sender;
+        Ok(Cow::Borrowed(ad))
+    }
+
+    /// `ENCRYPT(mk, plaintext, CONCAT(ad, header))`, returning the whole wire
+    /// message. `ad` is already ordered by [`CipherSuite::order_ad`].
     fn seal(
         &self,
         mk: &MessageKey,
@@ -62,11 +87,19 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     /// `DECRYPT(mk, ciphertext, CONCAT(ad, header))` of a wire message whose
     /// header [`CipherSuite::parse_header`] accepted.
     fn open(&self, mk: &MessageKey, message: &[u8], ad: &[u8]) -> Result<Vec<u8>>;
+
+    /// Encodes X3DH's initial message (Alice's first message with the keys
+    /// and prekey ids Bob needs).
+    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8>;
+
+    /// Parses an initial message; the embedded ratchet message is checked
+    /// only when it is decrypted.
+    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage>;
 }
 
 /// Every suite this crate implements.
-pub fn all() -> [Suite; 1] {
-    [&DEFAULT_SUITE]
+pub fn all() -> [Suite; 2] {
+    [&DEFAULT_SUITE, &SIGNAL_V3_SUITE]
 }
 
 /// Looks a suite up by its [`CipherSuite::id`].

@@ -4,7 +4,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ratchetproof_protocol::x3dh::{Responder, start_session};
-use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, Session, SessionConfig};
+use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, Session, SessionConfig, Suite};
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -23,23 +23,22 @@ pub struct Pair {
 }
 
 pub fn pair_with(config: SessionConfig, seed: u64) -> Pair {
+    pair_in(&DEFAULT_SUITE, config, seed)
+}
+
+/// As [`pair_with`], in any suite; the initial message goes through the
+/// suite's own encoding.
+pub fn pair_in(suite: Suite, config: SessionConfig, seed: u64) -> Pair {
     let mut rng = rng(seed);
     let alice_id = KeyPair::generate(&mut rng);
     let mut responder = Responder::new(KeyPair::generate(&mut rng));
     responder.add_signed_prekey(1, KeyPair::generate(&mut rng));
     responder.add_one_time_prekey(7, KeyPair::generate(&mut rng));
     let bundle = responder.bundle(1, Some(7), &mut rng).unwrap();
-    let (alice, initial) = start_session(
-        &DEFAULT_SUITE,
-        config,
-        &alice_id,
-        &bundle,
-        b"hello",
-        &mut rng,
-    )
-    .unwrap();
+    let (alice, initial) =
+        start_session(suite, config, &alice_id, &bundle, b"hello", &mut rng).unwrap();
     let accepted = responder
-        .accept(&DEFAULT_SUITE, config, &initial.encode(), &mut rng)
+        .accept(suite, config, &suite.encode_initial(&initial), &mut rng)
         .unwrap();
     assert_eq!(accepted.plaintext, b"hello");
     Pair {
