@@ -30,8 +30,9 @@ const SUITE = 'signal-v3';
 // --- a shim process -----------------------------------------------------------------
 
 class Shim {
-    constructor(command, label) {
+    constructor(command, label, lenient = false) {
         this.label = label;
+        this.lenient = lenient;   // another implementation: report, do not assert, error classes
         this.proc = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
         this.stderr = '';
         this.proc.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-8192); });
@@ -76,7 +77,9 @@ class Shim {
         if (!r.error) {
             throw new Error(`${this.label} ${op}: expected ${cls}, got ${JSON.stringify(r.result)}`);
         }
-        if (cls && r.error.class !== cls) {
+        if (cls && r.error.class !== cls && this.lenient) {
+            console.error(`${this.label} ${op}: refused as ${r.error.class} (libsignal-node: ${cls}): ${r.error.message}`);
+        } else if (cls && r.error.class !== cls) {
             throw new Error(`${this.label} ${op}: expected ${cls}, got ${JSON.stringify(r.error)}`);
         }
         return r.error;
@@ -166,7 +169,7 @@ function eq(a, b, what) {
     checks++;
 }
 
-async function primitives(s) {
+async function primitives(s, valuesOnly = false) {
     for (let i = 0; i < 8; i++) {
         const rk = key(`rk${i}`), dhOut = key(`dh${i}`), ck = key(`ck${i}`), mk = key(`mk${i}`);
         const r = await s.ok('kdf_rk', { suite: SUITE, rootKey: h(rk), dhOutput: h(dhOut) });
@@ -187,6 +190,9 @@ async function primitives(s) {
             const sealed = await s.ok('seal', { suite: SUITE, messageKey: h(mk), ratchetKey: h(ratchet), pn, n, plaintext: h(plaintext), ad: h(ad) });
             eq(sealed.message, h(sealExpected(mk, ratchet, pn, n, plaintext, ad)), `seal pn=${pn} n=${n}`);
         }
+    }
+    if (valuesOnly) {
+        return;
     }
     for (const [op, fields] of [
         ['kdf_rk', { rootKey: h(key('a').slice(0, 31)), dhOutput: h(key('b')) }],
@@ -298,12 +304,12 @@ async function conversation(alice, bob, log) {
         suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 4321, signedPrekeyId: 7, signedPrekeyPrivateKey: h(b.bobSigned),
         oneTimePrekeyId: 99, oneTimePrekeyPrivateKey: h(b.bobOneTime), ratchetPrivateKeys: bobKeys.map(h), message: h(tampered),
     });
-    eq(bad.error && bad.error.class, 'authentication', 'tampered initial message');
+    check(bad.error && (bob.lenient || bad.error.class === 'authentication'), 'tampered initial message');
     const unknownPrekey = await bob.raw('prekey_respond', {
         suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 4321, signedPrekeyId: 8, signedPrekeyPrivateKey: h(b.bobSigned),
         ratchetPrivateKeys: bobKeys.map(h), message: a1.message,
     });
-    eq(unknownPrekey.error && unknownPrekey.error.class, 'invalid_key', 'unknown prekey id');
+    check(unknownPrekey.error && (bob.lenient || unknownPrekey.error.class === 'invalid_key'), 'unknown prekey id');
     const resp = await bob.ok('prekey_respond', {
         suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 4321, signedPrekeyId: 7, signedPrekeyPrivateKey: h(b.bobSigned),
         oneTimePrekeyId: 99, oneTimePrekeyPrivateKey: h(b.bobOneTime), ratchetPrivateKeys: bobKeys.map(h), message: a1.message,
@@ -413,17 +419,19 @@ async function main() {
     await x3dh(s);
     await s.close();
 
-    const runOnce = async (command) => {
-        const alice = new Shim(command, 'alice'), bob = new Shim(command, 'bob');
+    const runOnce = async (command, isPeer = false) => {
+        const alice = new Shim(command, 'alice', isPeer), bob = new Shim(command, 'bob', isPeer);
         await alice.ok('handshake', { protocol: 1 });
         await bob.ok('handshake', { protocol: 1 });
         const log = [];
         const res = await conversation(alice, bob, log);
-        await limits(alice, bob);
+        if (!isPeer) {
+            await limits(alice, bob);   // libsignal-node's own limits and findings
+        }
         await alice.close();
         await bob.close();
         for (const p of [alice, bob]) {
-            check(!/note:/.test(p.stderr), `no shim notes on stderr: ${p.stderr.match(/note:.*/g)}`);
+            check(isPeer || !/note:/.test(p.stderr), `no shim notes on stderr: ${p.stderr.match(/note:.*/g)}`);
         }
         return { out: res.out, log };
     };
@@ -433,11 +441,11 @@ async function main() {
     console.error(`conversation: ${first.out.length} messages (${first.log.slice(0, 6).join(', ')}, ...)`);
 
     if (peer) {
-        const p = new Shim(peer, 'peer');
+        const p = new Shim(peer, 'peer', true);
         await p.ok('handshake', { protocol: 1 });
-        await primitives(p);
+        await primitives(p, true);
         await p.close();
-        const other = await runOnce(peer);
+        const other = await runOnce(peer, true);
         eq(JSON.stringify(other.out), JSON.stringify(first.out), 'the peer shim produces the same messages byte for byte');
         console.error('peer: every seal and encrypt output identical');
     }
