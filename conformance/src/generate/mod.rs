@@ -96,7 +96,15 @@ pub fn to_json<T: Serialize>(value: &T, name: &str) -> Result<String, GenerateEr
 
 /// Builds every vector file in memory.
 pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
-    let suite = ratchetproof_protocol::CipherSuite::name(&ratchetproof_protocol::DEFAULT_SUITE);
+    let mut files = Vec::new();
+    for suite in ratchetproof_protocol::suite::all() {
+        files.extend(generate_suite(suite.name())?);
+    }
+    Ok(files)
+}
+
+/// The vector files of one suite, in the folder named after it.
+fn generate_suite(suite: &str) -> Result<Vec<GeneratedFile>, GenerateError> {
     let dir = PathBuf::from(suite);
     Ok(vec![
         GeneratedFile {

@@ -741,60 +741,186 @@ fn tamper_base(c: &Cases, new_chain: bool) -> R<(Scenario, usize, usize)> {
 /// A change made to the associated data.
 type AdChange = Box<dyn Fn(&[u8]) -> Vec<u8>>;
 
-fn tampering(c: &mut Cases) -> R<()> {
+/// One byte position of a wire message to flip, what it is, and the
+/// error classes a refusal may carry.
+struct Tamper {
+    pos: usize,
+    flag: &'static str,
+    field: &'static str,
+    classes: &'static [&'static str],
+    masks: &'static [u8],
+}
+
+/// A changed counter can claim a jump past MAX_SKIP (refused before
+/// authentication) or an already-used number (a duplicate).
+const COUNTER_CLASSES: &[&str] = &["authentication", "too_many_skipped", "duplicate"];
+const BOTH_MASKS: &[u8] = &[0x01, 0x80];
+const LOW_MASK: &[u8] = &[0x01];
+
+/// The byte positions to tamper with in a message of `len` bytes, by suite.
+fn tamper_positions(c: &Cases, wire: &[u8]) -> R<Vec<Tamper>> {
+    let len = wire.len();
+    let t = |pos, flag, field, classes, masks| Tamper {
+        pos,
+        flag,
+        field,
+        classes,
+        masks,
+    };
+    let mut out = vec![t(
+        0,
+        "TamperVersion",
+        "version byte",
+        &["unsupported"],
+        BOTH_MASKS,
+    )];
+    if c.suite.name() == "signal-v3" {
+        // 0x33 ‖ 0a 21 05 u(32) ‖ 10 n ‖ 18 pc ‖ 22 len ct ‖ mac(8), with
+        // single-byte varints (docs/SIGNAL-V3.md §3).
+        let structure = [1usize, 2, 36, 38, 40, 41];
+        let expect = |pos: usize, byte: u8| wire.get(pos) == Some(&byte);
+        if !(expect(1, 0x0a)
+            && expect(2, 0x21)
+            && expect(3, 0x05)
+            && expect(36, 0x10)
+            && expect(38, 0x18)
+            && expect(40, 0x22)
+            && wire
+                .get(41)
+                .is_some_and(|l| usize::from(*l) + 42 + 8 == len))
+        {
+            return Err(GenerateError::Disagreement {
+                tc_id: 0,
+                comment: "tampering".into(),
+                message: "a signal-v3 message does not have the expected layout".into(),
+            });
+        }
+        for pos in structure {
+            out.push(t(
+                pos,
+                "TamperEncoding",
+                "protobuf tag or length",
+                ANY_REFUSAL,
+                LOW_MASK,
+            ));
+        }
+        out.push(t(
+            3,
+            "TamperRatchetKey",
+            "key type byte",
+            &["invalid_key"],
+            LOW_MASK,
+        ));
+        for i in 4..=35 {
+            let masks = if i == 35 { BOTH_MASKS } else { LOW_MASK };
+            out.push(t(
+                i,
+                "TamperRatchetKey",
+                "ratchet key",
+                &["authentication"],
+                masks,
+            ));
+        }
+        out.push(t(37, "TamperCounter", "N", COUNTER_CLASSES, LOW_MASK));
+        out.push(t(
+            39,
+            "TamperPreviousCounter",
+            "PN",
+            COUNTER_CLASSES,
+            LOW_MASK,
+        ));
+        let mac_start = len - 8;
+        for i in [42, 43, mac_start - 1] {
+            out.push(t(
+                i,
+                "TamperCiphertext",
+                "ciphertext",
+                &["authentication"],
+                BOTH_MASKS,
+            ));
+        }
+        for i in mac_start..len {
+            out.push(t(i, "TamperTag", "MAC", &["authentication"], BOTH_MASKS));
+        }
+        return Ok(out);
+    }
     let header = ratchetproof_protocol::header::HEADER_LEN;
+    for i in 1..=32 {
+        let masks = if i == 32 { BOTH_MASKS } else { LOW_MASK };
+        out.push(t(
+            i,
+            "TamperRatchetKey",
+            "ratchet key",
+            &["authentication"],
+            masks,
+        ));
+    }
+    for i in 33..37 {
+        out.push(t(
+            i,
+            "TamperPreviousCounter",
+            "PN",
+            COUNTER_CLASSES,
+            LOW_MASK,
+        ));
+    }
+    for i in 37..41 {
+        out.push(t(i, "TamperCounter", "N", COUNTER_CLASSES, LOW_MASK));
+    }
+    let tag_start = len - 16;
+    for i in [1 + header, 2 + header, tag_start - 1] {
+        out.push(t(
+            i,
+            "TamperCiphertext",
+            "ciphertext",
+            &["authentication"],
+            BOTH_MASKS,
+        ));
+    }
+    for i in tag_start..len {
+        out.push(t(i, "TamperTag", "tag", &["authentication"], BOTH_MASKS));
+    }
+    Ok(out)
+}
+
+/// Every error class: bytes whose damage can read as any of them.
+const ANY_REFUSAL: &[&str] = &[
+    "authentication",
+    "duplicate",
+    "too_many_skipped",
+    "malformed",
+    "invalid_key",
+    "unsupported",
+];
+
+fn tampering(c: &mut Cases) -> R<()> {
     for new_chain in [false, true] {
         let ctx = if new_chain {
             "a message that starts a new chain"
         } else {
             "a message on the current chain"
         };
-        let mut positions: Vec<(usize, &str, &str, &str)> =
-            vec![(0, "TamperVersion", "version byte", "unsupported")];
-        for i in 1..=32 {
-            positions.push((i, "TamperRatchetKey", "ratchet key", "authentication"));
-        }
-        for i in 33..37 {
-            positions.push((i, "TamperPreviousCounter", "PN", "authentication"));
-        }
-        for i in 37..41 {
-            positions.push((i, "TamperCounter", "N", "authentication"));
-        }
-        let base_len = tamper_base(c, new_chain)?
+        let base = tamper_base(c, new_chain)?
             .0
-            .wire(1 + usize::from(new_chain))?
-            .len();
-        let tag_start = base_len - 16;
-        for i in [1 + header, 2 + header, tag_start - 1] {
-            positions.push((i, "TamperCiphertext", "ciphertext", "authentication"));
-        }
-        for i in tag_start..base_len {
-            positions.push((i, "TamperTag", "tag", "authentication"));
-        }
-        for (pos, flag, field, class) in positions {
-            for mask in if flag == "TamperCounter" || flag == "TamperPreviousCounter" {
-                vec![0x01u8]
-            } else {
-                vec![0x01u8, 0x80]
-            } {
-                if flag == "TamperRatchetKey" && mask == 0x80 && pos != 32 {
-                    continue;
-                }
+            .wire(1 + usize::from(new_chain))?;
+        let positions = tamper_positions(c, &base)?;
+        for Tamper {
+            pos,
+            flag,
+            field,
+            classes,
+            masks,
+        } in positions
+        {
+            for &mask in masks {
                 let (mut s, target, follow) = tamper_base(c, new_chain)?;
                 let mut bad = s.wire(target)?;
                 if let Some(b) = bad.get_mut(pos) {
                     *b ^= mask;
                 }
-                // A changed counter can claim a jump past MAX_SKIP (refused
-                // before authentication) or an already-used number (a duplicate).
-                if (33..41).contains(&pos) {
-                    s.refuse_bytes_as_one_of(
-                        "bob",
-                        bad,
-                        &["authentication", "too_many_skipped", "duplicate"],
-                    )?;
-                } else {
-                    s.refuse_bytes("bob", bad, None, class)?;
+                match classes {
+                    [class] => s.refuse_bytes("bob", bad, None, class)?,
+                    _ => s.refuse_bytes_as_one_of("bob", bad, classes)?,
                 }
                 s.deliver("bob", target)?;
                 s.deliver("bob", follow)?;
@@ -851,7 +977,17 @@ fn tampering(c: &mut Cases) -> R<()> {
             let (mut s, target, follow) = tamper_base(c, new_chain)?;
             let bad_ad = f(&s.ad());
             let wire = s.wire(target)?;
-            s.refuse_bytes("bob", wire, Some(bad_ad), "authentication")?;
+            // signal-v3 reads the AD as two encoded identity keys and refuses
+            // bytes that are not (docs/SIGNAL-V3.md §2).
+            let names_two_keys = bad_ad.len() == 66
+                && bad_ad.first() == Some(&0x05)
+                && bad_ad.get(33) == Some(&0x05);
+            let class = if c.suite.name() == "signal-v3" && !names_two_keys {
+                "invalid_key"
+            } else {
+                "authentication"
+            };
+            s.refuse_bytes("bob", wire, Some(bad_ad), class)?;
             s.deliver("bob", target)?;
             s.deliver("bob", follow)?;
             c.add(
@@ -1035,6 +1171,9 @@ fn skip_limits(c: &mut Cases) -> R<()> {
 }
 
 fn malformed(c: &mut Cases) -> R<()> {
+    if c.suite.name() == "signal-v3" {
+        return malformed_v3(c);
+    }
     let overhead = ratchetproof_protocol::suite::MESSAGE_OVERHEAD;
     let base_len = {
         let (s, target, _) = tamper_base(c, false)?;
@@ -1102,6 +1241,111 @@ fn malformed(c: &mut Cases) -> R<()> {
         } else {
             "unsupported"
         };
+        s.refuse_bytes("bob", bytes, None, class)?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("garbage input ({what}) is refused"),
+            &["Malformed", "Atomicity"],
+        )?;
+    }
+    Ok(())
+}
+
+/// [`malformed`] for `signal-v3`'s protobuf messages (docs/SIGNAL-V3.md §3).
+fn malformed_v3(c: &mut Cases) -> R<()> {
+    let base_len = {
+        let (s, target, _) = tamper_base(c, false)?;
+        s.wire(target)?.len()
+    };
+    // Every cut leaves a field truncated or missing (the ciphertext is the
+    // last field and the MAC is taken from the end), or no room for a MAC.
+    let mut lengths: Vec<usize> = (0..12).collect();
+    lengths.extend([20, 36, 37, 40, 42, base_len - 9, base_len - 8, base_len - 1]);
+    for len in lengths {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let cut = s.wire(target)?.get(..len).unwrap_or_default().to_vec();
+        s.refuse_bytes("bob", cut, None, "malformed")?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("the message truncated to {len} bytes is refused"),
+            &["Truncated", "Atomicity"],
+        )?;
+    }
+    {
+        // The appended byte becomes the MAC's last byte and the MAC's first
+        // byte is read as protobuf: refused either way.
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let mut long = s.wire(target)?;
+        long.push(0);
+        s.refuse_bytes_as_one_of("bob", long, &["malformed", "authentication"])?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            "a trailing byte appended to the message is refused",
+            &["Malformed", "Atomicity"],
+        )?;
+    }
+    for version in [0x00u8, 0x01, 0x02, 0x23, 0x32, 0x34, 0x43, 0xff] {
+        let (mut s, target, follow) = tamper_base(c, false)?;
+        let mut bad = s.wire(target)?;
+        if let Some(b) = bad.first_mut() {
+            *b = version;
+        }
+        s.refuse_bytes("bob", bad, None, "unsupported")?;
+        s.deliver("bob", target)?;
+        s.deliver("bob", follow)?;
+        c.add(
+            s,
+            &format!("version byte 0x{version:02x} is refused"),
+            &["TamperVersion", "Atomicity"],
+        )?;
+    }
+    let small_order = {
+        let header = Header {
+            dh: PublicKey::from_bytes([0; 32]),
+            pn: 0,
+            n: 0,
+        };
+        c.suite
+            .seal(&MessageKey::from_bytes([0x55; 32]), &header, b"x", &[])
+            .map_err(|e| GenerateError::Disagreement {
+                tc_id: 0,
+                comment: "malformed".into(),
+                message: e.to_string(),
+            })?
+    };
+    let missing_counter = {
+        // The same message without field 2 (counter).
+        let (s, target, _) = tamper_base(c, false)?;
+        let wire = s.wire(target)?;
+        let mut out = wire.get(..36).unwrap_or_default().to_vec();
+        out.extend_from_slice(wire.get(38..).unwrap_or_default());
+        out
+    };
+    for (what, bytes, class) in [
+        ("64 zero bytes", vec![0u8; 64], "unsupported"),
+        (
+            "version byte then zeros",
+            [vec![0x33u8], vec![0; 63]].concat(),
+            "malformed",
+        ),
+        (
+            "a WhisperMessage without its counter field",
+            missing_counter,
+            "malformed",
+        ),
+        (
+            "a well-formed message naming a small-order ratchet key",
+            small_order,
+            "invalid_key",
+        ),
+    ] {
+        let (mut s, target, follow) = tamper_base(c, false)?;
         s.refuse_bytes("bob", bytes, None, class)?;
         s.deliver("bob", target)?;
         s.deliver("bob", follow)?;
@@ -1315,5 +1559,24 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
             n("EdgeCase", "Unusual plaintext sizes.", &[]),
         ),
     ]);
+    let mut notes = notes;
+    if suite_name == "signal-v3" {
+        notes.insert(
+            "TamperEncoding".into(),
+            n(
+                "Adversarial",
+                "A protobuf tag or length byte changed: the message no longer parses as sent. Any refusal is correct; the state must not change.",
+                &["https://github.com/signalapp/libsignal-protocol-java/blob/master/protobuf/WhisperTextProtocol.proto"],
+            ),
+        );
+        notes.insert(
+            "Truncated".into(),
+            n(
+                "Adversarial",
+                "A message cut short: with the MAC taken from the end, every cut leaves a protobuf field truncated or missing (malformed).",
+                &[],
+            ),
+        );
+    }
     Ok(vector_file(SCENARIO_SCHEMA, suite_name, notes, c.tests))
 }
