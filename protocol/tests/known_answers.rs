@@ -4,6 +4,8 @@
 //! reference must reproduce every byte.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use ratchetproof_protocol::x3dh::{self, InitialMessage};
 use ratchetproof_protocol::{
     ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Header, KeyPair, MessageKey, PrivateKey,
@@ -138,8 +140,8 @@ fn ratchet_conversation() {
     let bob_pair = pair(&r["bobRatchetPrivate"]);
     let keys =
         |name: &str| -> Vec<[u8; 32]> { r[name].as_array().unwrap().iter().map(k).collect() };
-    let mut alice_rng = ratchetproof::KeyQueueRng::new(keys("aliceRatchetPrivateKeys"));
-    let mut bob_rng = ratchetproof::KeyQueueRng::new(keys("bobRatchetPrivateKeys"));
+    let mut alice_rng = common::KeyQueueRng::new(keys("aliceRatchetPrivateKeys"));
+    let mut bob_rng = common::KeyQueueRng::new(keys("bobRatchetPrivateKeys"));
     let config = SessionConfig::default();
     let mut alice = Session::init_alice(
         &DEFAULT_SUITE,

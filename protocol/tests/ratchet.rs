@@ -337,8 +337,8 @@ fn a_reused_earlier_ratchet_key_is_processed_as_the_spec_says() {
     // chain (it performs a DH ratchet because header.dh != DHr); remembering
     // A0 as an earlier receiving key must not turn that into a duplicate.
     let k = |b: u8| [b; 32];
-    let mut alice_rng = ratchetproof::KeyQueueRng::new([k(10), k(11), k(10), k(12)]);
-    let mut bob_rng = ratchetproof::KeyQueueRng::new([k(20), k(21), k(22)]);
+    let mut alice_rng = common::KeyQueueRng::new([k(10), k(11), k(10), k(12)]);
+    let mut bob_rng = common::KeyQueueRng::new([k(20), k(21), k(22)]);
     let suite = &ratchetproof_protocol::DEFAULT_SUITE;
     let sk = ratchetproof_protocol::SharedKey::from_bytes([9; 32]);
     let bob_pair = ratchetproof_protocol::KeyPair::from_private(

@@ -1,8 +1,11 @@
 //! Helpers shared by the protocol tests: deterministic RNGs and a ready session pair.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use rand_core::{SeedableRng, TryCryptoRng, TryRng};
 use ratchetproof_protocol::x3dh::{Responder, start_session};
 use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, Session, SessionConfig, Suite};
 
@@ -52,3 +55,55 @@ pub fn pair_in(suite: Suite, config: SessionConfig, seed: u64) -> Pair {
 pub fn pair() -> Pair {
     pair_with(SessionConfig::default(), 1)
 }
+
+/// An RNG that hands out a fixed list of 32-byte private keys, one per 32-byte
+/// request, in order (the protocol draws one per DH ratchet step). Any other
+/// request, or one after the list runs out, gets zeros and sets `misused`.
+/// The same contract as the conformance crate's `KeyQueueRng`, kept here so
+/// the protocol tests do not depend on the conformance crate.
+#[derive(Debug, Default, Clone)]
+pub struct KeyQueueRng {
+    keys: VecDeque<[u8; 32]>,
+    misused: bool,
+}
+
+impl KeyQueueRng {
+    pub fn new(keys: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        Self {
+            keys: keys.into_iter().collect(),
+            misused: false,
+        }
+    }
+
+    /// Whether a request could not be served from the list.
+    pub fn misused(&self) -> bool {
+        self.misused
+    }
+}
+
+impl TryRng for KeyQueueRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.misused = true;
+        Ok(0)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.misused = true;
+        Ok(0)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        match (dst.len(), self.keys.pop_front()) {
+            (32, Some(key)) => dst.copy_from_slice(&key),
+            _ => {
+                dst.fill(0);
+                self.misused = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for KeyQueueRng {}
