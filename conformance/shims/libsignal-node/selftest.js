@@ -406,6 +406,48 @@ async function limits(alice, bob) {
     await bob.refuse('decrypt', { session: 12345, message: msgs[6].message, ad }, 'state');
 }
 
+// Finding F5 (README): one-time prekey id 0. SessionCipher.encrypt writes preKeyId only
+// `if (session.pendingPreKey.preKeyId)`, so id 0 is left out of the PreKeyWhisperMessage
+// although the one-time prekey was used; protobufjs decodes the missing field as 0, so a
+// libsignal-node Bob holding prekey 0 still agrees, but decryptPreKeyWhisperMessage removes
+// the prekey only `if (preKeyId)`: prekey 0 is never removed after use.
+async function prekeyIdZero(alice, bob) {
+    const b = bundle('opk0', true);
+    const a = (await alice.ok('prekey_initiate', {
+        suite: SUITE, identityPrivateKey: h(b.aliceIdentity), registrationId: 5, ephemeralPrivateKey: h(b.aliceEphemeral),
+        ratchetPrivateKeys: [h(key('opk0 a0'))], peerIdentityKey: h(b.ikbPub), peerRegistrationId: 6,
+        peerSignedPrekeyId: 1, peerSignedPrekey: h(b.spkbPub), peerSignedPrekeySignature: h(b.signature),
+        peerOneTimePrekeyId: 0, peerOneTimePrekey: h(b.opkbPub),
+    })).session;
+    const m = await alice.ok('encrypt', { session: a, plaintext: '00', ad: '' });
+    const bytes = Buffer.from(m.message, 'hex');
+    check(bytes[1] === 0x12, 'finding F5: with one-time prekey id 0 the PreKeyWhisperMessage has no field 1 (starts with field 2, baseKey)');
+    const r = await bob.ok('prekey_respond', {
+        suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 6, signedPrekeyId: 1, signedPrekeyPrivateKey: h(b.bobSigned),
+        oneTimePrekeyId: 0, oneTimePrekeyPrivateKey: h(b.bobOneTime), ratchetPrivateKeys: [h(key('opk0 b0'))], message: m.message,
+    });
+    eq(r.plaintext, '00', 'a libsignal-node Bob holding prekey 0 still decrypts it');
+    // The library directly: prekey 0 is not removed after use.
+    const { SessionCipher, ProtocolAddress, curve } = require('libsignal');
+    let removed = [];
+    const pair = (priv) => ({ privKey: priv, pubKey: curve.getPublicFromPrivateKey(priv) });
+    const storage = {
+        getOurIdentity: async () => pair(b.bobIdentity), getOurRegistrationId: async () => 6, isTrustedIdentity: async () => true,
+        loadSession: async () => undefined, storeSession: async () => {},
+        loadPreKey: async (id) => (id === 0 ? pair(b.bobOneTime) : undefined), removePreKey: async (id) => { removed.push(id); },
+        loadSignedPreKey: async (id) => (id === 1 ? pair(b.bobSigned) : undefined),
+    };
+    const realGenerate = curve.generateKeyPair;
+    curve.generateKeyPair = () => pair(key('opk0 b0'));
+    try {
+        const pt = await new SessionCipher(storage, new ProtocolAddress('alice', 1)).decryptPreKeyWhisperMessage(bytes);
+        eq(pt.toString('hex'), '00', 'direct library decrypt');
+    } finally {
+        curve.generateKeyPair = realGenerate;
+    }
+    eq(removed.length, 0, 'finding F5: removePreKey is never called for prekey id 0 (one-time prekey stays usable)');
+}
+
 async function main() {
     const args = process.argv.slice(2);
     const peerIdx = args.indexOf('--peer');
@@ -425,6 +467,9 @@ async function main() {
         await bob.ok('handshake', { protocol: 1 });
         const log = [];
         const res = await conversation(alice, bob, log);
+        if (!isPeer) {
+            await prekeyIdZero(alice, bob);
+        }
         if (!isPeer) {
             await limits(alice, bob);   // libsignal-node's own limits and findings
         }

@@ -63,6 +63,14 @@ const PLACEHOLDER_KEY = Buffer.alloc(32);
 // MAX_SKIP = 2000 there; the handshake can only declare one value.)
 const MAX_SKIP = 1999;
 
+// Evidence mode (README, finding on MAX_SKIP): LIBSIGNAL_SHIM_CLAIM_SUITE_LIMITS=1 makes
+// the handshake claim the suite's limits (MAX_SKIP 2000, 4000 stored keys), which is NOT
+// what the library does, so that the runner sends the exact-limit cases of the suite;
+// the library then answers them with its real behaviour. Never use it for CI.
+const CLAIM_SUITE_LIMITS = process.env.LIBSIGNAL_SHIM_CLAIM_SUITE_LIMITS === '1';
+const DECLARED_MAX_SKIP = CLAIM_SUITE_LIMITS ? 2000 : MAX_SKIP;
+const DECLARED_MAX_STORED = CLAIM_SUITE_LIMITS ? 4000 : null;
+
 class Refused extends Error {
     constructor(cls, message) {
         super(message);
@@ -280,8 +288,8 @@ function handshake() {
         version: LIBSIGNAL_VERSION,
         suites: [SUITE],
         operations: ['primitives', 'x3dh', 'session', 'prekey'],
-        maxSkip: MAX_SKIP,
-        maxStoredSkippedKeys: null,
+        maxSkip: DECLARED_MAX_SKIP,
+        maxStoredSkippedKeys: DECLARED_MAX_STORED,
         configurableLimits: false,
         injectedRandomness: true,
         clone: true,
@@ -409,10 +417,10 @@ async function x3dhRespond(req) {
 
 async function initSession(req) {
     checkSuite(req);
-    if (req.maxSkip !== undefined && req.maxSkip !== MAX_SKIP) {
+    if (req.maxSkip !== undefined && req.maxSkip !== DECLARED_MAX_SKIP) {
         throw new Refused('unsupported', `libsignal-node's forward limit is fixed (MAX_SKIP ${MAX_SKIP}), asked for ${req.maxSkip}`);
     }
-    if (req.maxStoredSkippedKeys !== undefined && req.maxStoredSkippedKeys !== null) {
+    if (req.maxStoredSkippedKeys !== undefined && req.maxStoredSkippedKeys !== DECLARED_MAX_STORED) {
         throw new Refused('unsupported', 'libsignal-node has no cap on stored skipped keys');
     }
     const sk = bytesN(req, 'sharedKey', 32);
