@@ -10,6 +10,7 @@
 pub mod fuzzing;
 pub mod generate;
 pub mod implementation;
+pub mod interop;
 pub mod model;
 pub mod mutants;
 pub mod reference;

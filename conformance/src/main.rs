@@ -76,6 +76,19 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Live interoperability: full X3DH sessions between the reference and the
+    /// implementation behind a shim, both ways (shim operation group `prekey`).
+    Interop {
+        /// The peer's shim command, run as `sh -c COMMAND` (docs/SHIM.md).
+        #[arg(long, value_name = "COMMAND")]
+        shim: String,
+        /// Suite to talk in.
+        #[arg(long, default_value = "signal-v3")]
+        suite: String,
+        /// Per-request timeout for the shim, handshake included.
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -338,6 +351,11 @@ fn main() -> ExitCode {
                 None => ExitCode::from(1),
             }
         }
+        Command::Interop {
+            shim,
+            suite,
+            timeout_ms,
+        } => interop(shim, &suite, timeout_ms),
         Command::Generate { out, check } => {
             let out = match vectors_dir(out) {
                 Ok(p) => p,
@@ -377,5 +395,37 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `ratchetproof interop`: exit 0 when both conversations pass, 1 when one
+/// fails, 2 when the shim cannot be started.
+fn interop(shim: String, suite: &str, timeout_ms: u64) -> ExitCode {
+    let mut config = ShimConfig::new(shim);
+    config.timeout = std::time::Duration::from_millis(timeout_ms);
+    let mut peer = match ShimClient::start(config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for outcome in ratchetproof::interop::live_both_ways(&mut peer, suite) {
+        match outcome {
+            Ok(r) => println!(
+                "passed  {}: {} messages to Bob, {} to Alice, {} DH ratchet steps, out of order and across steps",
+                r.direction, r.to_bob, r.to_alice, r.ratchet_steps
+            ),
+            Err(e) => {
+                failed = true;
+                println!("FAILED  {e}");
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

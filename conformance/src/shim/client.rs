@@ -215,7 +215,9 @@ impl ShimClient {
         message
     }
 
-    fn call<T: DeserializeOwned>(&mut self, request: Request) -> ImplResult<T> {
+    /// Sends one request and reads its result (faults are recorded for
+    /// [`Implementation::take_fault`]).
+    pub(crate) fn call<T: DeserializeOwned>(&mut self, request: Request) -> ImplResult<T> {
         if self.poisoned {
             return Err(ImplError::new(
                 ErrorClass::State,
@@ -229,6 +231,8 @@ impl ShimClient {
                 | Request::CloneSession { .. }
                 | Request::Encrypt { .. }
                 | Request::Decrypt { .. }
+                | Request::PrekeyInitiate { .. }
+                | Request::PrekeyRespond { .. }
         ) {
             self.dirty = true;
         }
@@ -517,6 +521,7 @@ impl Implementation for ShimClient {
             session: session.0,
             message: hex(message),
             ad: hex(ad),
+            message_type: None,
         })?;
         Ok(r.plaintext.0)
     }

@@ -144,6 +144,64 @@ pub enum Request {
         message: Hex,
         /// Associated data.
         ad: Hex,
+        /// `"prekey"` for an initial message on an existing prekey session
+        /// (group `prekey`, docs/SIGNAL-V3.md §7.1); absent means `"whisper"`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_type: Option<String>,
+    },
+    /// Alice's session from Bob's bundle, through the implementation's own
+    /// session builder → [`SessionResult`] (group `prekey`).
+    PrekeyInitiate {
+        /// Suite name.
+        suite: String,
+        /// IKa private key.
+        identity_private_key: Hex,
+        /// Alice's registration id.
+        registration_id: u32,
+        /// EKa private key (the base key).
+        ephemeral_private_key: Hex,
+        /// Alice's ratchet keys by DH ratchet step (entry 0: her first).
+        ratchet_private_keys: Vec<Hex>,
+        /// IKb.
+        peer_identity_key: Hex,
+        /// Bob's registration id.
+        peer_registration_id: u32,
+        /// Signed prekey id.
+        peer_signed_prekey_id: u32,
+        /// SPKb.
+        peer_signed_prekey: Hex,
+        /// XEdDSA signature of IKb over Encode(SPKb).
+        peer_signed_prekey_signature: Hex,
+        /// One-time prekey id, when the bundle has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_one_time_prekey_id: Option<u32>,
+        /// OPKb, when the bundle has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_one_time_prekey: Option<Hex>,
+    },
+    /// Bob's session from Alice's initial message → [`PrekeyRespondResult`]
+    /// (group `prekey`).
+    PrekeyRespond {
+        /// Suite name.
+        suite: String,
+        /// IKb private key.
+        identity_private_key: Hex,
+        /// Bob's registration id.
+        registration_id: u32,
+        /// Signed prekey id.
+        signed_prekey_id: u32,
+        /// SPKb private key.
+        signed_prekey_private_key: Hex,
+        /// One-time prekey id, when Bob holds one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        one_time_prekey_id: Option<u32>,
+        /// OPKb private key, when Bob holds one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        one_time_prekey_private_key: Option<Hex>,
+        /// Bob's ratchet keys by DH ratchet step.
+        ratchet_private_keys: Vec<Hex>,
+        /// The initial message.
+        message: Hex,
     },
     /// Copy a session's whole state into a new session → [`SessionResult`].
     CloneSession {
@@ -171,6 +229,8 @@ impl Request {
             Request::Encrypt { .. } => "encrypt",
             Request::Decrypt { .. } => "decrypt",
             Request::CloneSession { .. } => "clone_session",
+            Request::PrekeyInitiate { .. } => "prekey_initiate",
+            Request::PrekeyRespond { .. } => "prekey_respond",
             Request::Reset {} => "reset",
         }
     }
@@ -310,9 +370,22 @@ pub struct KeysResult {
 
 /// `seal` and `encrypt` result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MessageResult {
     /// The whole wire message.
     pub message: Hex,
+    /// On prekey sessions: `"prekey"` or `"whisper"` (absent: `"whisper"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
+}
+
+/// `prekey_respond` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrekeyRespondResult {
+    /// Bob's new session.
+    pub session: u64,
+    /// The initial message's plaintext.
+    pub plaintext: Hex,
 }
 
 /// `decrypt` result.

@@ -133,6 +133,7 @@ fn dispatch(imp: &mut dyn Implementation, request: Request) -> ImplResult<Value>
                     &ad.0,
                 )?
                 .into(),
+            message_type: None,
         }),
         Request::X3dhInitiate {
             suite,
@@ -215,16 +216,24 @@ fn dispatch(imp: &mut dyn Implementation, request: Request) -> ImplResult<Value>
             message: imp
                 .encrypt(SessionHandle(session), &plaintext.0, &ad.0)?
                 .into(),
+            message_type: None,
         }),
+        Request::PrekeyInitiate { .. } | Request::PrekeyRespond { .. } => Err(
+            ImplError::unsupported("this shim does not offer the prekey operations"),
+        ),
         Request::Decrypt {
             session,
             message,
             ad,
+            message_type: None,
         } => value(PlaintextResult {
             plaintext: imp
                 .decrypt(SessionHandle(session), &message.0, &ad.0)?
                 .into(),
         }),
+        Request::Decrypt { .. } => Err(ImplError::unsupported(
+            "prekey messages need the prekey operations, which this shim does not offer",
+        )),
         Request::CloneSession {
             session,
             ratchet_private_keys,
