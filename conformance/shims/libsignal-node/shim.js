@@ -560,7 +560,14 @@ async function encrypt(req) {
     const plaintext = hex('plaintext', req.plaintext);
     return await transactional(s, req, async () => {
         const out = await new SessionCipher(s.storage, s.addr).encrypt(plaintext);
-        return { message: out.body.toString('hex'), messageType: out.type === 3 ? 'prekey' : 'whisper' };
+        const result = { message: out.body.toString('hex') };
+        if (s.kind === 'prekey') {
+            // SessionCipher.encrypt's type: 3 = PreKeyWhisperMessage, 1 = WhisperMessage
+            result.messageType = out.type === 3 ? 'prekey' : 'whisper';
+        } else if (out.type !== 1) {
+            throw new Error(`init_session session produced message type ${out.type}`);
+        }
+        return result;
     });
 }
 
