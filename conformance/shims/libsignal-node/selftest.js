@@ -427,6 +427,21 @@ async function prekeyIdZero(alice, bob) {
         oneTimePrekeyId: 0, oneTimePrekeyPrivateKey: h(b.bobOneTime), ratchetPrivateKeys: [h(key('opk0 b0'))], message: m.message,
     });
     eq(r.plaintext, '00', 'a libsignal-node Bob holding prekey 0 still decrypts it');
+    // The converse: Alice's bundle had no one-time prekey, Bob holds a prekey 0. The
+    // missing preKeyId decodes as 0, Bob loads prekey 0 and computes DH4, Alice did not.
+    const a3 = (await alice.ok('prekey_initiate', {
+        suite: SUITE, identityPrivateKey: h(b.aliceIdentity), registrationId: 5, ephemeralPrivateKey: h(key('opk0 eka2')),
+        ratchetPrivateKeys: [h(key('opk0 a0'))], peerIdentityKey: h(b.ikbPub), peerRegistrationId: 6,
+        peerSignedPrekeyId: 1, peerSignedPrekey: h(b.spkbPub), peerSignedPrekeySignature: h(b.signature),
+    })).session;
+    const m3 = await alice.ok('encrypt', { session: a3, plaintext: '00', ad: '' });
+    const respond3 = {
+        suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 6, signedPrekeyId: 1, signedPrekeyPrivateKey: h(b.bobSigned),
+        ratchetPrivateKeys: [h(key('opk0 b0'))], message: m3.message,
+    };
+    eq((await bob.ok('prekey_respond', respond3)).plaintext, '00', 'a 3-DH initial message is accepted by a Bob without prekey 0');
+    await bob.refuse('prekey_respond', Object.assign({ oneTimePrekeyId: 0, oneTimePrekeyPrivateKey: h(b.bobOneTime) }, respond3), 'authentication');
+    checks++; // finding F5: a Bob holding prekey 0 cannot accept a 3-DH initial message
     // The library directly: prekey 0 is not removed after use.
     const { SessionCipher, ProtocolAddress, curve } = require('libsignal');
     let removed = [];
