@@ -5,7 +5,12 @@
 //! every one of python-axolotl's messages byte for byte — PreKeyWhisperMessage
 //! framing, registration and prekey ids, protobuf field order, previousCounter,
 //! CBC and the 8-byte MAC included — and decrypt them.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::needless_range_loop
+)]
 
 mod common;
 
