@@ -10,19 +10,35 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::protocol::{
-    ChainResult, ErrorBody, Handshake, KeysResult, MessageResult, PlaintextResult, Request,
-    RequestLine, ResponseLine, RootResult, SessionResult, X3dhResult,
+    ChainResult, ErrorBody, Handshake, KeysResult, MessageResult, PlaintextResult,
+    PrekeyRespondResult, Request, RequestLine, ResponseLine, RootResult, SessionResult, X3dhResult,
 };
 use crate::implementation::{
     ImplError, ImplResult, Implementation, Role, SessionHandle, SessionInit, X3dhInitiate,
     X3dhRespond,
 };
+use crate::interop::{MessageType, Peer, PrekeyInitiate, PrekeyRespond};
 use crate::vectors::Hex;
 
 /// Reads requests from `input` until it closes and writes one response line
 /// per request to `output`, flushing after each.
 pub fn serve(
     imp: &mut dyn Implementation,
+    input: impl BufRead,
+    output: impl Write,
+) -> std::io::Result<()> {
+    serve_with_prekeys(imp, None, input, output)
+}
+
+/// Session handles of prekey sessions start here, so they never meet the
+/// implementation's own handles.
+const PREKEY_HANDLES: u64 = 1 << 40;
+
+/// As [`serve`], also answering the `prekey` operation group
+/// (docs/SHIM.md §4.4) with `peer` when one is given.
+pub fn serve_with_prekeys(
+    imp: &mut dyn Implementation,
+    mut peer: Option<&mut dyn Peer>,
     input: impl BufRead,
     mut output: impl Write,
 ) -> std::io::Result<()> {
@@ -31,7 +47,7 @@ pub fn serve(
         if line.trim().is_empty() {
             continue;
         }
-        let response = respond(imp, &line);
+        let response = respond_with_prekeys(imp, peer.as_deref_mut(), &line);
         output.write_all(response.as_bytes())?;
         output.write_all(b"\n")?;
         output.flush()?;
@@ -41,8 +57,17 @@ pub fn serve(
 
 /// The response line (without its newline) to one request line.
 pub fn respond(imp: &mut dyn Implementation, line: &str) -> String {
+    respond_with_prekeys(imp, None, line)
+}
+
+/// As [`respond`], with the `prekey` group served by `peer`.
+pub fn respond_with_prekeys<'p>(
+    imp: &mut dyn Implementation,
+    peer: Option<&mut (dyn Peer + 'p)>,
+    line: &str,
+) -> String {
     let response = match serde_json::from_str::<RequestLine>(line) {
-        Ok(RequestLine { id, request }) => match dispatch(imp, request) {
+        Ok(RequestLine { id, request }) => match dispatch_prekeys(imp, peer, request) {
             Ok(result) => ResponseLine {
                 id,
                 result: Some(result),
@@ -87,6 +112,142 @@ fn value(result: impl Serialize) -> ImplResult<Value> {
 
 fn bytes(list: Vec<Hex>) -> Vec<Vec<u8>> {
     list.into_iter().map(|h| h.0).collect()
+}
+
+/// The `prekey` group and the encrypt/decrypt of its sessions go to `peer`;
+/// everything else to [`dispatch`].
+fn dispatch_prekeys<'p>(
+    imp: &mut dyn Implementation,
+    peer: Option<&mut (dyn Peer + 'p)>,
+    request: Request,
+) -> ImplResult<Value> {
+    let Some(peer) = peer else {
+        return dispatch(imp, request);
+    };
+    let prekey_handle = |session: u64| session.checked_sub(PREKEY_HANDLES).map(SessionHandle);
+    match request {
+        Request::Handshake { .. } => {
+            let mut handshake = dispatch(imp, request)?;
+            if let Some(ops) = handshake
+                .get_mut("operations")
+                .and_then(Value::as_array_mut)
+            {
+                ops.push("prekey".into());
+            }
+            Ok(handshake)
+        }
+        Request::PrekeyInitiate {
+            suite,
+            identity_private_key,
+            registration_id,
+            ephemeral_private_key,
+            ratchet_private_keys,
+            peer_identity_key,
+            peer_registration_id,
+            peer_signed_prekey_id,
+            peer_signed_prekey,
+            peer_signed_prekey_signature,
+            peer_one_time_prekey_id,
+            peer_one_time_prekey,
+        } => {
+            let one_time = match (peer_one_time_prekey_id, peer_one_time_prekey) {
+                (Some(id), Some(key)) => Some((id, key.0)),
+                (None, None) => None,
+                _ => {
+                    return Err(ImplError::new(
+                        ErrorClass::Malformed,
+                        "peerOneTimePrekeyId and peerOneTimePrekey come together",
+                    ));
+                }
+            };
+            let handle = peer.prekey_initiate(&PrekeyInitiate {
+                suite,
+                identity_private_key: identity_private_key.0,
+                registration_id,
+                ephemeral_private_key: ephemeral_private_key.0,
+                ratchet_private_keys: bytes(ratchet_private_keys),
+                peer_identity_key: peer_identity_key.0,
+                peer_registration_id,
+                peer_signed_prekey_id,
+                peer_signed_prekey: peer_signed_prekey.0,
+                peer_signed_prekey_signature: peer_signed_prekey_signature.0,
+                peer_one_time_prekey: one_time,
+            })?;
+            value(SessionResult {
+                session: handle.0 + PREKEY_HANDLES,
+            })
+        }
+        Request::PrekeyRespond {
+            suite,
+            identity_private_key,
+            registration_id,
+            signed_prekey_id,
+            signed_prekey_private_key,
+            one_time_prekey_id,
+            one_time_prekey_private_key,
+            ratchet_private_keys,
+            message,
+        } => {
+            let one_time = match (one_time_prekey_id, one_time_prekey_private_key) {
+                (Some(id), Some(key)) => Some((id, key.0)),
+                (None, None) => None,
+                _ => {
+                    return Err(ImplError::new(
+                        ErrorClass::Malformed,
+                        "oneTimePrekeyId and oneTimePrekeyPrivateKey come together",
+                    ));
+                }
+            };
+            let (handle, plaintext) = peer.prekey_respond(&PrekeyRespond {
+                suite,
+                identity_private_key: identity_private_key.0,
+                registration_id,
+                signed_prekey_id,
+                signed_prekey_private_key: signed_prekey_private_key.0,
+                one_time_prekey: one_time,
+                ratchet_private_keys: bytes(ratchet_private_keys),
+                message: message.0,
+            })?;
+            value(PrekeyRespondResult {
+                session: handle.0 + PREKEY_HANDLES,
+                plaintext: plaintext.into(),
+            })
+        }
+        Request::Encrypt {
+            session,
+            plaintext,
+            ad,
+        } if session >= PREKEY_HANDLES => {
+            let handle = prekey_handle(session).unwrap_or(SessionHandle(0));
+            let (message, kind) = peer.send(handle, &plaintext.0, &ad.0)?;
+            value(MessageResult {
+                message: message.into(),
+                message_type: Some(kind.as_str().into()),
+            })
+        }
+        Request::Decrypt {
+            session,
+            message,
+            ad,
+            message_type,
+        } if session >= PREKEY_HANDLES => {
+            let handle = prekey_handle(session).unwrap_or(SessionHandle(0));
+            let kind = match message_type.as_deref() {
+                None | Some("whisper") => MessageType::Whisper,
+                Some("prekey") => MessageType::Prekey,
+                Some(other) => {
+                    return Err(ImplError::new(
+                        ErrorClass::Malformed,
+                        format!("unknown messageType {other:?}"),
+                    ));
+                }
+            };
+            value(PlaintextResult {
+                plaintext: peer.receive(handle, &message.0, kind, &ad.0)?.into(),
+            })
+        }
+        other => dispatch(imp, other),
+    }
 }
 
 fn dispatch(imp: &mut dyn Implementation, request: Request) -> ImplResult<Value> {
