@@ -642,9 +642,8 @@ def classify(e):
         # cryptography, after a MAC that verified: PKCS#7 or block-length failure
         if "padding" in text or "multiple of the block length" in text:
             return "authentication"
-        # axolotl_curve25519: "... must be 32-byte string", "signature must be 64-byte string"
-        if "signature must be" in text:
-            return "authentication"
+        # axolotl_curve25519's length checks ("input must be 32-byte string",
+        # "signature must be 64-byte string"), the parameter builders' "Null value!"
         return "invalid_key"
     traceback.print_exception(e, file=sys.stderr)
     return "state"
