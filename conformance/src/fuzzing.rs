@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use ratchetproof_protocol::x3dh::{InitialMessage, Responder, start_session};
 use ratchetproof_protocol::{
     CipherSuite, DEFAULT_SUITE, Header, KeyPair, PrivateKey, SIGNAL_V3_SUITE, Session,
-    SessionConfig,
+    SessionConfig, Suite,
 };
 
 use crate::generate::derived_key;
@@ -47,7 +47,7 @@ fn responder() -> Responder {
     bob
 }
 
-fn build_live() -> Option<LiveSessions> {
+fn build_live(suite: Suite) -> Option<LiveSessions> {
     let config = SessionConfig {
         max_skip: 64,
         max_stored_skipped_keys: 128,
@@ -59,7 +59,7 @@ fn build_live() -> Option<LiveSessions> {
     let mut alice_rng = keys("fuzz/alice", 8);
     let mut bob_rng = keys("fuzz/bob", 8);
     let (mut alice, initial) = start_session(
-        &DEFAULT_SUITE,
+        suite,
         config,
         &pair("fuzz/alice/ik"),
         &bundle,
@@ -68,7 +68,7 @@ fn build_live() -> Option<LiveSessions> {
     )
     .ok()?;
     let accepted = bob_responder
-        .accept(&DEFAULT_SUITE, config, &initial.encode(), &mut bob_rng)
+        .accept(suite, config, &suite.encode_initial(&initial), &mut bob_rng)
         .ok()?;
     let (mut bob, ad) = (accepted.session, accepted.associated_data.to_vec());
     let reply = bob.encrypt(b"hello", &ad).ok()?;
@@ -93,10 +93,16 @@ fn build_live() -> Option<LiveSessions> {
     })
 }
 
-/// The shared live sessions (built once per process).
+/// The shared live sessions of the default suite (built once per process).
 pub fn live_sessions() -> Option<&'static LiveSessions> {
     static LIVE: OnceLock<Option<LiveSessions>> = OnceLock::new();
-    LIVE.get_or_init(build_live).as_ref()
+    LIVE.get_or_init(|| build_live(&DEFAULT_SUITE)).as_ref()
+}
+
+/// The same conversation in the `signal-v3` suite.
+pub fn live_sessions_v3() -> Option<&'static LiveSessions> {
+    static LIVE: OnceLock<Option<LiveSessions>> = OnceLock::new();
+    LIVE.get_or_init(|| build_live(&SIGNAL_V3_SUITE)).as_ref()
 }
 
 /// `decode_message`: every wire decoder of the default suite. Where the input
@@ -145,12 +151,18 @@ pub fn state_deserialize(data: &[u8]) {
 }
 
 /// `decrypt_untrusted`: arbitrary bytes delivered to a live session (to Bob,
-/// or to Alice when the first byte is odd, under the real or an altered AD).
+/// or to Alice when the first byte is odd, under the real or an altered AD
+/// when bit 1 is set, in the `signal-v3` suite when bit 2 is set).
 /// Never panics; on error the session is byte-identical; a genuine pending
 /// message still decrypts afterwards.
 pub fn decrypt_untrusted(data: &[u8]) {
-    let Some(live) = live_sessions() else { return };
     let (selector, message) = data.split_first().unwrap_or((&0, &[]));
+    let live = if selector & 4 == 0 {
+        live_sessions()
+    } else {
+        live_sessions_v3()
+    };
+    let Some(live) = live else { return };
     let mut session = if selector & 1 == 0 {
         live.bob.clone()
     } else {
@@ -191,14 +203,16 @@ pub fn decrypt_untrusted(data: &[u8]) {
 /// `x3dh_initial_message`: arbitrary initial messages to a responder with
 /// real prekeys. A rejected message leaves the one-time prekey in place.
 pub fn x3dh_initial_message(data: &[u8]) {
-    let mut bob = responder();
-    let mut rng = keys("fuzz/x3dh", 2);
-    let result = bob.accept(&DEFAULT_SUITE, SessionConfig::default(), data, &mut rng);
-    if result.is_err() {
-        assert!(
-            bob.has_one_time_prekey(2),
-            "a rejected initial message consumed the one-time prekey"
-        );
+    for suite in [&DEFAULT_SUITE as Suite, &SIGNAL_V3_SUITE] {
+        let mut bob = responder();
+        let mut rng = keys("fuzz/x3dh", 2);
+        let result = bob.accept(suite, SessionConfig::default(), data, &mut rng);
+        if result.is_err() {
+            assert!(
+                bob.has_one_time_prekey(2),
+                "a rejected initial message consumed the one-time prekey"
+            );
+        }
     }
 }
 
@@ -290,15 +304,54 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         );
     }
 
-    // Initial messages for the fuzz responder, genuine and tampered.
+    // The same for the signal-v3 conversation (selector bit 2).
+    if let Some(v3) = live_sessions_v3() {
+        for (i, m) in v3
+            .pending_for_bob
+            .iter()
+            .chain(&v3.future_for_bob)
+            .enumerate()
+        {
+            push("decode_message", format!("v3-message-{i}"), m.clone());
+            push(
+                "decrypt_untrusted",
+                format!("v3-bob-genuine-{i}"),
+                [&[4u8][..], m].concat(),
+            );
+            push(
+                "decrypt_untrusted",
+                format!("v3-alice-{i}"),
+                [&[5u8][..], m].concat(),
+            );
+            let mut tampered = m.clone();
+            if let Some(b) = tampered.get_mut(39) {
+                *b ^= 1;
+            }
+            push(
+                "decrypt_untrusted",
+                format!("v3-bob-tampered-pn-{i}"),
+                [&[4u8][..], &tampered].concat(),
+            );
+        }
+    }
+
+    // Initial messages for the fuzz responder, genuine and tampered, in
+    // both suites' encodings.
     let bob = responder();
-    let mut rng = keys("fuzz/seed-x3dh", 4);
-    for (i, opk) in [Some(2u32), None].into_iter().enumerate() {
+    let mut rng = keys("fuzz/seed-x3dh", 8);
+    let runs = [
+        (&DEFAULT_SUITE as Suite, Some(2u32), ""),
+        (&DEFAULT_SUITE, None, ""),
+        (&SIGNAL_V3_SUITE, Some(2), "v3-"),
+        (&SIGNAL_V3_SUITE, None, "v3-"),
+    ];
+    for (i, (suite, opk, prefix)) in runs.into_iter().enumerate() {
+        let i = i % 2;
         let Ok(bundle) = bob.bundle(1, opk, &mut rng) else {
             continue;
         };
         let Ok((_, initial)) = start_session(
-            &DEFAULT_SUITE,
+            suite,
             SessionConfig::default(),
             &pair("fuzz/seed/alice"),
             &bundle,
@@ -307,23 +360,35 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         ) else {
             continue;
         };
-        let wire = initial.encode();
-        push("x3dh_initial_message", format!("genuine-{i}"), wire.clone());
-        push("decode_message", format!("initial-{i}"), wire.clone());
+        let wire = suite.encode_initial(&initial);
+        push(
+            "x3dh_initial_message",
+            format!("{prefix}genuine-{i}"),
+            wire.clone(),
+        );
+        push(
+            "decode_message",
+            format!("{prefix}initial-{i}"),
+            wire.clone(),
+        );
         let mut bad = wire.clone();
         if let Some(b) = bad.last_mut() {
             *b ^= 1;
         }
-        push("x3dh_initial_message", format!("bad-tag-{i}"), bad);
+        push("x3dh_initial_message", format!("{prefix}bad-tag-{i}"), bad);
         push(
             "x3dh_initial_message",
-            format!("truncated-{i}"),
+            format!("{prefix}truncated-{i}"),
             wire.get(..70).unwrap_or_default().to_vec(),
         );
     }
 
     // Serialized states.
-    for (name, session) in [("alice", &live.alice), ("bob", &live.bob)] {
+    let mut states = vec![("alice", &live.alice), ("bob", &live.bob)];
+    if let Some(v3) = live_sessions_v3() {
+        states.extend([("v3-alice", &v3.alice), ("v3-bob", &v3.bob)]);
+    }
+    for (name, session) in states {
         let bytes = session.to_bytes().to_vec();
         push("state_deserialize", name.to_string(), bytes.clone());
         push(
