@@ -297,6 +297,21 @@ async function conversation(alice, bob, log) {
         fieldBytes(4, inner), fieldInt(5, 1234), fieldInt(6, 7)]);
     eq(a0.message, h(pkwm), 'first PreKeyWhisperMessage byte for byte');
 
+    // Finding F9 in the library's own flow: the same initial message, correctly sealed,
+    // but claiming PN = 1000000 (previousCounter 999999), is accepted by a fresh Bob:
+    // maybeStepRatchet bounds the previous chain only if lastRemoteEphemeralKey (Alice's
+    // base key) names a chain, and on Bob's first step it does not.
+    if (!bob.lenient) {
+        const innerPn = sealExpected(mk0, x25519Public(aliceKeys[0]), 1000000, 0, Buffer.from('a0'), Buffer.concat([enc(b.ikaPub), enc(b.ikbPub)]));
+        const pkwmPn = Buffer.concat([Buffer.from([0x33]), fieldInt(1, 99), fieldBytes(2, enc(b.ekaPub)), fieldBytes(3, enc(b.ikaPub)),
+            fieldBytes(4, innerPn), fieldInt(5, 1234), fieldInt(6, 7)]);
+        const f9 = await bob.raw('prekey_respond', {
+            suite: SUITE, identityPrivateKey: h(b.bobIdentity), registrationId: 4321, signedPrekeyId: 7, signedPrekeyPrivateKey: h(b.bobSigned),
+            oneTimePrekeyId: 99, oneTimePrekeyPrivateKey: h(b.bobOneTime), ratchetPrivateKeys: bobKeys.map(h), message: h(pkwmPn),
+        });
+        check(f9.result && f9.result.plaintext === pt('a0'), 'finding F9: an initial message claiming PN = 1000000 is accepted');
+    }
+
     // Bob receives a1 first (out of order): his session is created from it.
     const tampered = Buffer.from(a1.message, 'hex');
     tampered[tampered.length - 6] ^= 1;   // last MAC byte of the embedded message (fields 5 and 6 follow: 3 + 2 bytes)
