@@ -62,8 +62,9 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
         /// Cases expected not to pass, one `FILE TCID failed|errored` per line
-        /// (`#` starts a comment; FILE is the vector file's name). The exit
-        /// status is 0 when exactly these cases do not pass.
+        /// (`#` starts a comment; FILE is the vector file's name, or
+        /// `SUITE/NAME` where suites share file names). The exit status is 0
+        /// when exactly these cases do not pass.
         #[arg(long, value_name = "FILE")]
         known_failures: Option<PathBuf>,
     },
@@ -212,10 +213,21 @@ fn compare_known(report: &Report, known: &Known) -> ExitCode {
             Status::Errored { .. } => "errored",
             _ => continue,
         };
-        let file = std::path::Path::new(&case.file)
+        // An entry names the file as `name.json`, or as `suite/name.json`
+        // where two suites' files share a name; the longer form wins.
+        let path = std::path::Path::new(&case.file);
+        let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| case.file.clone());
+        let with_suite = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|suite| format!("{}/{name}", suite.to_string_lossy()));
+        let file = match with_suite {
+            Some(long) if known.contains_key(&(long.clone(), case.tc_id)) => long,
+            _ => name,
+        };
         actual.insert((file, case.tc_id), status.to_string());
     }
     let new: Vec<_> = actual

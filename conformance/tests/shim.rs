@@ -322,6 +322,17 @@ fn the_cli_runs_shims_and_checks_known_failures() {
     ));
     assert_eq!(code, 1);
     assert!(stderr.contains("STALE: primitives.json tcId 1"), "{stderr}");
+    // The suite-qualified form names the same case, and only in its suite.
+    let (code, _, stderr) = with_list(format!(
+        "x25519-sha256-aes256gcm/primitives.json {tc} errored\n"
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = with_list(format!("signal-v3/primitives.json {tc} errored\n"));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("STALE: signal-v3/primitives.json"),
+        "{stderr}"
+    );
     let (code, _, _) = with_list("primitives.json x".into());
     assert_eq!(code, 2);
     let _ = std::fs::remove_file(&list);
