@@ -546,16 +546,27 @@ impl Conversation<'_> {
     }
 }
 
-/// Runs one live conversation: `alice` starts X3DH from Bob's bundle,
-/// `bob` accepts, and they talk (the script is fixed; keys derive from
-/// `label`). Returns what happened, or the first step that failed.
+/// Runs one live conversation: `alice` starts X3DH from Bob's bundle (with
+/// or without a one-time prekey), `bob` accepts, and they talk (the script
+/// is fixed; keys derive from `label`). Returns what happened, or the first
+/// step that failed.
 pub fn live_conversation(
     alice: &mut dyn Peer,
     bob: &mut dyn Peer,
     suite: &str,
     label: &str,
+    one_time_prekey: bool,
 ) -> Result<LiveReport, LiveFailure> {
-    let direction = format!("{} → {}", alice.name(), bob.name());
+    let direction = format!(
+        "{} → {}{}",
+        alice.name(),
+        bob.name(),
+        if one_time_prekey {
+            ""
+        } else {
+            " (bundle without a one-time prekey)"
+        }
+    );
     let early = |step: &str, e: ImplError| LiveFailure {
         direction: direction.clone(),
         step: step.into(),
@@ -575,7 +586,8 @@ pub fn live_conversation(
             peer_signed_prekey_id: 11,
             peer_signed_prekey: public_of(&keys.bob_signed_prekey),
             peer_signed_prekey_signature: keys.signature.to_vec(),
-            peer_one_time_prekey: Some((77, public_of(&keys.bob_one_time_prekey))),
+            peer_one_time_prekey: one_time_prekey
+                .then(|| (77, public_of(&keys.bob_one_time_prekey))),
         })
         .map_err(|e| early("alice starts X3DH from the bundle", e))?;
     let ad = [
@@ -614,7 +626,7 @@ pub fn live_conversation(
             registration_id: bob_reg,
             signed_prekey_id: 11,
             signed_prekey_private_key: keys.bob_signed_prekey.to_vec(),
-            one_time_prekey: Some((77, keys.bob_one_time_prekey.to_vec())),
+            one_time_prekey: one_time_prekey.then(|| (77, keys.bob_one_time_prekey.to_vec())),
             ratchet_private_keys: keys.bob_ratchet.clone(),
             message: p2.wire.clone(),
         })
@@ -684,11 +696,27 @@ pub fn live_conversation(
 
 /// Both directions against `peer`: the reference as Alice and the peer as
 /// Bob, then the peer as Alice and the reference as Bob.
-pub fn live_both_ways(peer: &mut dyn Peer, suite: &str) -> Vec<Result<LiveReport, LiveFailure>> {
+pub fn live_both_ways(
+    peer: &mut dyn Peer,
+    suite: &str,
+    one_time_prekey: bool,
+) -> Vec<Result<LiveReport, LiveFailure>> {
     let mut reference = ReferencePeer::new();
-    let forward = live_conversation(&mut reference, peer, suite, "reference-to-peer");
+    let forward = live_conversation(
+        &mut reference,
+        peer,
+        suite,
+        "reference-to-peer",
+        one_time_prekey,
+    );
     let mut reference = ReferencePeer::new();
-    let backward = live_conversation(peer, &mut reference, suite, "peer-to-reference");
+    let backward = live_conversation(
+        peer,
+        &mut reference,
+        suite,
+        "peer-to-reference",
+        one_time_prekey,
+    );
     vec![forward, backward]
 }
 
@@ -701,10 +729,12 @@ mod tests {
     fn the_reference_talks_to_itself_in_both_suites() {
         for suite in ratchetproof_protocol::suite::all() {
             let mut peer = ReferencePeer::new();
-            for outcome in live_both_ways(&mut peer, suite.name()) {
-                let report = outcome.unwrap();
-                assert_eq!(report.to_bob, 3 + 15);
-                assert_eq!(report.to_alice, 3 + 10);
+            for one_time_prekey in [true, false] {
+                for outcome in live_both_ways(&mut peer, suite.name(), one_time_prekey) {
+                    let report = outcome.unwrap();
+                    assert_eq!(report.to_bob, 3 + 15);
+                    assert_eq!(report.to_alice, 3 + 10);
+                }
             }
         }
     }
@@ -749,7 +779,7 @@ mod tests {
             }
         }
         let mut peer = Garbling(ReferencePeer::new(), 0);
-        let outcomes = live_both_ways(&mut peer, "signal-v3");
+        let outcomes = live_both_ways(&mut peer, "signal-v3", true);
         assert!(outcomes.iter().any(Result::is_err));
     }
 }

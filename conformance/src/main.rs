@@ -86,6 +86,10 @@ enum Command {
         /// Suite to talk in.
         #[arg(long, default_value = "signal-v3")]
         suite: String,
+        /// Bob's bundle has no one-time prekey (X3DH allows it; a responder
+        /// must then run X3DH without DH4).
+        #[arg(long)]
+        without_one_time_prekey: bool,
         /// Per-request timeout for the shim, handshake included.
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout_ms: u64,
@@ -366,8 +370,9 @@ fn main() -> ExitCode {
         Command::Interop {
             shim,
             suite,
+            without_one_time_prekey,
             timeout_ms,
-        } => interop(shim, &suite, timeout_ms),
+        } => interop(shim, &suite, !without_one_time_prekey, timeout_ms),
         Command::Generate { out, check } => {
             let out = match vectors_dir(out) {
                 Ok(p) => p,
@@ -412,7 +417,7 @@ fn main() -> ExitCode {
 
 /// `ratchetproof interop`: exit 0 when both conversations pass, 1 when one
 /// fails, 2 when the shim cannot be started.
-fn interop(shim: String, suite: &str, timeout_ms: u64) -> ExitCode {
+fn interop(shim: String, suite: &str, one_time_prekey: bool, timeout_ms: u64) -> ExitCode {
     let mut config = ShimConfig::new(shim);
     config.timeout = std::time::Duration::from_millis(timeout_ms);
     let mut peer = match ShimClient::start(config) {
@@ -423,7 +428,7 @@ fn interop(shim: String, suite: &str, timeout_ms: u64) -> ExitCode {
         }
     };
     let mut failed = false;
-    for outcome in ratchetproof::interop::live_both_ways(&mut peer, suite) {
+    for outcome in ratchetproof::interop::live_both_ways(&mut peer, suite, one_time_prekey) {
         match outcome {
             Ok(r) => println!(
                 "passed  {}: {} messages to Bob, {} to Alice, {} DH ratchet steps, out of order and across steps",

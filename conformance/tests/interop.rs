@@ -14,14 +14,16 @@ fn reference_shim_declares_prekey_and_talks_both_ways_in_every_suite() {
     let mut peer = ShimClient::start(ShimConfig::new(REFERENCE_SHIM)).unwrap();
     assert!(peer.handshake().operations.iter().any(|o| o == "prekey"));
     for suite in ratchetproof_protocol::suite::all() {
-        for outcome in live_both_ways(&mut peer, suite.name()) {
-            let report = outcome.unwrap();
-            assert_eq!(
-                (report.to_bob, report.to_alice),
-                (18, 13),
-                "{}",
-                suite.name()
-            );
+        for one_time_prekey in [true, false] {
+            for outcome in live_both_ways(&mut peer, suite.name(), one_time_prekey) {
+                let report = outcome.unwrap();
+                assert_eq!(
+                    (report.to_bob, report.to_alice),
+                    (18, 13),
+                    "{}",
+                    suite.name()
+                );
+            }
         }
     }
 }
