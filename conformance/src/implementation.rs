@@ -84,6 +84,8 @@ pub enum Operation {
     Session,
     /// `clone_session` (export and re-import a session's state).
     Clone,
+    /// `x3dh_accept`: Bob's prekey store receiving initial messages.
+    X3dhAccept,
 }
 
 impl Operation {
@@ -94,6 +96,7 @@ impl Operation {
             Operation::X3dh => "x3dh",
             Operation::Session => "session",
             Operation::Clone => "clone",
+            Operation::X3dhAccept => "x3dh_accept",
         }
     }
 }
@@ -199,6 +202,38 @@ pub struct X3dhRespond {
     pub peer_ephemeral_key: Vec<u8>,
 }
 
+/// Bob's prekey store and the initial messages it receives, in order (spec
+/// §6.5). The store persists from one message to the next, so a replayed
+/// message meets the store its first copy left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X3dhAccept {
+    /// Suite name.
+    pub suite: String,
+    /// IKb private key.
+    pub identity_private_key: Vec<u8>,
+    /// Signed prekeys: (id, private key).
+    pub signed_prekeys: Vec<(u32, Vec<u8>)>,
+    /// One-time prekeys: (id, private key).
+    pub one_time_prekeys: Vec<(u32, Vec<u8>)>,
+    /// Injected ratchet private keys: entry k is the key of the DH ratchet
+    /// step that the k-th *accepted* session takes on its first message
+    /// (a refused message draws none).
+    pub ratchet_private_keys: Vec<Vec<u8>>,
+    /// The initial messages (spec §6.4), accepted one after the other.
+    pub initial_messages: Vec<Vec<u8>>,
+}
+
+/// One initial message accepted: what Bob's new session learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X3dhAccepted {
+    /// The first message's plaintext.
+    pub plaintext: Vec<u8>,
+    /// AD.
+    pub associated_data: Vec<u8>,
+    /// IKa, for the application to check.
+    pub peer_identity_key: Vec<u8>,
+}
+
 /// What X3DH produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct X3dhOutput {
@@ -245,6 +280,16 @@ pub trait Implementation {
 
     /// Bob's X3DH.
     fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput>;
+
+    /// Bob receiving initial messages with a prekey store (spec §6.5): one
+    /// outcome per message, in order. The outer error means the request
+    /// itself was refused (e.g. a prekey of the wrong length). Optional: the
+    /// default declines, and implementations that offer it list
+    /// [`Operation::X3dhAccept`] in their capabilities.
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+        let _ = request;
+        Err(ImplError::unsupported("x3dh_accept is not implemented"))
+    }
 
     /// Starts one side of a session.
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle>;

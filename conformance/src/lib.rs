@@ -12,6 +12,7 @@ pub mod generate;
 pub mod implementation;
 pub mod interop;
 pub mod model;
+pub mod mutant_table;
 pub mod mutants;
 pub mod reference;
 pub mod runner;
@@ -20,6 +21,6 @@ pub mod vectors;
 
 pub use implementation::{
     Capabilities, Fault, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
-    SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+    SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 pub use reference::{KeyQueueRng, Reference};

@@ -1,6 +1,8 @@
 //! The `ratchetproof` command line: `run` validates an implementation (the
 //! built-in reference, or any other through `--shim`, docs/SHIM.md) against
-//! the vectors; `generate` writes (or with `--check`, verifies) them.
+//! the vectors; `generate` writes (or with `--check`, verifies) them;
+//! `mutants` shows that the vectors and the properties catch every known-bug
+//! mutant (docs/MUTANTS.md).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -67,6 +69,26 @@ enum Command {
         /// when exactly these cases do not pass.
         #[arg(long, value_name = "FILE")]
         known_failures: Option<PathBuf>,
+    },
+    /// Run the vectors and the property checks against every known-bug mutant
+    /// and print which catch it (docs/MUTANTS.md). Exit 1 if a mutant survives,
+    /// or if the vectors miss one they must catch.
+    Mutants {
+        /// Vector folder or files (default: found as `run` finds them).
+        #[arg(long, value_name = "DIR")]
+        vectors: Vec<PathBuf>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Only this mutant, by name (repeatable).
+        #[arg(long = "mutant", value_name = "NAME")]
+        mutants: Vec<String>,
+        /// Seeded action sequences per model-property configuration.
+        #[arg(long, value_name = "N", default_value_t = ratchetproof::mutant_table::Budget::DEFAULT.model_runs)]
+        property_runs: u32,
+        /// Rows computed in parallel (default: the number of CPUs).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Write every vector file from the reference, deterministically.
     Generate {
@@ -373,6 +395,13 @@ fn main() -> ExitCode {
             without_one_time_prekey,
             timeout_ms,
         } => interop(shim, &suite, !without_one_time_prekey, timeout_ms),
+        Command::Mutants {
+            vectors,
+            format,
+            mutants,
+            property_runs,
+            jobs,
+        } => mutants_command(vectors, format, &mutants, property_runs, jobs),
         Command::Generate { out, check } => {
             let out = match vectors_dir(out) {
                 Ok(p) => p,
@@ -444,5 +473,68 @@ fn interop(shim: String, suite: &str, one_time_prekey: bool, timeout_ms: u64) ->
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn mutants_command(
+    vectors: Vec<PathBuf>,
+    format: Format,
+    names: &[String],
+    property_runs: u32,
+    jobs: Option<usize>,
+) -> ExitCode {
+    use ratchetproof::mutant_table::{self, Budget, TableOptions};
+    use ratchetproof::mutants::Bug;
+
+    let paths = if vectors.is_empty() {
+        match vectors_dir(None) {
+            Ok(p) => vec![p],
+            Err(code) => return code,
+        }
+    } else {
+        vectors
+    };
+    let mut only = Vec::new();
+    for name in names {
+        match Bug::from_name(name) {
+            Some(bug) => only.push(bug),
+            None => {
+                let known: Vec<_> = Bug::ALL.iter().map(|b| b.name()).collect();
+                eprintln!("error: no mutant {name:?}; known: {}", known.join(", "));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let defaults = TableOptions::default();
+    let options = TableOptions {
+        budget: Budget {
+            model_runs: property_runs,
+            ..Budget::DEFAULT
+        },
+        jobs: jobs.unwrap_or(defaults.jobs),
+        only,
+    };
+    let table = match mutant_table::build(&paths, &options) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match format {
+        Format::Text => print!("{}", table.to_text()),
+        Format::Json => println!("{}", table.to_json()),
+    }
+    let (caught, total) = table.score();
+    eprintln!(
+        "{caught}/{total} mutants caught in {:.1} s ({} job{})",
+        table.seconds,
+        options.jobs,
+        if options.jobs == 1 { "" } else { "s" }
+    );
+    if table.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -12,11 +12,11 @@
 //! taken from `REFERENCE.md` "Known bug classes" and issue 9. The reference
 //! build is never touched.
 //!
-//! Not every class can be expressed behind this trait: a one-time prekey that
-//! is not deleted lives in the responder's prekey store, and a restored older
-//! state re-using a message key is the behaviour of every implementation that
-//! is restored from a backup — both are about the application around the
-//! session, so they have no switch here.
+//! Two classes live partly outside a session and have their own hooks:
+//! `Bug::OneTimePrekeyNotDeleted` and `Bug::OneTimePrekeyDeletedBeforeDecrypt`
+//! act in Bob's prekey store ([`Implementation::x3dh_accept`]), and
+//! `Bug::RestoredStateReusesMessageKey` in the copy of a session that
+//! [`Implementation::clone_session`] exports and re-imports.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -29,15 +29,15 @@ use ratchetproof_protocol::consts::{
 use ratchetproof_protocol::suite::{INFO_ROOT, MESSAGE_VERSION};
 use ratchetproof_protocol::x3dh;
 use ratchetproof_protocol::{
-    ChainKey, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey,
-    RootKey, SharedKey, Suite, suite,
+    ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey,
+    PrivateKey, PublicKey, RootKey, SharedKey, Suite,
 };
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::implementation::{
     Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
-    SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+    SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 use crate::model::Subject;
 use crate::reference::{
@@ -95,11 +95,45 @@ pub enum Bug {
     FixedNonce,
     /// The signed prekey's XEdDSA signature is not verified by the initiator.
     SignatureNotVerified,
+    /// The session is saved only when it receives: encrypting does not update
+    /// the stored copy (wire-webapp-cryptobox#11 made encryption save the
+    /// session for this reason). A session restored from that copy — which
+    /// is what `clone_session`, export and re-import, returns — is older than
+    /// the one that sent, and seals new plaintexts under message keys (and
+    /// nonces) it already used: (DHs, Ns) repeat.
+    RestoredStateReusesMessageKey,
+    /// Nonce reuse on re-encrypt: the sending chain key is not advanced (the
+    /// new chain key is written to a copy), so every message of a sending
+    /// chain is sealed under the chain's first message key and nonce, only
+    /// the header counter changes.
+    SendingChainKeyNotAdvanced,
+    /// The responder keeps the one-time prekey after a successful first
+    /// decryption (guardyn#246): a replayed initial message re-creates the
+    /// session and its plaintext is delivered again, and DH4 no longer gives
+    /// that session forward secrecy.
+    OneTimePrekeyNotDeleted,
+    /// The responder deletes the one-time prekey before the first message
+    /// authenticates: a forged initial message naming it destroys it, and
+    /// Alice's genuine one is then refused.
+    OneTimePrekeyDeletedBeforeDecrypt,
+    /// No cap on the number of stored skipped keys (status-im/doubleratchet#6,
+    /// microsoft/agent-governance-toolkit#2184): a peer that keeps skipping
+    /// messages across DH ratchet steps grows the store without bound.
+    NoStoredKeyCap,
+    /// The stored-key cap refuses new messages instead of evicting the oldest
+    /// keys (status-im/doubleratchet#6 before the fix): once enough messages
+    /// were lost, the session stops decrypting.
+    FullStoreRefusesMessages,
+    /// The keys of the previous receiving chain up to the header's PN are not
+    /// stored on a DH ratchet step (the `SkipMessageKeys(header.pn)` of the
+    /// spec missing; libsignal-protocol-java#54 asks about it): a late message
+    /// of an earlier chain can no longer be decrypted.
+    PreviousChainKeysNotStored,
 }
 
 impl Bug {
     /// Every bug class, in a stable order.
-    pub const ALL: [Bug; 14] = [
+    pub const ALL: [Bug; 21] = [
         Bug::StateKeptOnFailedDecrypt,
         Bug::SkippedKeyDeletedBeforeVerify,
         Bug::UsedKeyNotDeleted,
@@ -114,7 +148,64 @@ impl Bug {
         Bug::OldChainKeysKept,
         Bug::FixedNonce,
         Bug::SignatureNotVerified,
+        Bug::RestoredStateReusesMessageKey,
+        Bug::SendingChainKeyNotAdvanced,
+        Bug::OneTimePrekeyNotDeleted,
+        Bug::OneTimePrekeyDeletedBeforeDecrypt,
+        Bug::NoStoredKeyCap,
+        Bug::FullStoreRefusesMessages,
+        Bug::PreviousChainKeysNotStored,
     ];
+
+    /// The bug with this [`Bug::name`].
+    pub fn from_name(name: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// One line on what the bug does, for tables.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Bug::StateKeptOnFailedDecrypt => {
+                "skip loop and DH ratchet run before the tag check and stay when it fails"
+            }
+            Bug::SkippedKeyDeletedBeforeVerify => {
+                "a stored skipped key is deleted before its tag verifies"
+            }
+            Bug::UsedKeyNotDeleted => "a used skipped key is kept: replays decrypt",
+            Bug::NoSkipBound => "SkipMessageKeys has no MAX_SKIP bound",
+            Bug::SkipBoundOffByOne => "a jump of exactly MAX_SKIP is refused",
+            Bug::PnUnboundedWithoutReceivingChain => {
+                "PN is not bounded while there is no receiving chain"
+            }
+            Bug::KdfCkConstantsSwapped => {
+                "KDF_CK uses 0x02 for the message key, 0x01 for the chain"
+            }
+            Bug::KdfRkSaltIkmSwapped => "KDF_RK with salt and input keying material swapped",
+            Bug::HeaderNotInAd => "the header is left out of the AEAD associated data",
+            Bug::AmbiguousAdConcat => "CONCAT(ad, header) without the length prefix",
+            Bug::NoDhRatchetOnReceive => "no DH ratchet on receive: no post-compromise security",
+            Bug::OldChainKeysKept => "old receiving chain keys are kept: no forward secrecy",
+            Bug::FixedNonce => "the AEAD nonce is fixed instead of derived from the message key",
+            Bug::SignatureNotVerified => "the signed prekey's signature is not verified",
+            Bug::RestoredStateReusesMessageKey => {
+                "the saved state lags behind sends: a restored copy re-uses (DHs, Ns)"
+            }
+            Bug::SendingChainKeyNotAdvanced => {
+                "nonce reuse on re-encrypt: every message of a chain under one message key"
+            }
+            Bug::OneTimePrekeyNotDeleted => {
+                "the one-time prekey is kept after use: a replayed initial message is accepted"
+            }
+            Bug::OneTimePrekeyDeletedBeforeDecrypt => {
+                "the one-time prekey is deleted before the first message authenticates"
+            }
+            Bug::NoStoredKeyCap => "no cap on stored skipped keys",
+            Bug::FullStoreRefusesMessages => "a full skipped-key store refuses instead of evicting",
+            Bug::PreviousChainKeysNotStored => {
+                "keys of the previous chain up to PN are not stored on a DH ratchet step"
+            }
+        }
+    }
 
     /// A stable kebab-case name for tables and reports.
     pub fn name(self) -> &'static str {
@@ -133,6 +224,13 @@ impl Bug {
             Bug::OldChainKeysKept => "old-chain-keys-kept",
             Bug::FixedNonce => "fixed-nonce",
             Bug::SignatureNotVerified => "signature-not-verified",
+            Bug::RestoredStateReusesMessageKey => "restored-state-reuses-message-key",
+            Bug::SendingChainKeyNotAdvanced => "sending-chain-key-not-advanced",
+            Bug::OneTimePrekeyNotDeleted => "one-time-prekey-not-deleted",
+            Bug::OneTimePrekeyDeletedBeforeDecrypt => "one-time-prekey-deleted-before-decrypt",
+            Bug::NoStoredKeyCap => "no-stored-key-cap",
+            Bug::FullStoreRefusesMessages => "full-store-refuses-messages",
+            Bug::PreviousChainKeysNotStored => "previous-chain-keys-not-stored",
         }
     }
 }
@@ -142,6 +240,9 @@ impl Bug {
 pub struct Mutant {
     bugs: BTreeSet<Bug>,
     sessions: BTreeMap<u64, (State, KeyQueueRng)>,
+    /// `Bug::RestoredStateReusesMessageKey`: the copy saved at the session's
+    /// start and after every successful decryption, never after encryption.
+    saved: BTreeMap<u64, State>,
     next_handle: u64,
 }
 
@@ -180,6 +281,9 @@ impl Mutant {
     fn add(&mut self, state: State, rng: KeyQueueRng) -> SessionHandle {
         let handle = self.next_handle;
         self.next_handle += 1;
+        if self.bugs.contains(&Bug::RestoredStateReusesMessageKey) {
+            self.saved.insert(handle, state.clone());
+        }
         self.sessions.insert(handle, (state, rng));
         SessionHandle(handle)
     }
@@ -214,6 +318,26 @@ struct State {
 type Skip = (Vec<(u32, MessageKey)>, ChainKey);
 
 impl State {
+    /// RatchetInitBob's state, before the role-specific part.
+    fn new(suite: Suite, max_skip: u32, max_stored: u32, sk: SharedKey, dhs: KeyPair) -> Self {
+        State {
+            suite,
+            max_skip,
+            max_stored: usize::try_from(max_stored).unwrap_or(usize::MAX),
+            dhs,
+            dhr: None,
+            rk: RootKey::from(sk),
+            cks: None,
+            ckr: None,
+            ns: 0,
+            nr: 0,
+            pn: 0,
+            skipped: Vec::new(),
+            previous: VecDeque::new(),
+            chain_starts: Vec::new(),
+        }
+    }
+
     fn kdf_ck(&self, bugs: &Bugs, ck: &ChainKey) -> (ChainKey, MessageKey) {
         let (next, mk) = self.suite.kdf_ck(ck);
         if bugs.contains(&Bug::KdfCkConstantsSwapped) {
@@ -261,14 +385,29 @@ impl State {
         (keys, ck)
     }
 
-    fn store_skipped(&mut self, dh: PublicKey, keys: Vec<(u32, MessageKey)>) {
+    fn store_skipped(
+        &mut self,
+        bugs: &Bugs,
+        dh: PublicKey,
+        keys: Vec<(u32, MessageKey)>,
+    ) -> Result<(), Error> {
+        if bugs.contains(&Bug::FullStoreRefusesMessages)
+            && self.skipped.len() + keys.len() > self.max_stored
+        {
+            return Err(Error::TooManySkipped {
+                from: self.nr,
+                until: self.nr,
+                limit: self.max_skip,
+            });
+        }
         for (n, mk) in keys {
             self.skipped.retain(|(d, i, _)| !(*d == dh && *i == n));
             self.skipped.push((dh, n, mk));
-            while self.skipped.len() > self.max_stored {
+            while self.skipped.len() > self.max_stored && !bugs.contains(&Bug::NoStoredKeyCap) {
                 self.skipped.remove(0);
             }
         }
+        Ok(())
     }
 
     fn seal(
@@ -311,7 +450,9 @@ impl State {
             n: self.ns,
         };
         let message = self.seal(bugs, &mk, &header, plaintext, ad)?;
-        self.cks = Some(next);
+        if !bugs.contains(&Bug::SendingChainKeyNotAdvanced) {
+            self.cks = Some(next);
+        }
         self.ns += 1;
         Ok(message)
     }
@@ -401,9 +542,11 @@ impl State {
             if !unbounded_pn {
                 self.check_skip(bugs, self.nr, header.pn)?;
             }
-            if let (Some(ckr), Some(dhr)) = (self.ckr.clone(), self.dhr) {
+            if let (Some(ckr), Some(dhr)) = (self.ckr.clone(), self.dhr)
+                && !bugs.contains(&Bug::PreviousChainKeysNotStored)
+            {
                 let (keys, _) = self.skip(bugs, ckr, self.nr, header.pn);
-                self.store_skipped(dhr, keys);
+                self.store_skipped(bugs, dhr, keys)?;
             }
             // DHRatchet, receiving half.
             let dh_out = self.dhs.diffie_hellman(&header.dh)?;
@@ -431,7 +574,7 @@ impl State {
         };
         self.check_skip(bugs, self.nr, header.n)?;
         let (keys, ck) = self.skip(bugs, ckr, self.nr, header.n);
-        self.store_skipped(header.dh, keys);
+        self.store_skipped(bugs, header.dh, keys)?;
         let (next_ck, mk) = self.kdf_ck(bugs, &ck);
         self.ckr = Some(next_ck);
         self.nr = header.n + 1;
@@ -602,6 +745,77 @@ fn open_with_bugs(
         .map_err(|_| Error::AuthenticationFailed)
 }
 
+/// Bob's prekeys for [`Implementation::x3dh_accept`].
+#[derive(Default)]
+struct PrekeyStore {
+    signed: BTreeMap<u32, KeyPair>,
+    one_time: BTreeMap<u32, KeyPair>,
+}
+
+/// Spec §6.5: X3DH from the initial message, RatchetInitBob, the first
+/// decryption, and only then the one-time prekey's deletion (except under
+/// the one-time-prekey bugs).
+fn accept(
+    bugs: &Bugs,
+    suite: Suite,
+    identity: &KeyPair,
+    store: &mut PrekeyStore,
+    message: &[u8],
+    rng: &mut KeyQueueRng,
+) -> ImplResult<X3dhAccepted> {
+    let initial = suite.decode_initial(message)?;
+    let spk_id = initial.signed_prekey_id;
+    let spk = store.signed.get(&spk_id).ok_or(Error::UnknownPreKey {
+        kind: "signed",
+        id: spk_id,
+    })?;
+    let opk = match initial.one_time_prekey_id {
+        Some(id) => Some(
+            store
+                .one_time
+                .get(&id)
+                .cloned()
+                .ok_or(Error::UnknownPreKey {
+                    kind: "one-time",
+                    id,
+                })?,
+        ),
+        None => None,
+    };
+    let agreement = x3dh::respond(
+        suite,
+        identity,
+        spk,
+        opk.as_ref(),
+        &initial.identity_key,
+        &initial.ephemeral_key,
+    )?;
+    let mut state = State::new(
+        suite,
+        DEFAULT_MAX_SKIP,
+        DEFAULT_MAX_STORED_SKIPPED_KEYS,
+        agreement.shared_key,
+        spk.clone(),
+    );
+    if bugs.contains(&Bug::OneTimePrekeyDeletedBeforeDecrypt)
+        && let Some(id) = initial.one_time_prekey_id
+    {
+        store.one_time.remove(&id);
+    }
+    let plaintext = state.decrypt(bugs, &initial.message, &agreement.associated_data, rng)?;
+    check_rng(rng)?;
+    if !bugs.contains(&Bug::OneTimePrekeyNotDeleted)
+        && let Some(id) = initial.one_time_prekey_id
+    {
+        store.one_time.remove(&id);
+    }
+    Ok(X3dhAccepted {
+        plaintext,
+        associated_data: agreement.associated_data.to_vec(),
+        peer_identity_key: initial.identity_key.as_bytes().to_vec(),
+    })
+}
+
 /// A 32-byte input as a plain array (the reference's helper zeroizes it).
 fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
     Ok(*crate::reference::key32(bytes, what)?)
@@ -613,12 +827,15 @@ impl Implementation for Mutant {
         Capabilities {
             name: format!("ratchetproof-mutant[{}]", bugs.join(",")),
             version: env!("CARGO_PKG_VERSION").into(),
-            suites: suite::all().iter().map(|s| s.name().to_string()).collect(),
+            // Written from SPEC.md, the default suite only: signal-v3's
+            // direction-dependent MAC input is not modelled here.
+            suites: vec![DEFAULT_SUITE.name().to_string()],
             operations: [
                 Operation::Primitives,
                 Operation::X3dh,
                 Operation::Session,
                 Operation::Clone,
+                Operation::X3dhAccept,
             ]
             .into(),
             max_skip: Some(DEFAULT_MAX_SKIP),
@@ -733,6 +950,28 @@ impl Implementation for Mutant {
         })
     }
 
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+        let suite = suite_named(&request.suite)?;
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let mut store = PrekeyStore::default();
+        for (id, key) in &request.signed_prekeys {
+            store
+                .signed
+                .insert(*id, key_pair(key, "signed prekey private key")?);
+        }
+        for (id, key) in &request.one_time_prekeys {
+            store
+                .one_time
+                .insert(*id, key_pair(key, "one-time prekey private key")?);
+        }
+        let mut rng = key_queue(&request.ratchet_private_keys)?;
+        Ok(request
+            .initial_messages
+            .iter()
+            .map(|m| accept(&self.bugs, suite, &identity, &mut store, m, &mut rng))
+            .collect())
+    }
+
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
         let suite = suite_named(&init.suite)?;
         let max_stored = init
@@ -746,22 +985,13 @@ impl Implementation for Mutant {
         }
         let sk = SharedKey::from_bytes(key32(&init.shared_key, "shared key")?);
         let mut rng = key_queue(&init.ratchet_private_keys)?;
-        let mut state = State {
+        let mut state = State::new(
             suite,
-            max_skip: init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
-            max_stored: usize::try_from(max_stored).unwrap_or(usize::MAX),
-            dhs: KeyPair::from_private(PrivateKey::from_bytes([0; 32])),
-            dhr: None,
-            rk: RootKey::from(sk),
-            cks: None,
-            ckr: None,
-            ns: 0,
-            nr: 0,
-            pn: 0,
-            skipped: Vec::new(),
-            previous: VecDeque::new(),
-            chain_starts: Vec::new(),
-        };
+            init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
+            max_stored,
+            sk,
+            KeyPair::from_private(PrivateKey::from_bytes([0; 32])),
+        );
         match init.role {
             // RatchetInitAlice.
             Role::Alice => {
@@ -799,6 +1029,10 @@ impl Implementation for Mutant {
         let (state, rng, bugs) = self.get(session)?;
         let plaintext = state.decrypt(bugs, message, ad, rng)?;
         check_rng(rng)?;
+        if bugs.contains(&Bug::RestoredStateReusesMessageKey) {
+            let copy = state.clone();
+            self.saved.insert(session.0, copy);
+        }
         Ok(plaintext)
     }
 
@@ -807,14 +1041,20 @@ impl Implementation for Mutant {
         session: SessionHandle,
         ratchet_private_keys: &[Vec<u8>],
     ) -> ImplResult<SessionHandle> {
-        let (state, _, _) = self.get(session)?;
-        let copy = state.clone();
+        let (state, _, bugs) = self.get(session)?;
+        let mut copy = state.clone();
+        if bugs.contains(&Bug::RestoredStateReusesMessageKey)
+            && let Some(saved) = self.saved.get(&session.0)
+        {
+            copy = saved.clone();
+        }
         let rng = key_queue(ratchet_private_keys)?;
         Ok(self.add(copy, rng))
     }
 
     fn reset(&mut self) {
         self.sessions.clear();
+        self.saved.clear();
     }
 }
 

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
+use ratchetproof_protocol::x3dh::{self, PreKeyBundle, Responder};
 use ratchetproof_protocol::{
     ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session,
     SessionConfig, SharedKey, Suite, suite,
@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::implementation::{
     Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
-    SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+    SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 
 /// An RNG that hands out a fixed list of 32-byte private keys, one per
@@ -191,6 +191,7 @@ impl Implementation for Reference {
                 Operation::X3dh,
                 Operation::Session,
                 Operation::Clone,
+                Operation::X3dhAccept,
             ]),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
@@ -275,6 +276,37 @@ impl Implementation for Reference {
             shared_key: agreement.shared_key.as_bytes().to_vec(),
             associated_data: agreement.associated_data.to_vec(),
         })
+    }
+
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+        let suite = suite_named(&request.suite)?;
+        let mut responder = Responder::new(key_pair(
+            &request.identity_private_key,
+            "identity private key",
+        )?);
+        for (id, key) in &request.signed_prekeys {
+            responder.add_signed_prekey(*id, key_pair(key, "signed prekey private key")?);
+        }
+        for (id, key) in &request.one_time_prekeys {
+            responder.add_one_time_prekey(*id, key_pair(key, "one-time prekey private key")?);
+        }
+        let mut rng = key_queue(&request.ratchet_private_keys)?;
+        let mut outcomes = Vec::with_capacity(request.initial_messages.len());
+        for message in &request.initial_messages {
+            let outcome = responder
+                .accept(suite, SessionConfig::default(), message, &mut rng)
+                .map_err(ImplError::from)
+                .and_then(|accepted| {
+                    check_rng(&rng)?;
+                    Ok(X3dhAccepted {
+                        plaintext: accepted.plaintext,
+                        associated_data: accepted.associated_data.to_vec(),
+                        peer_identity_key: accepted.peer_identity.as_bytes().to_vec(),
+                    })
+                });
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
     }
 
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {

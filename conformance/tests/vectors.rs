@@ -131,6 +131,9 @@ macro_rules! delegate {
         fn x3dh_respond(&mut self, r: &X3dhRespond) -> ImplResult<X3dhOutput> {
             self.$inner.x3dh_respond(r)
         }
+        fn x3dh_accept(&mut self, r: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+            self.$inner.x3dh_accept(r)
+        }
         fn init_session(&mut self, i: &SessionInit) -> ImplResult<SessionHandle> {
             self.$inner.init_session(i)
         }

@@ -3,6 +3,7 @@
 //! ([`derived_key`]), so regenerating gives byte-identical files and
 //! `--check` can compare them with what is committed.
 
+mod accept;
 pub(crate) mod primitives;
 mod scenarios;
 pub(crate) mod x3dh;
@@ -118,6 +119,10 @@ fn generate_suite(suite: &str) -> Result<Vec<GeneratedFile>, GenerateError> {
         GeneratedFile {
             path: dir.join("session_scenarios.json"),
             contents: to_json(&scenarios::file(suite)?, "session_scenarios")?,
+        },
+        GeneratedFile {
+            path: dir.join("x3dh_accept.json"),
+            contents: to_json(&accept::file(suite)?, "x3dh_accept")?,
         },
     ])
 }

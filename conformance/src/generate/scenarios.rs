@@ -293,6 +293,12 @@ impl Scenario {
     /// A genuine message on Alice's first sending chain with number `n`,
     /// made from the primitives (so no one has to send `n` messages first).
     fn craft_alice_first_chain(&self, n: u32, plaintext: &[u8]) -> R<Vec<u8>> {
+        self.craft_alice_first_chain_pn(0, n, plaintext)
+    }
+
+    /// Message `n` of Alice's first chain, correctly sealed (the tag
+    /// verifies), with the header claiming `pn`.
+    fn craft_alice_first_chain_pn(&self, pn: u32, n: u32, plaintext: &[u8]) -> R<Vec<u8>> {
         let a0 = KeyPair::from_private(PrivateKey::from_bytes(
             *self
                 .alice_keys
@@ -320,7 +326,7 @@ impl Scenario {
         }
         let header = Header {
             dh: *a0.public_key(),
-            pn: 0,
+            pn,
             n,
         };
         self.suite
@@ -1358,6 +1364,167 @@ fn malformed_v3(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
+/// A session copied after it sent (export and re-import: the `capture`
+/// step) and then used in place of the original continues from its latest
+/// state: its next message takes the next message key, never one it already
+/// used (SPEC.md §11.4). Catches an implementation whose saved or exported
+/// state lags behind its sends (the mutant `restored-state-reuses-message-key`).
+/// Added at the end so earlier tcIds stay stable.
+fn restored_sessions(c: &mut Cases) -> R<()> {
+    // Alice has only sent; her copy sends next.
+    let mut s = c.start("restore/sender")?;
+    let m0 = s.say("alice")?;
+    let m1 = s.say("alice")?;
+    s.deliver("bob", m0)?;
+    s.deliver("bob", m1)?;
+    s.capture("alice", "alice-restored")?;
+    let m2 = s.say("alice-restored")?;
+    s.deliver("bob", m2)?;
+    let b0 = s.say("bob")?;
+    s.deliver("alice-restored", b0)?;
+    let m3 = s.say("alice-restored")?;
+    s.deliver("bob", m3)?;
+    c.add(
+        s,
+        "Alice's state is exported and re-imported after two sends; the restored copy continues with message 2 under the next message key, and the conversation goes on",
+        &["RestoredSession"],
+    )?;
+    // Sends after the last decryption, some still in flight, then a restore.
+    let mut s = c.start("restore/after-receive")?;
+    let m0 = s.say("alice")?;
+    s.deliver("bob", m0)?;
+    let b0 = s.say("bob")?;
+    s.deliver("alice", b0)?;
+    let m1 = s.say("alice")?;
+    let m2 = s.say("alice")?;
+    s.capture("alice", "alice-restored")?;
+    let m3 = s.say("alice-restored")?;
+    for m in [m1, m2, m3] {
+        s.deliver("bob", m)?;
+    }
+    let b1 = s.say("bob")?;
+    let b2 = s.say("bob")?;
+    s.capture("bob", "bob-restored")?;
+    let b3 = s.say("bob-restored")?;
+    for b in [b1, b2, b3] {
+        s.deliver("alice-restored", b)?;
+    }
+    c.add(
+        s,
+        "both parties are restored from states exported after sends that followed their last decryption; each restored copy seals its next message under a key it never used",
+        &["RestoredSession"],
+    )?;
+    Ok(())
+}
+
+/// Cases the known-bug table (`ratchetproof mutants`, docs/MUTANTS.md) found
+/// missing: each catches a mutant no earlier case did. Added at the end so
+/// earlier tcIds stay stable.
+fn known_bug_gaps(c: &mut Cases) -> R<()> {
+    // skipped-key-deleted-before-verify: a forgery under a stored skipped
+    // key's (ratchet key, n) must leave that key in place.
+    for tamper_ad in [false, true] {
+        let mut s = c.start("forged-skipped")?;
+        let a0 = s.say("alice")?;
+        let a1 = s.say("alice")?;
+        s.deliver("bob", a1)?;
+        if tamper_ad {
+            let mut ad = s.ad();
+            if let Some(b) = ad.get_mut(10) {
+                *b ^= 0x01;
+            }
+            s.deliver_raw(
+                "bob",
+                Some(a0),
+                s.wire(a0)?,
+                Some(ad),
+                Err("authentication"),
+            )?;
+        } else {
+            let mut forged = s.wire(a0)?;
+            if let Some(b) = forged.last_mut() {
+                *b ^= 0x01;
+            }
+            s.refuse_bytes("bob", forged, None, "authentication")?;
+        }
+        s.deliver("bob", a0)?;
+        s.refuse("bob", a0, "duplicate")?;
+        let (what, flag) = if tamper_ad {
+            ("under altered associated data", "TamperAssociatedData")
+        } else {
+            ("with an altered tag", "TamperTag")
+        };
+        c.add(
+            s,
+            &format!("a copy of a message whose key is stored as skipped, {what}, is refused and leaves the key: the genuine message then decrypts once"),
+            &["OutOfOrder", "Atomicity", flag],
+        )?;
+    }
+    // previous-chain-keys-not-stored: the keys of Alice's previous chain
+    // past the last message Bob received from it come only from PN.
+    for late in [1usize, 3] {
+        let mut s = c.start("pn-skip")?;
+        let a0 = s.say("alice")?;
+        s.deliver("bob", a0)?;
+        let held: Vec<usize> = (0..late).map(|_| s.say("alice")).collect::<R<_>>()?;
+        let b0 = s.say("bob")?;
+        s.deliver("alice", b0)?;
+        let a2 = s.say("alice")?;
+        s.deliver("bob", a2)?;
+        for &m in held.iter().rev() {
+            s.deliver("bob", m)?;
+        }
+        c.add(
+            s,
+            &format!("the last {late} messages of Alice's previous chain, after the last one Bob received from it, arrive after her next chain's first: their keys come from its PN"),
+            &["AcrossRatchetSteps", "OutOfOrder"],
+        )?;
+    }
+    // pn-unbounded-without-receiving-chain: a correctly sealed first-chain
+    // message whose header claims a PN past the bound, before Bob has any
+    // receiving chain (the bound holds even then, SPEC.md §5.4 step 5.1).
+    let small = Limits {
+        max_skip: 10,
+        max_stored_skipped_keys: 20,
+    };
+    let pn_cases: [(Option<Limits>, u32, bool); 3] = [
+        (None, 1_000_000, false),
+        (Some(small), 11, false),
+        (Some(small), 10, true),
+    ];
+    for (limits, pn, accepted) in pn_cases {
+        let mut s = match limits {
+            Some(l) => c.start_limited("pn-bound-no-chain-sealed", l)?,
+            None => c.start("pn-bound-no-chain-sealed")?,
+        };
+        let m = s.craft_alice_first_chain_pn(pn, 0, b"claims a long previous chain")?;
+        if accepted {
+            s.deliver_raw(
+                "bob",
+                None,
+                m,
+                None,
+                Ok(b"claims a long previous chain".to_vec()),
+            )?;
+        } else {
+            s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+            let a0 = s.say("alice")?;
+            s.deliver("bob", a0)?;
+        }
+        let (flag, verdict) = match (limits, accepted) {
+            (None, _) => ("SkipLimitUniversal", "is refused"),
+            (Some(_), false) => ("SkipLimitExact", "is refused"),
+            (Some(_), true) => ("SkipLimitExact", "is accepted"),
+        };
+        c.add(
+            s,
+            &format!("before Bob has a receiving chain, a correctly sealed message whose header claims PN = {pn} {verdict} (the PN bound holds without a receiving chain)"),
+            &[flag, "Atomicity"],
+        )?;
+    }
+    Ok(())
+}
+
 pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, GenerateError> {
     let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
         tc_id: 0,
@@ -1379,6 +1546,8 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
     replay(&mut c)?;
     skip_limits(&mut c)?;
     malformed(&mut c)?;
+    restored_sessions(&mut c)?;
+    known_bug_gaps(&mut c)?;
     let spec = "https://signal.org/docs/specifications/doubleratchet/";
     let n = |b: &str, d: &str, l: &[&str]| note(b, d, l);
     let notes = BTreeMap::from([
@@ -1544,6 +1713,14 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
                 "Adversarial",
                 "Bytes that are not a message of this suite.",
                 &[],
+            ),
+        ),
+        (
+            "RestoredSession".into(),
+            n(
+                "KnownBug",
+                "A party's state is exported and re-imported (the `capture` step) after it sent, and the copy is used in its place: the copy's next message must take the next message key. An implementation whose saved state lags behind its sends re-uses a message key and nonce for a new plaintext (SPEC.md §11.4).",
+                &["https://github.com/wireapp/wire-webapp-cryptobox/pull/11"],
             ),
         ),
         (

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::vectors::{
-    AnyFile, PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, SCHEMA_VERSION, VectorFile, X3DH_SCHEMA,
+    AnyFile, PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, SCHEMA_VERSION, VectorFile, X3DH_ACCEPT_SCHEMA,
+    X3DH_SCHEMA,
 };
 
 /// The JSON Schemas, compiled into the binary so an installed `ratchetproof`
 /// validates files without the repository at hand.
-pub const SCHEMAS: [(&str, &str); 3] = [
+pub const SCHEMAS: [(&str, &str); 4] = [
     (
         PRIMITIVES_SCHEMA,
         include_str!("../../../vectors/schema/primitives.schema.json"),
@@ -23,6 +24,10 @@ pub const SCHEMAS: [(&str, &str); 3] = [
     (
         SCENARIO_SCHEMA,
         include_str!("../../../vectors/schema/session_scenario.schema.json"),
+    ),
+    (
+        X3DH_ACCEPT_SCHEMA,
+        include_str!("../../../vectors/schema/x3dh_accept.schema.json"),
     ),
 ];
 
@@ -70,7 +75,7 @@ pub fn validate(path: &Path, name: &str, doc: &Value) -> Result<(), LoadError> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, s)| *s)
-        .ok_or_else(|| invalid(path, format!("unknown schema {name:?}; known: {PRIMITIVES_SCHEMA}, {X3DH_SCHEMA}, {SCENARIO_SCHEMA}")))?;
+        .ok_or_else(|| invalid(path, format!("unknown schema {name:?}; known: {PRIMITIVES_SCHEMA}, {X3DH_SCHEMA}, {X3DH_ACCEPT_SCHEMA}, {SCENARIO_SCHEMA}")))?;
     let schema: Value = serde_json::from_str(schema_text)
         .map_err(|e| invalid(path, format!("built-in schema {name}: {e}")))?;
     let validator = jsonschema::validator_for(&schema)
@@ -137,6 +142,7 @@ pub fn parse(path: &Path, text: &str) -> Result<AnyFile, LoadError> {
     let file = match name.as_str() {
         PRIMITIVES_SCHEMA => AnyFile::Primitives(typed(path, doc)?),
         X3DH_SCHEMA => AnyFile::X3dh(typed(path, doc)?),
+        X3DH_ACCEPT_SCHEMA => AnyFile::X3dhAccept(typed(path, doc)?),
         _ => AnyFile::Scenarios(typed(path, doc)?),
     };
     let ids = file.tc_ids();

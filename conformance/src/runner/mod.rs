@@ -17,8 +17,11 @@ use crate::generate::primitives::run as run_primitive;
 use crate::generate::x3dh::{initiate_request, respond_request};
 use crate::implementation::{
     Capabilities, ImplError, Implementation, Operation, Role, SessionHandle, SessionInit,
+    X3dhAccept,
 };
-use crate::vectors::{AnyFile, CaseInfo, Outcome, PrimitiveCase, ScenarioCase, Step, X3dhCase};
+use crate::vectors::{
+    AcceptCase, AnyFile, CaseInfo, Outcome, PrimitiveCase, ScenarioCase, Step, X3dhCase,
+};
 
 pub use load::{LoadError, collect, default_vectors_dir, load};
 
@@ -156,6 +159,8 @@ pub enum CaseRef<'a> {
     X3dh(&'a X3dhCase),
     /// A session scenario.
     Scenario(&'a ScenarioCase),
+    /// A prekey store receiving initial messages.
+    X3dhAccept(&'a AcceptCase),
 }
 
 impl CaseRef<'_> {
@@ -165,6 +170,7 @@ impl CaseRef<'_> {
             CaseRef::Primitive(c) => &c.info,
             CaseRef::X3dh(c) => &c.info,
             CaseRef::Scenario(c) => &c.info,
+            CaseRef::X3dhAccept(c) => &c.info,
         }
     }
 }
@@ -175,6 +181,7 @@ pub fn selected_cases<'a>(file: &'a AnyFile, filter: &Filter) -> Vec<CaseRef<'a>
         AnyFile::Primitives(f) => f.tests.iter().map(CaseRef::Primitive).collect(),
         AnyFile::X3dh(f) => f.tests.iter().map(CaseRef::X3dh).collect(),
         AnyFile::Scenarios(f) => f.tests.iter().map(CaseRef::Scenario).collect(),
+        AnyFile::X3dhAccept(f) => f.tests.iter().map(CaseRef::X3dhAccept).collect(),
     };
     cases
         .into_iter()
@@ -197,6 +204,8 @@ pub fn run_case(
         CaseRef::Primitive(_) => needs(caps, suite, &[Operation::Primitives]),
         CaseRef::X3dh(_) => needs(caps, suite, &[Operation::X3dh]),
         CaseRef::Scenario(c) => scenario_applicable(caps, suite, c),
+        CaseRef::X3dhAccept(_) => needs(caps, suite, &[Operation::X3dhAccept])
+            .or_else(|| (!caps.injected_randomness).then(|| "needs injected ratchet keys".into())),
     };
     if let Some(reason) = not_applicable {
         return Status::Skipped { reason };
@@ -206,6 +215,7 @@ pub fn run_case(
         CaseRef::Primitive(c) => run_primitive_case(imp, suite, c, options),
         CaseRef::X3dh(c) => run_x3dh_case(imp, suite, c, options),
         CaseRef::Scenario(c) => run_scenario(imp, suite, c, options),
+        CaseRef::X3dhAccept(c) => run_accept_case(imp, suite, c, options),
     };
     match imp.take_fault() {
         Some(fault) => Status::Errored {
@@ -317,6 +327,94 @@ fn run_x3dh_case(
             }
         }
     }
+}
+
+/// Bob's prekey store receives the case's initial messages in order; each
+/// must give what the case states.
+fn run_accept_case(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &AcceptCase,
+    options: &RunOptions,
+) -> Status {
+    let r = &case.responder;
+    let prekeys = |list: &[crate::vectors::PrekeyEntry]| {
+        list.iter()
+            .map(|p| (p.id, p.private_key.0.clone()))
+            .collect::<Vec<_>>()
+    };
+    let request = X3dhAccept {
+        suite: suite.into(),
+        identity_private_key: r.identity_private_key.0.clone(),
+        signed_prekeys: prekeys(&r.signed_prekeys),
+        one_time_prekeys: prekeys(&r.one_time_prekeys),
+        ratchet_private_keys: r.ratchet_private_keys.iter().map(|k| k.0.clone()).collect(),
+        initial_messages: case
+            .initial_messages
+            .iter()
+            .map(|m| m.message.0.clone())
+            .collect(),
+    };
+    let outcomes = match imp.x3dh_accept(&request) {
+        Ok(o) if o.len() == case.initial_messages.len() => o,
+        Ok(o) => {
+            return failed(
+                None,
+                format!("{} outcomes", case.initial_messages.len()),
+                format!("{} outcomes", o.len()),
+            );
+        }
+        Err(e) => return failed(None, "the prekey store is set up", format!("error {e}")),
+    };
+    for (index, (delivery, got)) in case.initial_messages.iter().zip(outcomes).enumerate() {
+        let step = Some(index);
+        match (&delivery.expected, got) {
+            (Outcome::Ok(want), Ok(got))
+                if got.plaintext == want.plaintext.0
+                    && got.associated_data == want.associated_data.0
+                    && got.peer_identity_key == want.peer_identity_key.0 => {}
+            (Outcome::Ok(want), Ok(got)) => {
+                return failed(
+                    step,
+                    format!(
+                        "initial message {index} accepted: plaintext {} AD {} IKa {}",
+                        hex(&want.plaintext.0),
+                        hex(&want.associated_data.0),
+                        hex(&want.peer_identity_key.0)
+                    ),
+                    format!(
+                        "plaintext {} AD {} IKa {}",
+                        hex(&got.plaintext),
+                        hex(&got.associated_data),
+                        hex(&got.peer_identity_key)
+                    ),
+                );
+            }
+            (Outcome::Ok(_), Err(e)) => {
+                return failed(
+                    step,
+                    format!("initial message {index} accepted"),
+                    format!("error {e}"),
+                );
+            }
+            (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
+            (Outcome::Error { error }, Err(e)) => {
+                return failed(
+                    step,
+                    format!("initial message {index} refused ({error})"),
+                    format!("error {e}"),
+                );
+            }
+            (Outcome::Error { error }, Ok(got)) => {
+                return failed(
+                    step,
+                    format!("initial message {index} refused ({error})"),
+                    format!("accepted, plaintext {}", hex(&got.plaintext)),
+                );
+            }
+        }
+    }
+    Status::Passed
 }
 
 fn scenario_applicable(caps: &Capabilities, suite: &str, case: &ScenarioCase) -> Option<String> {

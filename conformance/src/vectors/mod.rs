@@ -17,6 +17,8 @@ pub use hex::Hex;
 pub const PRIMITIVES_SCHEMA: &str = "ratchetproof-primitives";
 /// Schema name of X3DH files.
 pub const X3DH_SCHEMA: &str = "ratchetproof-x3dh";
+/// Schema name of X3DH acceptance files (Bob's prekey store).
+pub const X3DH_ACCEPT_SCHEMA: &str = "ratchetproof-x3dh-accept";
 /// Schema name of session-scenario files.
 pub const SCENARIO_SCHEMA: &str = "ratchetproof-session-scenario";
 /// Current version of every schema.
@@ -260,6 +262,68 @@ pub struct X3dhExpected {
     pub associated_data: Hex,
 }
 
+// ---------------------------------------------------------------- X3DH acceptance
+
+/// Bob's prekey store receiving initial messages in order (SPEC.md §6.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// Bob's identity, prekeys and ratchet keys.
+    pub responder: AcceptResponder,
+    /// What reaches him, in order, and what each must give.
+    pub initial_messages: Vec<InitialDelivery>,
+}
+
+/// Bob's store at the start of an [`AcceptCase`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptResponder {
+    /// IKb private key.
+    pub identity_private_key: Hex,
+    /// Signed prekeys.
+    pub signed_prekeys: Vec<PrekeyEntry>,
+    /// One-time prekeys.
+    pub one_time_prekeys: Vec<PrekeyEntry>,
+    /// Entry k: the ratchet private key of the DH ratchet step the k-th
+    /// *accepted* session takes on its first message.
+    pub ratchet_private_keys: Vec<Hex>,
+}
+
+/// A prekey in Bob's store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrekeyEntry {
+    /// Its id.
+    pub id: u32,
+    /// Its private key.
+    pub private_key: Hex,
+}
+
+/// One initial message and what accepting it must give.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InitialDelivery {
+    /// The initial message (SPEC.md §6.4).
+    pub message: Hex,
+    /// The new session's first plaintext, AD and peer identity, or the error.
+    pub expected: Outcome<AcceptExpected>,
+}
+
+/// What an accepted initial message gives Bob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptExpected {
+    /// The first message's plaintext.
+    pub plaintext: Hex,
+    /// AD.
+    pub associated_data: Hex,
+    /// IKa.
+    pub peer_identity_key: Hex,
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /// A scripted conversation between Alice, Bob and captured copies of them.
@@ -392,6 +456,8 @@ pub enum AnyFile {
     Primitives(VectorFile<PrimitiveCase>),
     /// X3DH.
     X3dh(VectorFile<X3dhCase>),
+    /// X3DH acceptance by a prekey store.
+    X3dhAccept(VectorFile<AcceptCase>),
     /// Session scenarios.
     Scenarios(VectorFile<ScenarioCase>),
 }
@@ -402,6 +468,7 @@ impl AnyFile {
         match self {
             AnyFile::Primitives(f) => &f.suite,
             AnyFile::X3dh(f) => &f.suite,
+            AnyFile::X3dhAccept(f) => &f.suite,
             AnyFile::Scenarios(f) => &f.suite,
         }
     }
@@ -411,6 +478,7 @@ impl AnyFile {
         match self {
             AnyFile::Primitives(f) => f.tests.iter().map(|t| &t.info).collect(),
             AnyFile::X3dh(f) => f.tests.iter().map(|t| &t.info).collect(),
+            AnyFile::X3dhAccept(f) => f.tests.iter().map(|t| &t.info).collect(),
             AnyFile::Scenarios(f) => f.tests.iter().map(|t| &t.info).collect(),
         }
     }
@@ -425,6 +493,7 @@ impl AnyFile {
         match self {
             AnyFile::Primitives(f) => &f.notes,
             AnyFile::X3dh(f) => &f.notes,
+            AnyFile::X3dhAccept(f) => &f.notes,
             AnyFile::Scenarios(f) => &f.notes,
         }
     }

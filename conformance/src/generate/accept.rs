@@ -1,0 +1,458 @@
+//! X3DH acceptance vectors: Bob's prekey store receiving initial messages one
+//! after the other (SPEC.md §6.5). Alice's initial messages are built with
+//! the protocol crate's own session builder from injected keys; what Bob must
+//! make of them is asserted here and checked against the reference.
+//!
+//! These are the vectors that see a one-time prekey kept after use (a replay
+//! re-creates the session) or deleted before the first message authenticates
+//! (a forgery destroys it): both live in the store, not in a session.
+
+use std::collections::BTreeMap;
+
+use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
+use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
+
+use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::implementation::{Implementation, X3dhAccept};
+use crate::reference::{KeyQueueRng, Reference, suite_named};
+use crate::vectors::{
+    AcceptCase, AcceptExpected, AcceptResponder, CaseInfo, Hex, InitialDelivery, Outcome,
+    PrekeyEntry, VectorFile, Verdict, X3DH_ACCEPT_SCHEMA,
+};
+
+type R<T> = Result<T, GenerateError>;
+
+/// Signed prekey id in Bob's store.
+const SPK_ID: u32 = 1;
+/// One-time prekey ids in Bob's store.
+const OPK_IDS: [u32; 2] = [7, 8];
+
+fn pair(label: &str) -> KeyPair {
+    KeyPair::from_private(PrivateKey::from_bytes(derived_key(label)))
+}
+
+/// Bob's long-term keys for one case.
+struct Bob {
+    identity: KeyPair,
+    signed: KeyPair,
+    one_time: Vec<(u32, KeyPair)>,
+}
+
+impl Bob {
+    fn new(label: &str) -> Self {
+        Self {
+            identity: pair(&format!("{label}/bob/ik")),
+            signed: pair(&format!("{label}/bob/spk")),
+            one_time: OPK_IDS
+                .iter()
+                .map(|id| (*id, pair(&format!("{label}/bob/opk/{id}"))))
+                .collect(),
+        }
+    }
+
+    fn responder(&self, label: &str, sessions: usize) -> AcceptResponder {
+        let entry = |id: u32, k: &KeyPair| PrekeyEntry {
+            id,
+            private_key: Hex::from(*k.private_key().to_bytes()),
+        };
+        AcceptResponder {
+            identity_private_key: Hex::from(*self.identity.private_key().to_bytes()),
+            signed_prekeys: vec![entry(SPK_ID, &self.signed)],
+            one_time_prekeys: self.one_time.iter().map(|(id, k)| entry(*id, k)).collect(),
+            ratchet_private_keys: (0..sessions)
+                .map(|k| Hex::from(derived_key(&format!("{label}/bob/ratchet/{k}"))))
+                .collect(),
+        }
+    }
+
+    /// The bundle Alice fetches: the signed prekey (announced under
+    /// `spk_id`), and the one-time prekey `opk` if any.
+    fn bundle(&self, label: &str, spk_id: u32, opk: Option<u32>) -> PreKeyBundle {
+        let z: [u8; 64] = [
+            derived_key(&format!("{label}/bob/z0")),
+            derived_key(&format!("{label}/bob/z1")),
+        ]
+        .concat()
+        .try_into()
+        .unwrap_or([0; 64]);
+        let one_time = opk.map(|id| {
+            let key = self.one_time.iter().find(|(i, _)| *i == id).map_or_else(
+                || pair(&format!("{label}/bob/opk/{id}")),
+                |(_, k)| k.clone(),
+            );
+            (id, *key.public_key())
+        });
+        PreKeyBundle {
+            identity_key: *self.identity.public_key(),
+            signed_prekey_id: spk_id,
+            signed_prekey: *self.signed.public_key(),
+            signed_prekey_signature: ratchetproof_protocol::xeddsa::sign_with_random(
+                self.identity.private_key(),
+                &self.signed.public_key().encode(),
+                &z,
+            ),
+            one_time_prekey: one_time,
+        }
+    }
+}
+
+/// Alice's initial message to `bundle`, from her own injected keys; with
+/// `forge`, the last byte of the embedded ratchet message (its tag or MAC)
+/// is flipped.
+fn initial_message(
+    suite: Suite,
+    alice: &str,
+    bundle: &PreKeyBundle,
+    plaintext: &[u8],
+    forge: bool,
+) -> R<Vec<u8>> {
+    let identity = pair(&format!("{alice}/ik"));
+    let mut rng = KeyQueueRng::new([
+        derived_key(&format!("{alice}/ek")),
+        derived_key(&format!("{alice}/ratchet/0")),
+    ]);
+    let (_, mut initial) = x3dh::start_session(
+        suite,
+        SessionConfig::default(),
+        &identity,
+        bundle,
+        plaintext,
+        &mut rng,
+    )
+    .map_err(|e| GenerateError::Disagreement {
+        tc_id: 0,
+        comment: alice.into(),
+        message: format!("Alice's start: {e}"),
+    })?;
+    if forge && let Some(last) = initial.message.last_mut() {
+        *last ^= 0x01;
+    }
+    Ok(suite.encode_initial(&initial))
+}
+
+struct Cases {
+    suite: Suite,
+    reference: Reference,
+    tests: Vec<AcceptCase>,
+}
+
+/// What one delivered message must give: accepted with this plaintext, or
+/// refused (`None`: with whatever class the reference names, which must be
+/// one of `classes`).
+enum Want<'a> {
+    Accept(&'a [u8]),
+    Refuse(&'a [&'a str]),
+}
+
+impl Cases {
+    fn add(
+        &mut self,
+        label: &str,
+        comment: &str,
+        flags: &[&str],
+        bob: &Bob,
+        deliveries: Vec<(Vec<u8>, Want<'_>)>,
+    ) -> R<()> {
+        let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
+        let disagree = |message: String| GenerateError::Disagreement {
+            tc_id,
+            comment: comment.into(),
+            message,
+        };
+        // One ratchet key per message, though a refused one draws none: an
+        // implementation that wrongly accepts it must not fail merely for
+        // lack of a key (which would look like the expected refusal).
+        let responder = bob.responder(label, deliveries.len());
+        let entries = |list: &[PrekeyEntry]| {
+            list.iter()
+                .map(|p| (p.id, p.private_key.0.clone()))
+                .collect::<Vec<_>>()
+        };
+        let request = X3dhAccept {
+            suite: self.suite.name().into(),
+            identity_private_key: responder.identity_private_key.0.clone(),
+            signed_prekeys: entries(&responder.signed_prekeys),
+            one_time_prekeys: entries(&responder.one_time_prekeys),
+            ratchet_private_keys: responder
+                .ratchet_private_keys
+                .iter()
+                .map(|k| k.0.clone())
+                .collect(),
+            initial_messages: deliveries.iter().map(|(m, _)| m.clone()).collect(),
+        };
+        self.reference.reset();
+        let outcomes = self
+            .reference
+            .x3dh_accept(&request)
+            .map_err(|e| disagree(format!("the store: {e}")))?;
+        let mut initial_messages = Vec::new();
+        let mut invalid = false;
+        for (i, ((message, want), got)) in deliveries.iter().zip(outcomes).enumerate() {
+            let expected = match (want, got) {
+                (Want::Accept(plaintext), Ok(got)) if got.plaintext == *plaintext => {
+                    Outcome::Ok(AcceptExpected {
+                        plaintext: Hex::from(*plaintext),
+                        associated_data: Hex(got.associated_data),
+                        peer_identity_key: Hex(got.peer_identity_key),
+                    })
+                }
+                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class.as_str()) => {
+                    invalid = true;
+                    Outcome::Error {
+                        error: e.class.as_str().into(),
+                    }
+                }
+                (_, got) => {
+                    return Err(disagree(format!(
+                        "initial message {i}: the reference gave {got:?}"
+                    )));
+                }
+            };
+            initial_messages.push(InitialDelivery {
+                message: Hex(message.clone()),
+                expected,
+            });
+        }
+        self.tests.push(AcceptCase {
+            info: CaseInfo {
+                tc_id,
+                comment: comment.into(),
+                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                result: if invalid {
+                    Verdict::Invalid
+                } else {
+                    Verdict::Valid
+                },
+            },
+            responder,
+            initial_messages,
+        });
+        Ok(())
+    }
+}
+
+fn cases(c: &mut Cases) -> R<()> {
+    let suite = c.suite;
+    let hello = b"hello Bob".as_slice();
+    let again = b"hello again".as_slice();
+    let first_opk = OPK_IDS.first().copied();
+
+    // Accepted with and without a one-time prekey.
+    for opk in [first_opk, None] {
+        let label = format!("accept/plain/{opk:?}");
+        let bob = Bob::new(&label);
+        let m = initial_message(
+            suite,
+            &format!("{label}/alice"),
+            &bob.bundle(&label, SPK_ID, opk),
+            hello,
+            false,
+        )?;
+        let with = if opk.is_some() { "with" } else { "without" };
+        c.add(
+            &label,
+            &format!("an initial message {with} a one-time prekey is accepted"),
+            &["BasicTest"],
+            &bob,
+            vec![(m, Want::Accept(hello))],
+        )?;
+    }
+
+    // A replay with a one-time prekey meets the store without it.
+    let label = "accept/replay-opk";
+    let bob = Bob::new(label);
+    let m = initial_message(
+        suite,
+        &format!("{label}/alice"),
+        &bob.bundle(label, SPK_ID, first_opk),
+        hello,
+        false,
+    )?;
+    c.add(
+        label,
+        "the same initial message again, after it was accepted, is refused: its one-time prekey was deleted",
+        &["OneTimePrekeyDeleted"],
+        &bob,
+        vec![
+            (m.clone(), Want::Accept(hello)),
+            (m, Want::Refuse(&["invalid_key"])),
+        ],
+    )?;
+
+    // A second initiator given the same one-time prekey (a server that serves
+    // it twice) is refused once the first used it.
+    let label = "accept/opk-served-twice";
+    let bob = Bob::new(label);
+    let bundle = bob.bundle(label, SPK_ID, first_opk);
+    let m1 = initial_message(suite, &format!("{label}/alice"), &bundle, hello, false)?;
+    let m2 = initial_message(suite, &format!("{label}/carol"), &bundle, again, false)?;
+    c.add(
+        label,
+        "a second initiator naming a one-time prekey that an accepted session already used is refused",
+        &["OneTimePrekeyDeleted"],
+        &bob,
+        vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&["invalid_key"]))],
+    )?;
+
+    // Without a one-time prekey a replay is a new session ([X3DH] §4.2).
+    let label = "accept/replay-no-opk";
+    let bob = Bob::new(label);
+    let m = initial_message(
+        suite,
+        &format!("{label}/alice"),
+        &bob.bundle(label, SPK_ID, None),
+        hello,
+        false,
+    )?;
+    c.add(
+        label,
+        "without a one-time prekey a replayed initial message is accepted again, as a new session (X3DH §4.2)",
+        &["ReplayWithoutOneTimePrekey"],
+        &bob,
+        vec![(m.clone(), Want::Accept(hello)), (m, Want::Accept(hello))],
+    )?;
+
+    // A forgery naming the one-time prekey must not consume it.
+    let label = "accept/forged-first";
+    let bob = Bob::new(label);
+    let bundle = bob.bundle(label, SPK_ID, first_opk);
+    let alice = format!("{label}/alice");
+    let forged = initial_message(suite, &alice, &bundle, hello, true)?;
+    let genuine = initial_message(suite, &alice, &bundle, hello, false)?;
+    c.add(
+        label,
+        "a forged initial message naming a one-time prekey is refused and leaves the prekey: the genuine one is then accepted",
+        &["OneTimePrekeyAtomicity"],
+        &bob,
+        vec![
+            (forged, Want::Refuse(&["authentication"])),
+            (genuine, Want::Accept(hello)),
+        ],
+    )?;
+
+    // Prekey ids Bob does not hold.
+    let unknown = [
+        ("signed", SPK_ID + 1, first_opk),
+        ("one-time", SPK_ID, Some(99)),
+    ];
+    for (kind, spk_id, opk) in unknown {
+        let label = format!("accept/unknown-{kind}");
+        let bob = Bob::new(&label);
+        let alice = format!("{label}/alice");
+        let m = initial_message(
+            suite,
+            &alice,
+            &bob.bundle(&label, spk_id, opk),
+            hello,
+            false,
+        )?;
+        let genuine = initial_message(
+            suite,
+            &alice,
+            &bob.bundle(&label, SPK_ID, first_opk),
+            again,
+            false,
+        )?;
+        c.add(
+            &label,
+            &format!(
+                "an initial message naming a {kind} prekey id Bob does not hold is refused; the store is unchanged"
+            ),
+            &["UnknownPreKey"],
+            &bob,
+            vec![
+                (m, Want::Refuse(&["invalid_key"])),
+                (genuine, Want::Accept(again)),
+            ],
+        )?;
+    }
+
+    // Garbage: cut short, then the genuine message.
+    let label = "accept/truncated";
+    let bob = Bob::new(label);
+    let m = initial_message(
+        suite,
+        &format!("{label}/alice"),
+        &bob.bundle(label, SPK_ID, first_opk),
+        hello,
+        false,
+    )?;
+    let cut = m.get(..m.len().min(20)).unwrap_or_default().to_vec();
+    c.add(
+        label,
+        "an initial message cut short is refused; the genuine one is then accepted",
+        &["Malformed"],
+        &bob,
+        vec![
+            (cut, Want::Refuse(&["malformed", "unsupported"])),
+            (m, Want::Accept(hello)),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
+    let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
+        tc_id: 0,
+        comment: suite_name.into(),
+        message: e.to_string(),
+    })?;
+    let mut c = Cases {
+        suite,
+        reference: Reference::new(),
+        tests: Vec::new(),
+    };
+    cases(&mut c)?;
+    let spec = "https://signal.org/docs/specifications/x3dh/";
+    let notes = BTreeMap::from([
+        (
+            "BasicTest".into(),
+            note(
+                "BasicTest",
+                "Bob accepts Alice's initial message: the plaintext, the AD and Alice's identity key.",
+                &[spec],
+            ),
+        ),
+        (
+            "OneTimePrekeyDeleted".into(),
+            note(
+                "KnownBug",
+                "A one-time prekey is deleted once a session was accepted with it: a replay of that initial message, or another initiator naming the same prekey, is refused (invalid_key).",
+                &[spec, "https://github.com/guardyn/guardyn/issues/246"],
+            ),
+        ),
+        (
+            "OneTimePrekeyAtomicity".into(),
+            note(
+                "KnownBug",
+                "A one-time prekey is deleted only after the first message authenticates: a forgery naming it is refused and leaves it in the store.",
+                &[spec],
+            ),
+        ),
+        (
+            "ReplayWithoutOneTimePrekey".into(),
+            note(
+                "EdgeCase",
+                "Without a one-time prekey nothing marks an initial message as used: a replay is accepted again as a new session (X3DH §4.2), whose replies are keyed by a fresh ratchet key.",
+                &["https://signal.org/docs/specifications/x3dh/#replay-attacks"],
+            ),
+        ),
+        (
+            "UnknownPreKey".into(),
+            note(
+                "Adversarial",
+                "An initial message naming a prekey id Bob does not hold is refused (invalid_key) and changes nothing.",
+                &[],
+            ),
+        ),
+        (
+            "Malformed".into(),
+            note(
+                "Adversarial",
+                "Bytes that are not an initial message of this suite are refused and change nothing.",
+                &[],
+            ),
+        ),
+    ]);
+    Ok(vector_file(X3DH_ACCEPT_SCHEMA, suite_name, notes, c.tests))
+}

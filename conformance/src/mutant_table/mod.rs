@@ -1,0 +1,413 @@
+//! `ratchetproof mutants`: the known-bug table of issue 9.
+//!
+//! Every [`Bug`] of [`crate::mutants`] is switched on alone in a [`Mutant`],
+//! which then meets the whole vector suite (in-process, exactly as `run`
+//! drives an implementation, default non-strict mode) and, separately, the
+//! fixed seeded property checks of [`properties`]. A mutant is *caught* when
+//! a vector case fails or a property breaks. The bug-free [`Mutant`] runs
+//! first as the control: it must pass every vector and every property, or
+//! the table proves nothing.
+//!
+//! Every bug class here changes what an implementation does through the
+//! [`crate::Implementation`] operations, so each must be caught by the vectors
+//! alone; [`expectation`] records this per bug, with the reason where a class
+//! could not be (none at present). The table fails when a mutant survives
+//! both, or when one the vectors must catch survives them.
+
+pub mod properties;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::implementation::Implementation;
+use crate::mutants::{Bug, Mutant};
+use crate::runner::{self, LoadError, RunOptions, Status};
+use crate::vectors::AnyFile;
+
+pub use properties::{Budget, PropertyFailure};
+
+/// Whether the vectors alone must catch a bug class, and why not if not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// The bug shows through the operations the vectors drive.
+    pub vector_catchable: bool,
+    /// Why the vectors cannot see it, when they cannot.
+    pub reason: Option<&'static str>,
+}
+
+/// What the table demands of `bug`. Every class in the catalogue changes
+/// the bytes, verdicts or plaintexts of some operation a vector drives
+/// (sessions, clone, X3DH, the prekey store); see `docs/MUTANTS.md` for
+/// the classes left out of the catalogue and why.
+pub fn expectation(bug: Bug) -> Expectation {
+    let _ = bug;
+    Expectation {
+        vector_catchable: true,
+        reason: None,
+    }
+}
+
+/// Classes of REFERENCE.md "Known bug classes" that have no mutant, with the reason.
+pub const NOT_MUTANTS: [(&str, &str); 1] = [(
+    "small-order-point-accepted",
+    "accepting an all-zero X25519 output is not a conformance failure: rejecting it is optional hardening (RFC 7748 §6.1, SPEC.md §2.1), which neither X3DH nor the Double Ratchet requires, so no vector may fail a peer for it",
+)];
+
+/// The vector cases a run failed, by file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VectorCatch {
+    /// `(suite folder/file name, tcId)` of every failed or errored case, in run order.
+    pub cases: Vec<(String, u32)>,
+    /// Cases run (not skipped).
+    pub ran: usize,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    /// The bug's name (`Bug::name`), or `none (control)`.
+    pub mutant: String,
+    /// What the bug does.
+    pub summary: String,
+    /// Whether the vectors must catch it.
+    pub vector_catchable: bool,
+    /// Why they cannot, where they cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The vector cases it failed.
+    pub vectors: VectorCatch,
+    /// The properties it broke.
+    pub properties: Vec<PropertyFailure>,
+    /// Seconds spent on this row.
+    pub seconds: f64,
+}
+
+impl Row {
+    /// Caught by at least one vector case.
+    pub fn caught_by_vectors(&self) -> bool {
+        !self.vectors.cases.is_empty()
+    }
+
+    /// Caught by at least one property.
+    pub fn caught_by_properties(&self) -> bool {
+        !self.properties.is_empty()
+    }
+
+    /// Caught by either.
+    pub fn caught(&self) -> bool {
+        self.caught_by_vectors() || self.caught_by_properties()
+    }
+}
+
+/// The whole table.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Table {
+    /// The vector folder or files used.
+    pub vectors: Vec<String>,
+    /// The bug-free mutant: must be caught by nothing.
+    pub control: Row,
+    /// One row per bug, in `Bug::ALL` order.
+    pub rows: Vec<Row>,
+    /// Classes without a mutant, with the reason.
+    pub not_mutants: Vec<(String, String)>,
+    /// Wall time of the whole table, seconds.
+    pub seconds: f64,
+}
+
+/// Options of a table run.
+#[derive(Clone, Debug)]
+pub struct TableOptions {
+    /// Property budget.
+    pub budget: Budget,
+    /// Worker threads (rows run in parallel).
+    pub jobs: usize,
+    /// Only these bugs (all when empty).
+    pub only: Vec<Bug>,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        Self {
+            budget: Budget::DEFAULT,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            only: Vec::new(),
+        }
+    }
+}
+
+/// Loads the vectors below `paths` (as `ratchetproof run` does) and builds the table.
+pub fn build(paths: &[PathBuf], options: &TableOptions) -> Result<Table, LoadError> {
+    let started = Instant::now();
+    let files = runner::collect(paths)?;
+    let loaded = files
+        .iter()
+        .map(|p| runner::load(p).map(|f| (p.clone(), f)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bugs: Vec<Option<Bug>> = std::iter::once(None)
+        .chain(
+            Bug::ALL
+                .iter()
+                .filter(|b| options.only.is_empty() || options.only.contains(b))
+                .map(|b| Some(*b)),
+        )
+        .collect();
+    let next = AtomicUsize::new(0);
+    let mut rows: Vec<Option<Row>> = vec![None; bugs.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..options.jobs.max(1))
+            .map(|_| {
+                let (bugs, loaded, next) = (&bugs, &loaded, &next);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(bug) = bugs.get(i) else {
+                            break;
+                        };
+                        out.push((i, row(*bug, loaded, options.budget)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        for worker in workers {
+            if let Ok(done) = worker.join() {
+                for (i, r) in done {
+                    if let Some(slot) = rows.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+        }
+    });
+    let mut rows = rows.into_iter();
+    let lost = |name: &str| Row {
+        mutant: name.into(),
+        summary: "the worker running this row stopped unexpectedly".into(),
+        vector_catchable: true,
+        reason: None,
+        vectors: VectorCatch::default(),
+        properties: Vec::new(),
+        seconds: 0.0,
+    };
+    let control = rows.next().flatten().unwrap_or_else(|| lost("none"));
+    let rows = rows
+        .zip(bugs.iter().skip(1))
+        .map(|(r, b)| r.unwrap_or_else(|| lost(b.map_or("?", Bug::name))))
+        .collect();
+    Ok(Table {
+        vectors: paths.iter().map(|p| p.display().to_string()).collect(),
+        control,
+        rows,
+        not_mutants: NOT_MUTANTS
+            .iter()
+            .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+            .collect(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// One row: the mutant for `bug` (`None`: the bug-free control) against the
+/// loaded vectors and the properties.
+fn row(bug: Option<Bug>, loaded: &[(PathBuf, AnyFile)], budget: Budget) -> Row {
+    let started = Instant::now();
+    let mut mutant = bug.map_or_else(Mutant::faithful, Mutant::with);
+    let vectors = run_vectors(&mut mutant, loaded);
+    let properties = properties::check(&mut mutant, budget);
+    let expectation = bug.map_or(
+        Expectation {
+            vector_catchable: false,
+            reason: None,
+        },
+        expectation,
+    );
+    Row {
+        mutant: bug.map_or("none (control)", Bug::name).into(),
+        summary: bug
+            .map_or(
+                "the bug-free mutant: must pass every vector and property",
+                Bug::summary,
+            )
+            .into(),
+        vector_catchable: expectation.vector_catchable,
+        reason: expectation.reason.map(str::to_string),
+        vectors,
+        properties,
+        seconds: Duration::as_secs_f64(&started.elapsed()),
+    }
+}
+
+fn run_vectors(imp: &mut dyn Implementation, loaded: &[(PathBuf, AnyFile)]) -> VectorCatch {
+    let caps = imp.capabilities();
+    let options = RunOptions::default();
+    let mut results = Vec::new();
+    for (path, file) in loaded {
+        runner::run_file(
+            imp,
+            &caps,
+            &path.display().to_string(),
+            file,
+            &options,
+            &mut results,
+        );
+    }
+    let mut catch = VectorCatch::default();
+    for r in results {
+        match r.status {
+            Status::Skipped { .. } => {}
+            Status::Passed => catch.ran += 1,
+            Status::Failed { .. } | Status::Errored { .. } => {
+                catch.ran += 1;
+                let path = Path::new(&r.file);
+                let name =
+                    |p: Option<&std::ffi::OsStr>| p.map(|f| f.to_string_lossy().into_owned());
+                let file = match (
+                    name(path.parent().and_then(Path::file_name)),
+                    name(path.file_name()),
+                ) {
+                    (Some(dir), Some(file)) => format!("{dir}/{file}"),
+                    _ => r.file.clone(),
+                };
+                catch.cases.push((file, r.tc_id));
+            }
+        }
+    }
+    catch
+}
+
+impl Table {
+    /// Everything that makes the table fail: a control that is caught, a
+    /// mutant that survives both, a vector-catchable one the vectors miss.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.control.caught() {
+            problems.push(format!(
+                "the bug-free mutant is caught (vectors {:?}, properties {:?}): the harness or the mutant is wrong",
+                self.control.vectors.cases,
+                self.control
+                    .properties
+                    .iter()
+                    .map(|p| &p.property)
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if self.control.vectors.ran == 0 {
+            problems.push("no vector case ran against the mutants".into());
+        }
+        for r in &self.rows {
+            if !r.caught() {
+                problems.push(format!(
+                    "{} survives the vectors and the properties",
+                    r.mutant
+                ));
+            } else if r.vector_catchable && !r.caught_by_vectors() {
+                problems.push(format!(
+                    "{} is visible through the vectors' operations but no vector catches it",
+                    r.mutant
+                ));
+            }
+        }
+        problems
+    }
+
+    /// No problems.
+    pub fn success(&self) -> bool {
+        self.problems().is_empty()
+    }
+
+    /// Rows caught, of all rows.
+    pub fn score(&self) -> (usize, usize) {
+        (
+            self.rows.iter().filter(|r| r.caught()).count(),
+            self.rows.len(),
+        )
+    }
+
+    /// The table as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// The table as text: one line per mutant, then the notes.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let (caught, total) = self.score();
+        let by_vectors = self.rows.iter().filter(|r| r.caught_by_vectors()).count();
+        let by_properties = self
+            .rows
+            .iter()
+            .filter(|r| r.caught_by_properties())
+            .count();
+        out.push_str(&format!(
+            "{:<40} {:<8} {:<34} {:<8}\n",
+            "mutant", "vectors", "failing tcIds (file:tcId)", "caught"
+        ));
+        for r in std::iter::once(&self.control).chain(&self.rows) {
+            let cases = &r.vectors.cases;
+            let shown: Vec<String> = cases
+                .iter()
+                .take(3)
+                .map(|(f, t)| format!("{}:{t}", short_file(f)))
+                .collect();
+            let tc = if cases.is_empty() {
+                "-".to_string()
+            } else if cases.len() > shown.len() {
+                format!("{} +{} more", shown.join(" "), cases.len() - shown.len())
+            } else {
+                shown.join(" ")
+            };
+            out.push_str(&format!(
+                "{:<40} {:<8} {:<34} {:<8}\n",
+                r.mutant,
+                if r.caught_by_vectors() {
+                    format!("yes {}", cases.len())
+                } else {
+                    "no".into()
+                },
+                tc,
+                if r.caught() { "yes" } else { "NO" }
+            ));
+            let props: Vec<&str> = r.properties.iter().map(|p| p.property.as_str()).collect();
+            out.push_str(&format!(
+                "{:<40} properties: {}\n",
+                "",
+                if props.is_empty() {
+                    "-".to_string()
+                } else {
+                    props.join(", ")
+                }
+            ));
+            if let Some(reason) = &r.reason {
+                out.push_str(&format!("{:<40} not vector-catchable: {reason}\n", ""));
+            }
+        }
+        out.push_str(&format!(
+            "\ncaught {caught}/{total} (by vectors {by_vectors}, by properties {by_properties}); the control ran {} vector cases\n",
+            self.control.vectors.ran
+        ));
+        for (name, reason) in &self.not_mutants {
+            out.push_str(&format!("no mutant for {name}: {reason}\n"));
+        }
+        for p in self.problems() {
+            out.push_str(&format!("PROBLEM: {p}\n"));
+        }
+        out
+    }
+}
+
+/// `…/session_scenarios.json` → `scen`, for the narrow text table.
+fn short_file(path: &str) -> &str {
+    match path.rsplit('/').next().unwrap_or(path) {
+        "session_scenarios.json" => "scen",
+        "primitives.json" => "prim",
+        "x3dh.json" => "x3dh",
+        "x3dh_accept.json" => "acc",
+        other => other,
+    }
+}
