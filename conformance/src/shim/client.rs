@@ -19,12 +19,13 @@ use serde_json::Value;
 
 use super::process::{Event, ShimProcess};
 use super::protocol::{
-    ChainResult, Handshake, KeysResult, MessageResult, PROTOCOL_VERSION, PlaintextResult, Request,
-    RequestLine, ResponseLine, RootResult, SessionResult, X3dhResult,
+    AcceptOutcome, ChainResult, Handshake, KeysResult, MessageResult, PROTOCOL_VERSION,
+    PlaintextResult, PrekeyEntry, Request, RequestLine, ResponseLine, RootResult, SessionResult,
+    X3dhAcceptResult, X3dhResult,
 };
 use crate::implementation::{
     Capabilities, Fault, ImplError, ImplResult, Implementation, SessionHandle, SessionInit,
-    X3dhInitiate, X3dhOutput, X3dhRespond,
+    X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 use crate::vectors::Hex;
 
@@ -232,6 +233,7 @@ impl ShimClient {
                 | Request::Encrypt { .. }
                 | Request::Decrypt { .. }
                 | Request::PrekeyInitiate { .. }
+                | Request::X3dhAccept { .. }
                 | Request::PrekeyRespond { .. }
         ) {
             self.dirty = true;
@@ -482,6 +484,56 @@ impl Implementation for ShimClient {
             shared_key: r.shared_key.0,
             associated_data: r.associated_data.0,
         })
+    }
+
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+        let entries = |list: &[(u32, Vec<u8>)]| {
+            list.iter()
+                .map(|(id, key)| PrekeyEntry {
+                    id: *id,
+                    private_key: hex(key),
+                })
+                .collect()
+        };
+        let r: X3dhAcceptResult = self.call(Request::X3dhAccept {
+            suite: request.suite.clone(),
+            identity_private_key: hex(&request.identity_private_key),
+            signed_prekeys: entries(&request.signed_prekeys),
+            one_time_prekeys: entries(&request.one_time_prekeys),
+            ratchet_private_keys: hexes(&request.ratchet_private_keys),
+            initial_messages: hexes(&request.initial_messages),
+        })?;
+        if r.outcomes.len() != request.initial_messages.len() {
+            return Err(self.fault(format!(
+                "x3dh_accept: {} outcomes for {} initial messages",
+                r.outcomes.len(),
+                request.initial_messages.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(r.outcomes.len());
+        for outcome in r.outcomes {
+            out.push(match outcome {
+                AcceptOutcome::Accepted {
+                    plaintext,
+                    associated_data,
+                    peer_identity_key,
+                } => Ok(X3dhAccepted {
+                    plaintext: plaintext.0,
+                    associated_data: associated_data.0,
+                    peer_identity_key: peer_identity_key.0,
+                }),
+                AcceptOutcome::Refused { error } => match ErrorClass::from_name(&error.class) {
+                    Some(class) => Err(ImplError::new(class, error.message)),
+                    None => {
+                        return Err(self.fault(format!(
+                            "x3dh_accept: unknown error class {:?}",
+                            error.class
+                        )));
+                    }
+                },
+            });
+        }
+        Ok(out)
     }
 
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {

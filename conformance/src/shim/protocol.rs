@@ -149,6 +149,22 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message_type: Option<String>,
     },
+    /// Bob's prekey store receiving initial messages in order → [`X3dhAcceptResult`]
+    /// (group `x3dh_accept`).
+    X3dhAccept {
+        /// Suite name.
+        suite: String,
+        /// IKb private key.
+        identity_private_key: Hex,
+        /// Bob's signed prekeys.
+        signed_prekeys: Vec<PrekeyEntry>,
+        /// Bob's one-time prekeys.
+        one_time_prekeys: Vec<PrekeyEntry>,
+        /// Entry k: the ratchet key of the k-th accepted session's first step.
+        ratchet_private_keys: Vec<Hex>,
+        /// The initial messages, accepted one after the other.
+        initial_messages: Vec<Hex>,
+    },
     /// Alice's session from Bob's bundle, through the implementation's own
     /// session builder → [`SessionResult`] (group `prekey`).
     PrekeyInitiate {
@@ -229,6 +245,7 @@ impl Request {
             Request::Encrypt { .. } => "encrypt",
             Request::Decrypt { .. } => "decrypt",
             Request::CloneSession { .. } => "clone_session",
+            Request::X3dhAccept { .. } => "x3dh_accept",
             Request::PrekeyInitiate { .. } => "prekey_initiate",
             Request::PrekeyRespond { .. } => "prekey_respond",
             Request::Reset {} => "reset",
@@ -301,6 +318,7 @@ impl Handshake {
                 "x3dh" => operations.insert(Operation::X3dh),
                 "session" => operations.insert(Operation::Session),
                 "clone" => operations.insert(Operation::Clone),
+                "x3dh_accept" => operations.insert(Operation::X3dhAccept),
                 _ => false,
             };
         }
@@ -377,6 +395,44 @@ pub struct MessageResult {
     /// On prekey sessions: `"prekey"` or `"whisper"` (absent: `"whisper"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_type: Option<String>,
+}
+
+/// A prekey in an `x3dh_accept` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrekeyEntry {
+    /// The prekey id.
+    pub id: u32,
+    /// Its private key.
+    pub private_key: Hex,
+}
+
+/// `x3dh_accept` result: one outcome per initial message, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct X3dhAcceptResult {
+    /// The outcomes.
+    pub outcomes: Vec<AcceptOutcome>,
+}
+
+/// One initial message's outcome: Bob's refusal, or what he learned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AcceptOutcome {
+    /// The message was refused.
+    Refused {
+        /// Class and words, as in an error response.
+        error: ErrorBody,
+    },
+    /// The message was accepted.
+    #[serde(rename_all = "camelCase")]
+    Accepted {
+        /// The first message's plaintext.
+        plaintext: Hex,
+        /// AD.
+        associated_data: Hex,
+        /// IKa.
+        peer_identity_key: Hex,
+    },
 }
 
 /// `prekey_respond` result.

@@ -10,12 +10,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::protocol::{
-    ChainResult, ErrorBody, Handshake, KeysResult, MessageResult, PlaintextResult,
-    PrekeyRespondResult, Request, RequestLine, ResponseLine, RootResult, SessionResult, X3dhResult,
+    AcceptOutcome, ChainResult, ErrorBody, Handshake, KeysResult, MessageResult, PlaintextResult,
+    PrekeyEntry, PrekeyRespondResult, Request, RequestLine, ResponseLine, RootResult,
+    SessionResult, X3dhAcceptResult, X3dhResult,
 };
 use crate::implementation::{
-    ImplError, ImplResult, Implementation, Role, SessionHandle, SessionInit, X3dhInitiate,
-    X3dhRespond,
+    ImplError, ImplResult, Implementation, Role, SessionHandle, SessionInit, X3dhAccept,
+    X3dhInitiate, X3dhRespond,
 };
 use crate::interop::{MessageType, Peer, PrekeyInitiate, PrekeyRespond};
 use crate::vectors::Hex;
@@ -379,6 +380,46 @@ fn dispatch(imp: &mut dyn Implementation, request: Request) -> ImplResult<Value>
                 .into(),
             message_type: None,
         }),
+        Request::X3dhAccept {
+            suite,
+            identity_private_key,
+            signed_prekeys,
+            one_time_prekeys,
+            ratchet_private_keys,
+            initial_messages,
+        } => {
+            let entries = |list: Vec<PrekeyEntry>| {
+                list.into_iter()
+                    .map(|e| (e.id, e.private_key.0))
+                    .collect::<Vec<_>>()
+            };
+            let outcomes = imp.x3dh_accept(&X3dhAccept {
+                suite,
+                identity_private_key: identity_private_key.0,
+                signed_prekeys: entries(signed_prekeys),
+                one_time_prekeys: entries(one_time_prekeys),
+                ratchet_private_keys: bytes(ratchet_private_keys),
+                initial_messages: bytes(initial_messages),
+            })?;
+            value(X3dhAcceptResult {
+                outcomes: outcomes
+                    .into_iter()
+                    .map(|o| match o {
+                        Ok(a) => AcceptOutcome::Accepted {
+                            plaintext: a.plaintext.into(),
+                            associated_data: a.associated_data.into(),
+                            peer_identity_key: a.peer_identity_key.into(),
+                        },
+                        Err(e) => AcceptOutcome::Refused {
+                            error: ErrorBody {
+                                class: e.class.as_str().into(),
+                                message: e.message,
+                            },
+                        },
+                    })
+                    .collect(),
+            })
+        }
         Request::PrekeyInitiate { .. } | Request::PrekeyRespond { .. } => Err(
             ImplError::unsupported("this shim does not offer the prekey operations"),
         ),
