@@ -66,7 +66,8 @@ fn committed_vectors_are_exactly_what_the_generator_writes() {
 #[test]
 fn every_committed_file_validates_against_its_schema() {
     let files = runner::collect(&[vectors_dir()]).unwrap();
-    assert_eq!(files.len(), 3);
+    // primitives, x3dh, x3dh_accept and session_scenarios, per suite.
+    assert_eq!(files.len(), 4 * ratchetproof_protocol::suite::all().len());
     for path in files {
         // load() validates with the JSON Schema before typing the file.
         load(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -294,9 +295,9 @@ fn missing_capabilities_skip_cases_instead_of_failing_them() {
         if let Status::Skipped { reason } = &c.status {
             assert!(reason.contains("clone"), "{reason}");
             assert!(
-                c.flags
-                    .iter()
-                    .any(|f| f == "ForwardSecrecy" || f == "PostCompromise"),
+                c.flags.iter().any(|f| f == "ForwardSecrecy"
+                    || f == "PostCompromise"
+                    || f == "RestoredSession"),
                 "{:?}",
                 c.flags
             );
@@ -329,7 +330,11 @@ fn filters_select_by_file_flag_and_tc_id() {
         },
         ..Default::default()
     };
-    assert_eq!(run(&mut Reference::new(), &options).cases.len(), 3);
+    // tcId 3 of every file.
+    assert_eq!(
+        run(&mut Reference::new(), &options).cases.len(),
+        4 * ratchetproof_protocol::suite::all().len()
+    );
 }
 
 #[test]

@@ -1457,7 +1457,7 @@ fn known_bug_gaps(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("a copy of a message whose key is stored as skipped, {what}, is refused and leaves the key: the genuine message then decrypts once"),
-            &["OutOfOrder", "Atomicity", flag],
+            &["OutOfOrder", "Atomicity", flag, "Replay"],
         )?;
     }
     // previous-chain-keys-not-stored: the keys of Alice's previous chain
