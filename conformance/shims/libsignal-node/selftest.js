@@ -13,6 +13,9 @@
 //   every byte;
 // * Alice's first PreKeyWhisperMessage and an init_session message are
 //   rebuilt here byte for byte;
+// * x3dh_accept: one storage receiving a forged, a genuine, a replayed and a
+//   second initiator's initial message, one without a one-time prekey and its
+//   replay; and, through the library directly, the replay from another address;
 // * with --peer, the same conversation runs against another shim for the
 //   signal-v3 suite (for example python-axolotl's) and every `seal` and
 //   `encrypt` output must be identical.
@@ -478,6 +481,82 @@ async function prekeyIdZero(alice, bob) {
     eq(removed.length, 0, 'finding F5: removePreKey is never called for prekey id 0 (one-time prekey stays usable)');
 }
 
+// x3dh_accept: one Bob (one storage, one address "peer") receiving several initial
+// messages through decryptPreKeyWhisperMessage. Alice's messages come from the shim's
+// own prekey_initiate (the library's initOutgoing + encrypt).
+async function accept(alice, bob) {
+    const b = bundle('accept', true);
+    const initial = async (identity, ephemeral, withOpk, plaintext, ratchet) => {
+        const req = {
+            suite: SUITE, identityPrivateKey: h(identity), registrationId: 5, ephemeralPrivateKey: h(ephemeral),
+            ratchetPrivateKeys: [h(ratchet)], peerIdentityKey: h(b.ikbPub), peerRegistrationId: 6,
+            peerSignedPrekeyId: 1, peerSignedPrekey: h(b.spkbPub), peerSignedPrekeySignature: h(b.signature),
+        };
+        if (withOpk) {
+            req.peerOneTimePrekeyId = 7;
+            req.peerOneTimePrekey = h(b.opkbPub);
+        }
+        const a = (await alice.ok('prekey_initiate', req)).session;
+        return (await alice.ok('encrypt', { session: a, plaintext: h(Buffer.from(plaintext)), ad: '' })).message;
+    };
+    const request = (messages, ratchets) => ({
+        suite: SUITE, identityPrivateKey: h(b.bobIdentity), signedPrekeys: [{ id: 1, privateKey: h(b.bobSigned) }],
+        oneTimePrekeys: [{ id: 7, privateKey: h(b.bobOneTime) }, { id: 8, privateKey: h(key('accept OPK 8')) }],
+        ratchetPrivateKeys: ratchets.map((r) => h(key(r))), initialMessages: messages,
+    });
+    const cls = (o) => (o.error ? o.error.class : 'accepted');
+    const m1 = await initial(b.aliceIdentity, b.aliceEphemeral, true, 'first', key('accept a0'));
+    const m2 = await initial(key('accept IKc'), key('accept EKc'), true, 'carol', key('accept c0'));
+    const forged = Buffer.from(m1, 'hex');
+    forged[forged.length - 5] ^= 1;   // the embedded message's last MAC byte (fields 5 and 6 take 4 bytes)
+    const r = (await bob.ok('x3dh_accept', request([h(forged), m1, m1, m2], ['accept b0', 'accept b1']))).outcomes;
+    eq(r.length, 4, 'x3dh_accept: one outcome per initial message');
+    eq(cls(r[0]), 'authentication', 'x3dh_accept: forged first message -> authentication');
+    eq(JSON.stringify(r[1]), JSON.stringify({
+        plaintext: h(Buffer.from('first')), associatedData: h(Buffer.concat([enc(b.ikaPub), enc(b.ikbPub)])), peerIdentityKey: h(b.ikaPub),
+    }), 'x3dh_accept: the genuine message after the forgery is accepted (plaintext, AD, IKa): the prekey survived');
+    // initIncoming: `if (record.getSession(message.baseKey)) return;` -- decrypted on the
+    // existing session, whose message 0 is used (vector tcId 3 says invalid_key).
+    eq(cls(r[2]), 'duplicate', 'x3dh_accept: replay of the accepted message -> duplicate, the existing session\'s');
+    eq(cls(r[3]), 'invalid_key', 'x3dh_accept: another initiator naming the used one-time prekey -> invalid_key');
+    const m3 = await initial(b.aliceIdentity, key('accept EKa3'), false, 'no otk', key('accept a3'));
+    const r3 = (await bob.ok('x3dh_accept', request([m3, m3], ['accept b2', 'accept b3']))).outcomes;
+    eq(`${cls(r3[0])} ${r3[0].plaintext} ${cls(r3[1])}`, `accepted ${h(Buffer.from('no otk'))} duplicate`,
+        'x3dh_accept without one-time prekey: accepted, its replay on the same address -> duplicate');
+    const bad = request([m3], ['accept b2']);
+    bad.oneTimePrekeys = [{ id: 7, privateKey: h(b.bobOneTime.slice(0, 31)) }];
+    await bob.refuse('x3dh_accept', bad, 'invalid_key');
+    // The library directly: the same bytes from a second address meet an empty record
+    // and are accepted again as a new session -- the duplicate above comes only from the
+    // per-address SessionRecord, not from anything that marks a base key as used.
+    const { SessionCipher, ProtocolAddress, SessionRecord, curve } = require('libsignal');
+    const pair = (priv) => ({ privKey: priv, pubKey: curve.getPublicFromPrivateKey(priv) });
+    const records = new Map();
+    const storage = {
+        getOurIdentity: async () => pair(b.bobIdentity), getOurRegistrationId: async () => 6, isTrustedIdentity: async () => true,
+        loadSession: async (a) => (records.has(a) ? SessionRecord.deserialize(JSON.parse(records.get(a))) : undefined),
+        storeSession: async (a, rec) => { records.set(a, JSON.stringify(rec.serialize())); },
+        loadPreKey: async () => undefined, removePreKey: async () => {},
+        loadSignedPreKey: async (id) => (id === 1 ? pair(b.bobSigned) : undefined),
+    };
+    const realGenerate = curve.generateKeyPair;
+    curve.generateKeyPair = () => pair(key('accept direct'));
+    const outcome = async (name) => {
+        try {
+            return (await new SessionCipher(storage, new ProtocolAddress(name, 1)).decryptPreKeyWhisperMessage(Buffer.from(m3, 'hex'))).toString();
+        } catch (e) {
+            return `${e.name}: ${e.message}`;
+        }
+    };
+    try {
+        eq(await outcome('peer'), 'no otk', 'direct library: accepted from address peer');
+        eq(await outcome('peer'), 'MessageCounterError: Key used already or never filled', 'direct library: replay from the same address -> MessageCounterError');
+        eq(await outcome('other'), 'no otk', 'direct library: the same bytes from another address are accepted again (new session)');
+    } finally {
+        curve.generateKeyPair = realGenerate;
+    }
+}
+
 async function main() {
     const args = process.argv.slice(2);
     const peerIdx = args.indexOf('--peer');
@@ -499,6 +578,7 @@ async function main() {
         const res = await conversation(alice, bob, log);
         if (!isPeer) {
             await prekeyIdZero(alice, bob);
+            await accept(alice, bob);
         }
         if (!isPeer) {
             await limits(alice, bob);   // libsignal-node's own limits and findings

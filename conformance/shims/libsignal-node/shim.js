@@ -18,6 +18,8 @@
 //   init_session   SessionRecord.createEntry + the fields initSession sets after the
 //                  master key; Alice's sending chain by SessionBuilder.calculateSendingRatchet
 //   prekey_*       SessionBuilder.initOutgoing / SessionCipher.decryptPreKeyWhisperMessage
+//   x3dh_accept    SessionCipher.decryptPreKeyWhisperMessage for each initial message in
+//                  turn, one storage holding the given signed and one-time prekeys
 //   encrypt        SessionCipher.encrypt
 //   decrypt        SessionCipher.decryptWhisperMessage / decryptPreKeyWhisperMessage
 //   clone_session  SessionRecord.serialize / deserialize (the storage format itself)
@@ -287,7 +289,7 @@ function handshake() {
         name: 'libsignal-node',
         version: LIBSIGNAL_VERSION,
         suites: [SUITE],
-        operations: ['primitives', 'x3dh', 'session', 'prekey'],
+        operations: ['primitives', 'x3dh', 'session', 'prekey', 'x3dh_accept'],
         maxSkip: DECLARED_MAX_SKIP,
         maxStoredSkippedKeys: DECLARED_MAX_STORED,
         configurableLimits: false,
@@ -512,6 +514,78 @@ async function prekeyRespond(req) {
     return { session: addSession({ kind: 'prekey', role: 'bob', storage, addr, keys }), plaintext: plaintext.toString('hex') };
 }
 
+// x3dh_accept (docs/SHIM.md §4.5): one Bob -- one storage, one identity -- receives
+// every initial message of the request, in order, through the library's own
+// SessionCipher.decryptPreKeyWhisperMessage. The library keys session records by
+// the sender's address and all these messages come from "the peer", so they all
+// meet one SessionRecord: initIncoming returns early for a base key the record
+// already holds ("This just means we haven't replied", session_builder.js:60-63)
+// and the message is decrypted as that session's next one; a new base key closes
+// the open session and adds a new one. The library stores the record and calls
+// storage.removePreKey(preKeyId) only after the first message decrypted
+// (session_cipher.js:207-211). The storage is NOT restored after a refusal --
+// whether the library leaves it as it was is what the cases test; the shim only
+// rewinds the injected ratchet keys (the library draws one before the MAC) and
+// notes on stderr if the storage changed.
+function prekeyEntries(req, field) {
+    const list = req[field];
+    if (!Array.isArray(list)) {
+        throw new Refused('malformed', `${field} must be an array`);
+    }
+    return list.map((e, i) => [u32(e, 'id'), keyPairFromPrivate(bytesN(e, 'privateKey', 32))]);
+}
+
+async function x3dhAccept(req) {
+    checkSuite(req);
+    const storage = new MemoryStorage();
+    storage.identity = keyPairFromPrivate(bytesN(req, 'identityPrivateKey', 32));
+    storage.registrationId = 1;
+    for (const [id, pair] of prekeyEntries(req, 'signedPrekeys')) {
+        storage.signedPreKeys.set(id, pair);
+    }
+    for (const [id, pair] of prekeyEntries(req, 'oneTimePrekeys')) {
+        storage.preKeys.set(id, pair);
+    }
+    const keys = new KeyQueue(privateKeys(req, 'ratchetPrivateKeys'));
+    if (!Array.isArray(req.initialMessages)) {
+        throw new Refused('malformed', 'initialMessages must be an array');
+    }
+    const messages = req.initialMessages.map((m, i) => hex(`initialMessages[${i}]`, m));
+    const addr = new ProtocolAddress('peer', 1);
+    const fingerprint = () => JSON.stringify([[...storage.preKeys.keys()], [...storage.signedPreKeys.keys()], [...storage.records]]);
+    const outcomes = [];
+    for (const [i, data] of messages.entries()) {
+        const rewind = { next: keys.next, overdrawn: keys.overdrawn };
+        const before = fingerprint();
+        activeKeys = keys;
+        let plaintext;
+        try {
+            plaintext = await new SessionCipher(storage, addr).decryptPreKeyWhisperMessage(data);
+        } catch (e) {
+            keys.next = rewind.next;
+            keys.overdrawn = rewind.overdrawn;
+            if (fingerprint() !== before) {
+                console.error(`note: x3dh_accept message ${i} was refused (${(e && e.message) || e}) but the library changed the storage; left as the library left it`);
+            }
+            outcomes.push({ error: { class: classify(e, 'decrypt'), message: String((e && e.message) || e) } });
+            continue;
+        }
+        if (keys.overdrawn) {
+            console.error(`note: x3dh_accept message ${i} was accepted after drawing past the injected ratchet keys`);
+        }
+        // The session that decrypted it: the record's entry for the message's base key
+        // (read with the library's own decoder, as decryptPreKeyWhisperMessage does).
+        const baseKey = protobufs.PreKeyWhisperMessage.decode(data.slice(1)).baseKey;
+        const session = (await storage.loadSession(addr.toString())).getSession(baseKey);
+        const remote = session.indexInfo.remoteIdentityKey;
+        // The MAC the library just checked covers remote || ours exactly as stored.
+        const ad = Buffer.concat([remote, storage.identity.pubKey]);
+        const bare = remote.length === 33 && remote[0] === 5 ? remote.slice(1) : remote;
+        outcomes.push({ plaintext: plaintext.toString('hex'), associatedData: ad.toString('hex'), peerIdentityKey: Buffer.from(bare).toString('hex') });
+    }
+    return { outcomes };
+}
+
 // A session made by init_session learns its identity keys from `ad` (SIGNAL-V3 §7):
 // Alice's own key is ad[0..33], Bob's own key ad[33..66], remote the other half.
 async function applyAd(s, req) {
@@ -640,6 +714,7 @@ const OPS = {
     init_session: initSession,
     prekey_initiate: prekeyInitiate,
     prekey_respond: prekeyRespond,
+    x3dh_accept: x3dhAccept,
     encrypt,
     decrypt,
     clone_session: cloneSession,

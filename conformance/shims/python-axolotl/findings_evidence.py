@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Evidence for the python-axolotl findings that no vector shows (README.md F4, F8-F11).
+"""Evidence for the python-axolotl findings beyond what the vectors show (README.md F4, F8-F12).
 
 Runs the package in-process (through shim.py's functions where a session is
 needed) and prints what it does. Usage: .venv/bin/python findings_evidence.py
@@ -85,9 +85,82 @@ parsed = WhisperMessage(serialized=b"\x33" + m.SerializeToString() + b"\x00" * 8
 print("34-byte ratchetKey field parses; key used:", parsed.getSenderRatchetKey().getPublicKey().hex(),
       "== first 32 bytes:", parsed.getSenderRatchetKey().getPublicKey() == pub(k(20)))
 
-# F12 -------------------------------------------------------------------------
+# F4 --------------------------------------------------------------------------
 title("F4 (beyond the vectors): the version byte's low nibble is not read")
 m.ratchetKey = b"\x05" + pub(k(20))
 for version in (0x30, 0x3F):
     parsed = WhisperMessage(serialized=bytes([version]) + m.SerializeToString() + b"\x00" * 8)
     print(f"version byte 0x{version:02x} parses as message version {parsed.getMessageVersion()}")
+
+# F8 and x3dh_accept tcId 5 ----------------------------------------------------
+title("x3dh_accept tcId 5 (replay without a one-time prekey): as shipped, and were F8 fixed")
+import json  # noqa: E402
+from axolotl.protocol import whisperprotos_pb2  # noqa: E402
+from axolotl.sessioncipher import SessionCipher  # noqa: E402
+
+VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "vectors", "signal-v3", "x3dh_accept.json")
+case = next(t for t in json.load(open(VECTORS))["tests"] if t["tcId"] == 5)
+request = {"suite": "signal-v3", **{k: case["responder"][k] for k in ("identityPrivateKey", "signedPrekeys",
+                                                                     "oneTimePrekeys", "ratchetPrivateKeys")},
+           "initialMessages": [m["message"] for m in case["initialMessages"]]}
+
+
+def show(outcomes):
+    for i, o in enumerate(outcomes):
+        print(f"  message {i}:", f"refused {o['error']['class']}: {o['error']['message']}" if "error" in o
+              else f"accepted {bytes.fromhex(o['plaintext'])!r}")
+
+
+print("as shipped (shim.x3dh_accept):")
+show(shim.x3dh_accept(request)["outcomes"])
+
+
+def fixed_get_prekey_id(self):
+    # What libsignal-java does (hasPreKeyId() ? Optional.of(id) : Optional.absent()):
+    # an absent field 1 is None. COUNTERFACTUAL: not the package's code.
+    body = whisperprotos_pb2.PreKeyWhisperMessage()
+    body.ParseFromString(self.serialized[1:])
+    return body.preKeyId if body.HasField("preKeyId") else None
+
+
+saved_get = PreKeyWhisperMessage.getPreKeyId
+PreKeyWhisperMessage.getPreKeyId = fixed_get_prekey_id
+try:
+    print("were F8 fixed (getPreKeyId() -> None without field 1), one address as in the shim:")
+    show(shim.x3dh_accept(request)["outcomes"])
+    print("  (sessionbuilder.py:58 finds the base key in the record and lets the message fall through to")
+    print("   that session; sessioncipher.py:172 raises DuplicateMessageException for its used counter 0)")
+    print("were F8 fixed, the replay arriving from a second address (its own, empty SessionRecord):")
+    store = shim.AcceptStore(shim.identity_key_pair(bytes.fromhex(request["identityPrivateKey"])), 1)
+    for e in request["signedPrekeys"]:
+        store.storeSignedPreKey(e["id"], shim.SignedPreKeyRecord(e["id"], 0, shim.key_pair(bytes.fromhex(e["privateKey"])), b""))
+    shim.ACTIVE_KEYS[0] = shim.KeyList([bytes.fromhex(k) for k in request["ratchetPrivateKeys"]])
+    for i, address in enumerate(("peer", "other")):
+        message = PreKeyWhisperMessage(serialized=bytes.fromhex(request["initialMessages"][i]))
+        plaintext = SessionCipher(store, store, store, store, address, 1).decryptPkmsg(message)
+        print(f"  message {i} from {address!r}: accepted {bytes(plaintext)!r}")
+finally:
+    PreKeyWhisperMessage.getPreKeyId = saved_get
+
+# F12 -------------------------------------------------------------------------
+title("F12: a refused initial message still saves its sender's identity (TOFU store)")
+from axolotl.invalidmessageexception import InvalidMessageException  # noqa: E402
+
+case = next(t for t in json.load(open(VECTORS))["tests"] if t["tcId"] == 6)  # forged first, then genuine
+store = shim.Store(shim.identity_key_pair(bytes.fromhex(case["responder"]["identityPrivateKey"])), 1)  # pins per address
+for e in case["responder"]["signedPrekeys"]:
+    store.storeSignedPreKey(e["id"], shim.SignedPreKeyRecord(e["id"], 0, shim.key_pair(bytes.fromhex(e["privateKey"])), b""))
+for e in case["responder"]["oneTimePrekeys"]:
+    store.storePreKey(e["id"], shim.PreKeyRecord(e["id"], shim.key_pair(bytes.fromhex(e["privateKey"]))))
+shim.ACTIVE_KEYS[0] = shim.KeyList([bytes.fromhex(k) for k in case["responder"]["ratchetPrivateKeys"]])
+forged = PreKeyWhisperMessage(serialized=bytes.fromhex(case["initialMessages"][0]["message"]))
+print("saved identity for 'peer' before:", store.trusted.get("peer"))
+try:
+    SessionCipher(store, store, store, store, "peer", 1).decryptPkmsg(forged)
+except InvalidMessageException as e:
+    print("forged initial message refused:", e)
+saved = store.trusted.get("peer")
+print("saved identity for 'peer' after the refusal:", saved and saved.serialize().hex(),
+      "== the forged message's claimed identity:", saved == forged.getIdentityKey())
+print("(SessionBuilder.process, sessionbuilder.py:44-46, saves it before decryptPkmsg checks the MAC;")
+print(" one-time prekey and session record stay as they were:", sorted(store.prekeys), list(store.sessions), ")")

@@ -10,7 +10,9 @@ Runs two shim processes (Alice and Bob) and checks:
   * prekey_initiate / prekey_respond conversations: both directions, out of
     order, several DH ratchet steps, message types, error classes;
   * that a rejected message consumes no injected key and leaves the session
-    usable; clone_session.
+    usable; clone_session;
+  * x3dh_accept: one store receiving a forged, a genuine, a replayed and a
+    second initiator's initial message (and F8 without a one-time prekey).
 
 Usage: .venv/bin/python selftest.py [--shim "COMMAND"] (default: this folder's
 shim through its .venv). With --shim, the same checks run against any shim
@@ -404,6 +406,57 @@ def test_prekey(s, t):
     check(cls == "authentication", f"prekey_initiate signature by the wrong key -> authentication ({cls})")
 
 
+def alice_initial(s, ika, eka, ikb, spkb, opkb, with_otk, plaintext, ratchet):
+    """Alice's first message through the shim's own session builder (prekey_initiate)."""
+    sig = sign(ikb, b"\x05" + pub(spkb))
+    extra = {"peerOneTimePrekeyId": 77, "peerOneTimePrekey": H(pub(opkb))} if with_otk else {}
+    a = s.ok("prekey_initiate", identityPrivateKey=H(ika), registrationId=1234, ephemeralPrivateKey=H(eka),
+             ratchetPrivateKeys=[H(ratchet)], peerIdentityKey=H(pub(ikb)), peerRegistrationId=4321,
+             peerSignedPrekeyId=5, peerSignedPrekey=H(pub(spkb)), peerSignedPrekeySignature=H(sig), **extra)["session"]
+    return s.ok("encrypt", session=a, plaintext=H(plaintext), ad=H(b"\x05" + pub(ika) + b"\x05" + pub(ikb)))["message"]
+
+
+def accept_request(ikb, spkb, opkb, ratchets, messages):
+    return dict(identityPrivateKey=H(ikb), signedPrekeys=[{"id": 5, "privateKey": H(spkb)}],
+                oneTimePrekeys=[{"id": 77, "privateKey": H(opkb)}, {"id": 78, "privateKey": H(key(119))}],
+                ratchetPrivateKeys=[H(k) for k in ratchets], initialMessages=messages)
+
+
+def test_accept(s, t):
+    """x3dh_accept: one store receiving several initial messages from one address."""
+    def cls(outcome):
+        return outcome.get("error", {}).get("class", "accepted")
+
+    ika, ikc, ikb, spkb, opkb = key(110), key(111), key(112), key(113), key(114)
+    ad = b"\x05" + pub(ika) + b"\x05" + pub(ikb)
+    m1 = alice_initial(s, ika, key(115), ikb, spkb, opkb, True, b"first", key(116))
+    m2 = alice_initial(s, ikc, key(117), ikb, spkb, opkb, True, b"carol", key(118))  # the same one-time prekey, served twice
+    forged = bytearray(bytes.fromhex(m1))
+    forged[-6] ^= 1  # the embedded message's last MAC byte (fields 5 and 6 take the last 5 bytes)
+    r = t.ok("x3dh_accept", **accept_request(ikb, spkb, opkb, [key(120), key(121)], [H(bytes(forged)), m1, m1, m2]))
+    r = r["outcomes"]
+    check(len(r) == 4, "x3dh_accept: one outcome per initial message")
+    check(cls(r[0]) == "authentication", f"x3dh_accept: forged first message -> authentication ({cls(r[0])})")
+    check(r[1] == {"plaintext": H(b"first"), "associatedData": H(ad), "peerIdentityKey": H(pub(ika))},
+          "x3dh_accept: the genuine message after the forgery is accepted (plaintext, AD, IKa): the prekey survived")
+    # Same base key on the same address: the package decrypts it on the session it already
+    # has (sessionbuilder.py:58), whose message 0 is used: duplicate (vector tcId 3 says invalid_key).
+    check(cls(r[2]) == "duplicate", f"x3dh_accept: replay of the accepted message -> duplicate, the existing session's ({cls(r[2])})")
+    check(cls(r[3]) == "invalid_key", f"x3dh_accept: another initiator naming the used one-time prekey -> invalid_key ({cls(r[3])})")
+    m3 = alice_initial(s, ika, key(122), ikb, spkb, opkb, False, b"no otk", key(123))
+    r = t.ok("x3dh_accept", **accept_request(ikb, spkb, opkb, [key(124), key(125)], [m3, m3]))["outcomes"]
+    if t.handshake["name"] == "python-axolotl":
+        check(all(cls(o) == "invalid_key" and "prekeyRecord! 0" in o["error"]["message"] for o in r),
+              "x3dh_accept: python-axolotl refuses an initial message without one-time prekey, and its replay (F8)")
+    else:
+        check(cls(r[0]) == "accepted" and r[0]["plaintext"] == H(b"no otk") and cls(r[1]) == "duplicate",
+              f"x3dh_accept without one-time prekey: accepted, then its replay -> duplicate ({cls(r[0])}, {cls(r[1])})")
+    bad = accept_request(ikb, spkb, opkb, [key(124)], [m3])
+    bad["oneTimePrekeys"] = [{"id": 77, "privateKey": H(opkb[:31])}]
+    c = t.err("x3dh_accept", **bad)
+    check(c == "invalid_key", f"x3dh_accept: a 31-byte one-time prekey refuses the request ({c})")
+
+
 def main():
     parser = argparse.ArgumentParser()
     default = f"{shlex.quote(os.path.join(HERE, '.venv/bin/python'))} {shlex.quote(os.path.join(HERE, 'shim.py'))}"
@@ -417,6 +470,7 @@ def main():
     test_x3dh(s)
     test_direct_sessions(s, other)
     test_prekey(s, t)
+    test_accept(s, t)
     if other is not None:
         print(f"# compared with {other.handshake['name']} {other.handshake['version']}")
         test_primitives(other)

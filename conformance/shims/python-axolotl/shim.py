@@ -21,6 +21,8 @@ between hex and the package's objects:
                 = his signed prekey; then SessionCipher for encrypt/decrypt
   prekey_*      SessionBuilder.processPreKeyBundle / SessionCipher.decryptPkmsg
                 with in-memory stores
+  x3dh_accept   SessionCipher.decryptPkmsg for each initial message in turn, on
+                one store holding the given signed and one-time prekeys
   clone_session SessionRecord.serialize / SessionRecord(serialized=...)
 
 Injected randomness: the package draws every key pair through
@@ -476,6 +478,80 @@ def prekey_respond(req):
     return {"session": add(s), "plaintext": bytes(plaintext).hex()}
 
 
+# --- x3dh_accept: one prekey store receiving initial messages ------------------
+
+class AcceptStore(Store):
+    """Bob's store for `x3dh_accept`: the package's stores, with an identity
+    policy that trusts every key.
+
+    Which identity a peer may use is the application's decision (X3DH §4.1;
+    SPEC.md §6.5 step 5: the application checks IKa, which the outcome
+    returns). The package's InMemoryIdentityKeyStore pins the first key per
+    address; with it, an initial message from another identity on the same
+    address would be refused by UntrustedIdentityException before the prekey
+    store is ever asked, which would hide the prekey handling these cases test.
+    saveIdentity still records what the package saves, for the stderr notes.
+    """
+
+    def isTrustedIdentity(self, recepientId, identityKey):
+        return True
+
+    def snapshot(self):
+        return (dict(self.prekeys), dict(self.signed_prekeys), dict(self.sessions),
+                {k: v.serialize() for k, v in self.trusted.items()})
+
+
+def x3dh_accept(req):
+    """SessionCipher.decryptPkmsg on one store, for every initial message in turn.
+
+    All messages come from the one address (PEER, DEVICE), so they meet the
+    package's per-address SessionRecord: a new base key archives the current
+    state and starts a new one (SessionBuilder.processV3), a base key the record
+    already holds falls through to that session (sessionbuilder.py:58). The
+    store is not restored after a refusal: whether the package leaves it as it
+    was is what the cases test (the shim only notes a change on stderr).
+    """
+    check_suite(req)
+    store = AcceptStore(identity_key_pair(hx(req, "identityPrivateKey")), 1)
+    for entry in req["signedPrekeys"]:
+        # The signature is the signer's business; Bob's store keeps an empty one.
+        store.storeSignedPreKey(entry["id"], SignedPreKeyRecord(
+            entry["id"], 0, key_pair(bytes.fromhex(entry["privateKey"])), b""))
+    for entry in req["oneTimePrekeys"]:
+        store.storePreKey(entry["id"], PreKeyRecord(entry["id"], key_pair(bytes.fromhex(entry["privateKey"]))))
+    keys = KeyList([bytes.fromhex(k) for k in req["ratchetPrivateKeys"]])
+    messages = [bytes.fromhex(m) for m in req["initialMessages"]]
+    outcomes = []
+    for i, data in enumerate(messages):
+        ACTIVE_KEYS[0] = keys
+        rewind, before = keys.next, store.snapshot()
+        try:
+            plaintext = SessionCipher(store, store, store, store, PEER, DEVICE).decryptPkmsg(
+                parse(PreKeyWhisperMessage, data))
+        except Exception as e:
+            # A refused message draws no injected key (the package drew the
+            # ratchet key before the MAC failed); everything else stays as the
+            # package left it.
+            keys.next = rewind
+            changed = [name for name, a, b in zip(("one-time prekeys", "signed prekeys", "session records",
+                                                    "saved identities"), before, store.snapshot()) if a != b]
+            if changed:
+                print(f"shim: x3dh_accept message {i} was refused ({describe(e)}) but the package changed "
+                      f"the store's {', '.join(changed)}; left as the package left it", file=sys.stderr)
+            outcomes.append({"error": {"class": classify(e), "message": describe(e)}})
+            continue
+        if keys.overdrawn():
+            print(f"shim: x3dh_accept message {i} was accepted after drawing past the injected "
+                  f"ratchet keys; a placeholder key is in use", file=sys.stderr)
+        # The session that decrypted is the record's current state (setState or promoteState).
+        state = store.loadSession(PEER, DEVICE).getSessionState()
+        remote, local = state.getRemoteIdentityKey(), state.getLocalIdentityKey()
+        outcomes.append({"plaintext": bytes(plaintext).hex(),
+                         "associatedData": bytes(remote.serialize() + local.serialize()).hex(),
+                         "peerIdentityKey": bytes(remote.getPublicKey().getPublicKey()).hex()})
+    return {"outcomes": outcomes}
+
+
 # --- X3DH ---------------------------------------------------------------------
 
 def x3dh_initiate(req):
@@ -579,7 +655,7 @@ def handshake(req):
         "version": (f"{metadata.version('python-axolotl')} (python-axolotl-curve25519 "
                     f"{metadata.version('python-axolotl-curve25519')}, protobuf {metadata.version('protobuf')})"),
         "suites": [SUITE],
-        "operations": ["primitives", "x3dh", "session", "prekey"],
+        "operations": ["primitives", "x3dh", "session", "prekey", "x3dh_accept"],
         "maxSkip": MAX_SKIP,
         "maxStoredSkippedKeys": None,  # no cap: SessionState.setMessageKeys appends without limit
         "configurableLimits": False,
@@ -595,7 +671,7 @@ def reset(req):
 
 OPS = {f.__name__: f for f in (handshake, kdf_rk, kdf_ck, message_keys, seal, x3dh_initiate,
                                 x3dh_respond, init_session, encrypt, decrypt, clone_session,
-                                prekey_initiate, prekey_respond, reset)}
+                                prekey_initiate, prekey_respond, x3dh_accept, reset)}
 
 
 # InvalidMessageException carries its reason as text; the wrapped exception
