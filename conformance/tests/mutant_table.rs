@@ -20,7 +20,7 @@ fn vectors_dir() -> PathBuf {
 }
 
 const SMALL: Budget = Budget {
-    model_runs: 12,
+    model_runs: 6,
     max_actions: 40,
     restore_runs: 12,
     x3dh_runs: 2,
