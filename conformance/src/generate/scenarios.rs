@@ -1742,7 +1742,7 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
             "TamperEncoding".into(),
             n(
                 "Adversarial",
-                "A protobuf tag or length byte changed: the message no longer parses as sent. Any refusal is correct; the state must not change.",
+                "A protobuf tag or length byte changed: the message no longer parses as sent. In the default mode any refusal passes; the class recorded is the reference's under docs/SIGNAL-V3.md §3 (a wire-type mismatch or truncated field is malformed), which --strict-errors enforces. The state must not change.",
                 &["https://github.com/signalapp/libsignal-protocol-java/blob/master/protobuf/WhisperTextProtocol.proto"],
             ),
         );
