@@ -1176,82 +1176,103 @@ fn skip_limits(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
+/// Bob, mid-conversation, is handed `bad(genuine)` in place of Alice's next
+/// message: he refuses it with one of `classes` (the reference's class is
+/// recorded), and the genuine message and the one after it still decrypt.
+fn refused_then_genuine(
+    c: &mut Cases,
+    bad: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    classes: &[&str],
+    comment: &str,
+    flags: &[&str],
+) -> R<()> {
+    let (mut s, target, follow) = tamper_base(c, false)?;
+    let bytes = bad(s.wire(target)?);
+    match classes {
+        [class] => s.refuse_bytes("bob", bytes, None, class)?,
+        _ => s.refuse_bytes_as_one_of("bob", bytes, classes)?,
+    }
+    s.deliver("bob", target)?;
+    s.deliver("bob", follow)?;
+    c.add(s, comment, flags)
+}
+
+/// The genuine message cut to `len` bytes.
+fn cut_to(len: usize) -> impl FnOnce(Vec<u8>) -> Vec<u8> {
+    move |wire| wire.get(..len).unwrap_or_default().to_vec()
+}
+
+/// The genuine message with a zero byte appended.
+fn with_trailing_byte(mut wire: Vec<u8>) -> Vec<u8> {
+    wire.push(0);
+    wire
+}
+
+/// The genuine message with its first byte replaced.
+fn with_version(version: u8) -> impl FnOnce(Vec<u8>) -> Vec<u8> {
+    move |mut wire| {
+        if let Some(b) = wire.first_mut() {
+            *b = version;
+        }
+        wire
+    }
+}
+
 fn malformed(c: &mut Cases) -> R<()> {
     if c.suite.name() == "signal-v3" {
         return malformed_v3(c);
     }
     let overhead = ratchetproof_protocol::suite::MESSAGE_OVERHEAD;
-    let base_len = {
-        let (s, target, _) = tamper_base(c, false)?;
-        s.wire(target)?.len()
-    };
+    let base_len = tamper_base(c, false)?.0.wire(1)?.len();
     let mut lengths: Vec<usize> = (0..overhead).collect();
     lengths.extend([overhead, base_len - 1]);
     for len in lengths {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let wire = s.wire(target)?;
-        let cut = wire.get(..len).unwrap_or_default().to_vec();
-        let class = if len == 0 || len < overhead {
+        let class = if len < overhead {
             "malformed"
         } else {
             "authentication"
         };
-        s.refuse_bytes("bob", cut, None, class)?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+        refused_then_genuine(
+            c,
+            cut_to(len),
+            &[class],
             &format!("the message truncated to {len} bytes is refused"),
             &["Truncated", "Atomicity"],
         )?;
     }
-    {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let mut long = s.wire(target)?;
-        long.push(0);
-        s.refuse_bytes("bob", long, None, "authentication")?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
-            "a trailing byte appended to the message is refused",
-            &["Malformed", "Atomicity"],
-        )?;
-    }
+    refused_then_genuine(
+        c,
+        with_trailing_byte,
+        &["authentication"],
+        "a trailing byte appended to the message is refused",
+        &["Malformed", "Atomicity"],
+    )?;
     for version in [0x00u8, 0x02, 0x03, 0x33, 0xff] {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let mut bad = s.wire(target)?;
-        if let Some(b) = bad.first_mut() {
-            *b = version;
-        }
-        s.refuse_bytes("bob", bad, None, "unsupported")?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+        refused_then_genuine(
+            c,
+            with_version(version),
+            &["unsupported"],
             &format!("version byte 0x{version:02x} is refused"),
             &["TamperVersion", "Atomicity"],
         )?;
     }
-    for (what, bytes) in [
-        ("64 zero bytes", vec![0u8; 64]),
-        ("version byte then zeros", [vec![1u8], vec![0; 63]].concat()),
+    for (what, bytes, class) in [
+        ("64 zero bytes", vec![0u8; 64], "unsupported"),
+        (
+            "version byte then zeros",
+            [vec![1u8], vec![0; 63]].concat(),
+            "invalid_key",
+        ),
         (
             "a header naming a small-order ratchet key",
             [vec![1u8], vec![0; 40], vec![0x55; 20]].concat(),
+            "invalid_key",
         ),
     ] {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let class = if what.contains("small-order") || what.contains("then zeros") {
-            "invalid_key"
-        } else {
-            "unsupported"
-        };
-        s.refuse_bytes("bob", bytes, None, class)?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+        refused_then_genuine(
+            c,
+            |_| bytes,
+            &[class],
             &format!("garbage input ({what}) is refused"),
             &["Malformed", "Atomicity"],
         )?;
@@ -1261,52 +1282,34 @@ fn malformed(c: &mut Cases) -> R<()> {
 
 /// [`malformed`] for `signal-v3`'s protobuf messages (docs/SIGNAL-V3.md §3).
 fn malformed_v3(c: &mut Cases) -> R<()> {
-    let base_len = {
-        let (s, target, _) = tamper_base(c, false)?;
-        s.wire(target)?.len()
-    };
+    let base_len = tamper_base(c, false)?.0.wire(1)?.len();
     // Every cut leaves a field truncated or missing (the ciphertext is the
     // last field and the MAC is taken from the end), or no room for a MAC.
     let mut lengths: Vec<usize> = (0..12).collect();
     lengths.extend([20, 36, 37, 40, 42, base_len - 9, base_len - 8, base_len - 1]);
     for len in lengths {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let cut = s.wire(target)?.get(..len).unwrap_or_default().to_vec();
-        s.refuse_bytes("bob", cut, None, "malformed")?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+        refused_then_genuine(
+            c,
+            cut_to(len),
+            &["malformed"],
             &format!("the message truncated to {len} bytes is refused"),
             &["Truncated", "Atomicity"],
         )?;
     }
-    {
-        // The appended byte becomes the MAC's last byte and the MAC's first
-        // byte is read as protobuf: refused either way.
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let mut long = s.wire(target)?;
-        long.push(0);
-        s.refuse_bytes_as_one_of("bob", long, &["malformed", "authentication"])?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
-            "a trailing byte appended to the message is refused",
-            &["Malformed", "Atomicity"],
-        )?;
-    }
+    // The appended byte becomes the MAC's last byte and the MAC's first byte
+    // is read as protobuf: refused either way.
+    refused_then_genuine(
+        c,
+        with_trailing_byte,
+        &["malformed", "authentication"],
+        "a trailing byte appended to the message is refused",
+        &["Malformed", "Atomicity"],
+    )?;
     for version in [0x00u8, 0x01, 0x02, 0x23, 0x32, 0x34, 0x43, 0xff] {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        let mut bad = s.wire(target)?;
-        if let Some(b) = bad.first_mut() {
-            *b = version;
-        }
-        s.refuse_bytes("bob", bad, None, "unsupported")?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+        refused_then_genuine(
+            c,
+            with_version(version),
+            &["unsupported"],
             &format!("version byte 0x{version:02x} is refused"),
             &["TamperVersion", "Atomicity"],
         )?;
@@ -1325,38 +1328,37 @@ fn malformed_v3(c: &mut Cases) -> R<()> {
                 message: e.to_string(),
             })?
     };
-    let missing_counter = {
-        // The same message without field 2 (counter).
-        let (s, target, _) = tamper_base(c, false)?;
-        let wire = s.wire(target)?;
-        let mut out = wire.get(..36).unwrap_or_default().to_vec();
-        out.extend_from_slice(wire.get(38..).unwrap_or_default());
-        out
-    };
-    for (what, bytes, class) in [
-        ("64 zero bytes", vec![0u8; 64], "unsupported"),
+    let fixed = |bytes: Vec<u8>| -> Box<dyn FnOnce(Vec<u8>) -> Vec<u8>> { Box::new(|_| bytes) };
+    let garbage: [(&str, Box<dyn FnOnce(Vec<u8>) -> Vec<u8>>, &str); 4] = [
+        ("64 zero bytes", fixed(vec![0u8; 64]), "unsupported"),
         (
             "version byte then zeros",
-            [vec![0x33u8], vec![0; 63]].concat(),
+            fixed([vec![0x33u8], vec![0; 63]].concat()),
             "malformed",
         ),
         (
             "a WhisperMessage without its counter field",
-            missing_counter,
+            // The genuine message without field 2 (tag and value, 2 bytes).
+            Box::new(|wire: Vec<u8>| {
+                [
+                    wire.get(..36).unwrap_or_default(),
+                    wire.get(38..).unwrap_or_default(),
+                ]
+                .concat()
+            }),
             "malformed",
         ),
         (
             "a well-formed message naming a small-order ratchet key",
-            small_order,
+            fixed(small_order),
             "invalid_key",
         ),
-    ] {
-        let (mut s, target, follow) = tamper_base(c, false)?;
-        s.refuse_bytes("bob", bytes, None, class)?;
-        s.deliver("bob", target)?;
-        s.deliver("bob", follow)?;
-        c.add(
-            s,
+    ];
+    for (what, bad, class) in garbage {
+        refused_then_genuine(
+            c,
+            bad,
+            &[class],
             &format!("garbage input ({what}) is refused"),
             &["Malformed", "Atomicity"],
         )?;
