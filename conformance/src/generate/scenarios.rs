@@ -1280,6 +1280,9 @@ fn malformed(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
+/// Turns the genuine message into the bytes a case delivers instead.
+type BadBytes = Box<dyn FnOnce(Vec<u8>) -> Vec<u8>>;
+
 /// [`malformed`] for `signal-v3`'s protobuf messages (docs/SIGNAL-V3.md §3).
 fn malformed_v3(c: &mut Cases) -> R<()> {
     let base_len = tamper_base(c, false)?.0.wire(1)?.len();
@@ -1328,8 +1331,8 @@ fn malformed_v3(c: &mut Cases) -> R<()> {
                 message: e.to_string(),
             })?
     };
-    let fixed = |bytes: Vec<u8>| -> Box<dyn FnOnce(Vec<u8>) -> Vec<u8>> { Box::new(|_| bytes) };
-    let garbage: [(&str, Box<dyn FnOnce(Vec<u8>) -> Vec<u8>>, &str); 4] = [
+    let fixed = |bytes: Vec<u8>| -> BadBytes { Box::new(|_| bytes) };
+    let garbage: [(&str, BadBytes, &str); 4] = [
         ("64 zero bytes", fixed(vec![0u8; 64]), "unsupported"),
         (
             "version byte then zeros",
