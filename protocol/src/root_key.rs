@@ -58,6 +58,18 @@ impl From<SharedKey> for RootKey {
     }
 }
 
+/// The X3DH KDF's prefix F: 32 bytes of 0xFF for X25519 (X3DH spec §2.2).
+const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
+
+/// The X3DH KDF (X3DH spec §2.2): `SK = HKDF(salt = 0x00×32, ikm = F ‖
+/// dh_outputs, info)`, 32 bytes. Suites differ only in `info`.
+pub(crate) fn x3dh_kdf(dh_outputs: &[u8], info: &[u8]) -> SharedKey {
+    let mut ikm = zeroize::Zeroizing::new(Vec::with_capacity(32 + dh_outputs.len()));
+    ikm.extend_from_slice(&X3DH_PREFIX);
+    ikm.extend_from_slice(dh_outputs);
+    SharedKey(*hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, info))
+}
+
 /// `KDF_RK(rk, dh_out)`: HKDF-SHA256 with salt = `rk`, ikm = `dh_out` and the
 /// suite's `info`, 64 bytes of output split into the next root key (first 32)
 /// and a chain key (last 32).

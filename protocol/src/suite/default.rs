@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::header::{HEADER_LEN, Header};
 use crate::keys::DhOutput;
 use crate::message_key::{AEAD_TAG_LEN, derive_aead_keys, open, seal};
-use crate::primitives::hkdf_sha256;
-use crate::root_key::{RootKey, SharedKey, kdf_rk};
+use crate::root_key::{RootKey, SharedKey, kdf_rk, x3dh_kdf};
 use crate::x3dh::InitialMessage;
 
 use super::CipherSuite;
@@ -27,9 +26,6 @@ pub const INITIAL_MESSAGE_VERSION: u8 = 0x02;
 
 /// Bytes a ratchet message adds to its plaintext: version, header, tag.
 pub const MESSAGE_OVERHEAD: usize = 1 + HEADER_LEN + AEAD_TAG_LEN;
-
-/// The X3DH KDF's prefix F: 32 bytes of 0xFF for X25519 (X3DH spec §2.2).
-const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
 
 /// The default cipher suite.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,11 +66,7 @@ impl CipherSuite for DefaultSuite {
     }
 
     fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey {
-        let mut ikm = zeroize::Zeroizing::new(Vec::with_capacity(32 + dh_outputs.len()));
-        ikm.extend_from_slice(&X3DH_PREFIX);
-        ikm.extend_from_slice(dh_outputs);
-        let okm = hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, INFO_X3DH);
-        SharedKey::from_bytes(*okm)
+        x3dh_kdf(dh_outputs, INFO_X3DH)
     }
 
     fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>> {

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::keys::{DhOutput, PublicKey};
 use crate::primitives::{hkdf_sha256, hmac_sha256};
-use crate::root_key::{RootKey, SharedKey, kdf_rk};
+use crate::root_key::{RootKey, SharedKey, kdf_rk, x3dh_kdf};
 use crate::session::Role;
 use crate::x3dh::{AD_LEN, InitialMessage};
 
@@ -50,9 +50,6 @@ const AES_KEY_LEN: usize = 32;
 const MAC_KEY_LEN: usize = 32;
 const IV_LEN: usize = 16;
 const ENCODED_KEY_LEN: usize = KEY_LEN + 1;
-
-/// The X3DH KDF's prefix F: 32 bytes of 0xFF for X25519.
-const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
 
 /// The `signal-v3` cipher suite.
 #[derive(Debug, Clone, Copy, Default)]
@@ -207,13 +204,9 @@ impl CipherSuite for SignalV3Suite {
     }
 
     fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey {
-        let mut ikm = Zeroizing::new(Vec::with_capacity(32 + dh_outputs.len()));
-        ikm.extend_from_slice(&X3DH_PREFIX);
-        ikm.extend_from_slice(dh_outputs);
         // libsignal expands 64 bytes and keeps the first 32 as the root key;
         // HKDF's first block does not depend on the output length.
-        let okm = hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, INFO_TEXT);
-        SharedKey::from_bytes(*okm)
+        x3dh_kdf(dh_outputs, INFO_TEXT)
     }
 
     fn message_keys(&self, mk: &MessageKey) -> Zeroizing<Vec<u8>> {
