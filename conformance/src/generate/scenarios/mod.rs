@@ -2,6 +2,9 @@
 //! network. Each scenario is built by driving the reference and asserting, at
 //! every step, the outcome the protocol requires; a disagreement aborts
 //! generation, so the vectors never silently record a reference bug.
+//!
+//! A new case family can be a child module of this one (it sees the
+//! builder's private items): one file, one call in `file()`.
 
 use std::collections::BTreeMap;
 
