@@ -29,12 +29,23 @@
 // replaces that export with one that pops the session's next injected private
 // key and derives the public key with the library's curve.getPublicFromPrivateKey.
 // The library generates the new ratchet key in maybeStepRatchet, before the MAC
-// is checked; a failed decryption therefore rewinds the key list (and restores
-// the stored record, which the library itself never writes on failure).
+// is checked; a failed decryption therefore rewinds the key list (and, with the
+// serializing store, restores the stored record, which the library itself never
+// writes on failure).
 //
-// Storage is the library's storage interface, in memory, one per session handle;
-// records are kept serialized (SessionRecord.serialize / deserialize), as an
-// application stores them, so every call works on a fresh copy.
+// Storage is the library's storage interface, in memory, one per session handle.
+// The application chooses how it keeps session records, and the library behaves
+// differently with each choice (README, "Store modes"), so the shim offers both:
+//
+//   --store serializing  (default) records are kept serialized (SessionRecord.serialize /
+//                        deserialize), as every application we know of stores them, so
+//                        every call works on a fresh copy and a refused message leaves
+//                        nothing behind (the library stores a record only on success);
+//   --store live         loadSession returns the same SessionRecord object on every call
+//                        (never a copy), so whatever the library changed in it before a
+//                        refusal stays; the shim restores nothing but the injected key list.
+//
+// The handshake's `version` names the mode, so the two runs' reports differ.
 'use strict';
 
 const readline = require('readline');
@@ -72,6 +83,25 @@ const MAX_SKIP = 1999;
 const CLAIM_SUITE_LIMITS = process.env.LIBSIGNAL_SHIM_CLAIM_SUITE_LIMITS === '1';
 const DECLARED_MAX_SKIP = CLAIM_SUITE_LIMITS ? 2000 : MAX_SKIP;
 const DECLARED_MAX_STORED = CLAIM_SUITE_LIMITS ? 4000 : null;
+
+// --store MODE (or --store=MODE); anything else on the command line is refused at
+// start-up, so a typo cannot silently run the default mode.
+function storeMode(argv) {
+    let mode = 'serializing';
+    for (let i = 0; i < argv.length; i++) {
+        const m = /^--store(?:=(.*))?$/.exec(argv[i]);
+        if (!m) {
+            throw new Error(`unknown argument ${JSON.stringify(argv[i])} (usage: shim.js [--store serializing|live])`);
+        }
+        mode = m[1] !== undefined ? m[1] : argv[++i];
+        if (mode !== 'serializing' && mode !== 'live') {
+            throw new Error(`--store must be serializing or live, got ${JSON.stringify(mode)}`);
+        }
+    }
+    return mode;
+}
+const STORE_MODE = storeMode(process.argv.slice(2));
+const LIVE_STORE = STORE_MODE === 'live';
 
 class Refused extends Error {
     constructor(cls, message) {
@@ -122,7 +152,9 @@ class MemoryStorage {
     constructor() {
         this.identity = null;          // {pubKey (33), privKey (32)}
         this.registrationId = 0;
-        this.records = new Map();      // address -> JSON string of SessionRecord.serialize()
+        // address -> JSON string of SessionRecord.serialize() (serializing store),
+        // or the SessionRecord object itself (live store)
+        this.records = new Map();
         this.preKeys = new Map();      // id -> key pair
         this.signedPreKeys = new Map(); // id -> key pair
     }
@@ -132,12 +164,25 @@ class MemoryStorage {
     async isTrustedIdentity() { return true; }
 
     async loadSession(addr) {
-        const json = this.records.get(addr);
-        return json === undefined ? undefined : SessionRecord.deserialize(JSON.parse(json));
+        const stored = this.records.get(addr);
+        if (stored === undefined || LIVE_STORE) {
+            return stored;
+        }
+        return SessionRecord.deserialize(JSON.parse(stored));
     }
 
     async storeSession(addr, record) {
-        this.records.set(addr, JSON.stringify(record.serialize()));
+        this.records.set(addr, LIVE_STORE ? record : JSON.stringify(record.serialize()));
+    }
+
+    // The stored record in its serialized form, whatever the mode (for comparisons).
+    recordJson(addr) {
+        const stored = this.records.get(addr);
+        return stored === undefined || !LIVE_STORE ? stored : JSON.stringify(stored.serialize());
+    }
+
+    recordsJson() {
+        return JSON.stringify([...this.records.keys()].map((addr) => [addr, this.recordJson(addr)]));
     }
 
     async loadPreKey(id) { return this.preKeys.get(id); }
@@ -148,7 +193,11 @@ class MemoryStorage {
         const c = new MemoryStorage();
         c.identity = this.identity && { pubKey: Buffer.from(this.identity.pubKey), privKey: Buffer.from(this.identity.privKey) };
         c.registrationId = this.registrationId;
-        c.records = new Map(this.records);
+        // A copy is an independent session in both modes: a live record is copied
+        // through the library's own format, never shared.
+        c.records = LIVE_STORE
+            ? new Map([...this.records].map(([a, r]) => [a, SessionRecord.deserialize(JSON.parse(JSON.stringify(r.serialize())))]))
+            : new Map(this.records);
         const copyPairs = (m) => new Map([...m].map(([k, p]) => [k, { pubKey: Buffer.from(p.pubKey), privKey: Buffer.from(p.privKey) }]));
         c.preKeys = copyPairs(this.preKeys);
         c.signedPreKeys = copyPairs(this.signedPreKeys);
@@ -287,7 +336,7 @@ function handshake() {
     return {
         protocol: 1,
         name: 'libsignal-node',
-        version: LIBSIGNAL_VERSION,
+        version: `${LIBSIGNAL_VERSION} (${STORE_MODE} store)`,
         suites: [SUITE],
         operations: ['primitives', 'x3dh', 'session', 'prekey', 'x3dh_accept'],
         maxSkip: DECLARED_MAX_SKIP,
@@ -552,7 +601,7 @@ async function x3dhAccept(req) {
     }
     const messages = req.initialMessages.map((m, i) => hex(`initialMessages[${i}]`, m));
     const addr = new ProtocolAddress('peer', 1);
-    const fingerprint = () => JSON.stringify([[...storage.preKeys.keys()], [...storage.signedPreKeys.keys()], [...storage.records]]);
+    const fingerprint = () => JSON.stringify([[...storage.preKeys.keys()], [...storage.signedPreKeys.keys()], storage.recordsJson()]);
     const outcomes = [];
     for (const [i, data] of messages.entries()) {
         const rewind = { next: keys.next, overdrawn: keys.overdrawn };
@@ -605,26 +654,37 @@ async function applyAd(s, req) {
     await s.storage.storeSession(s.addr.toString(), record);
 }
 
-// Run one library call on a session; on failure put back the key list position
-// and the stored record, so a refused message changes nothing. (The library never
-// stores a record when a call fails; the shim notes it on stderr if it ever does.)
+// Run one library call on a session. On failure the injected key list goes back to
+// where it was (the library draws a ratchet key before the MAC; a vector lists keys
+// for committed steps only). With the serializing store the stored record and
+// prekeys are put back too, so a refused message changes nothing (the library never
+// stores a record when a call fails; the shim notes it on stderr if it ever does).
+// With the live store nothing else is put back: the record object the library
+// changed before refusing IS the stored record, which is what that mode observes.
 async function transactional(s, req, fn) {
     const addr = s.addr.toString();
     const snapshot = { next: s.keys.next, overdrawn: s.keys.overdrawn, records: new Map(s.storage.records), preKeys: new Map(s.storage.preKeys) };
     let beforeCall;
     try {
         await applyAd(s, req);
-        beforeCall = s.storage.records.get(addr);
+        beforeCall = s.storage.recordJson(addr);
         activeKeys = s.keys;
         return await fn();
     } catch (e) {
-        if (beforeCall !== undefined && s.storage.records.get(addr) !== beforeCall) {
-            console.error('note: the library stored a changed record during a call that failed; restored');
-        }
         s.keys.next = snapshot.next;
         s.keys.overdrawn = snapshot.overdrawn;
-        s.storage.records = snapshot.records;
-        s.storage.preKeys = snapshot.preKeys;
+        const changed = beforeCall !== undefined && s.storage.recordJson(addr) !== beforeCall;
+        if (LIVE_STORE) {
+            if (changed) {
+                console.error(`note: ${req.op} was refused (${(e && e.message) || e}) but the library changed the live record; kept`);
+            }
+        } else {
+            if (changed) {
+                console.error('note: the library stored a changed record during a call that failed; restored');
+            }
+            s.storage.records = snapshot.records;
+            s.storage.preKeys = snapshot.preKeys;
+        }
         throw e;
     }
 }

@@ -36,8 +36,21 @@ and DH outputs are those of the key as given.
 python-axolotl draws the new ratchet key in SessionCipher.getOrCreateChainKey
 *before* WhisperMessage.verifyMac, and its decrypt works on a copy of the
 session state that is stored only on success; the shim rewinds the key list
-and restores the stored record when a decryption raises, so a rejected message
-consumes nothing.
+when a decryption raises, so a rejected message consumes no injected key.
+
+Store modes (README, "Store modes"): the application supplies the session
+store, and what the package changes in a SessionRecord before it refuses a
+message survives only if the store hands back the same object next time.
+
+  --store serializing  (default) records are kept serialized, as the package's
+                       own InMemorySessionStore and every application store we
+                       know of keep them; the shim also restores the stored
+                       record after a refused decryption.
+  --store live         loadSession returns the same SessionRecord object on
+                       every call (never a copy); the shim restores nothing
+                       but the key list.
+
+The handshake's `version` names the mode, so the two runs' reports differ.
 
 Protocol: docs/SHIM.md (JSON lines on stdin/stdout; logs go to stderr).
 """
@@ -48,6 +61,7 @@ import os
 # rules; they load only with the pure-Python protobuf implementation.
 os.environ["PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION"] = "python"
 
+import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
@@ -91,6 +105,17 @@ SUITE = "signal-v3"
 VERSION = CiphertextMessage.CURRENT_VERSION  # 3
 PEER, DEVICE = "peer", 1  # the one remote address every shim session talks to
 MAX_SKIP = 2000  # sessioncipher.py getOrCreateMessageKeys: `counter - chainKey.getIndex() > 2000`
+
+
+def store_mode(argv):
+    parser = argparse.ArgumentParser(description="ratchetproof shim for python-axolotl (docs/SHIM.md)")
+    parser.add_argument("--store", choices=("serializing", "live"), default="serializing",
+                        help="how the session store keeps records (README, 'Store modes')")
+    return parser.parse_args(argv).store
+
+
+STORE_MODE = store_mode(sys.argv[1:]) if __name__ == "__main__" else "serializing"
+LIVE_STORE = STORE_MODE == "live"
 
 
 class Refused(Exception):
@@ -216,7 +241,8 @@ def identities_from_ad(ad, role):
 # --- stores -----------------------------------------------------------------
 
 class Store(AxolotlStore):
-    """In-memory stores keeping serialized records, like the package's test stores."""
+    """In-memory stores; session records serialized, like the package's test
+    stores, or (live store) the SessionRecord objects themselves."""
 
     def __init__(self, identity_pair=None, registration_id=0):
         self.identity_pair, self.registration_id = identity_pair, registration_id
@@ -225,8 +251,20 @@ class Store(AxolotlStore):
     def copy(self):
         other = Store(self.identity_pair, self.registration_id)
         other.trusted, other.prekeys = dict(self.trusted), dict(self.prekeys)
-        other.signed_prekeys, other.sessions = dict(self.signed_prekeys), dict(self.sessions)
+        other.signed_prekeys = dict(self.signed_prekeys)
+        # A copy is an independent store in both modes: live records are copied
+        # through the package's own protobuf round trip, never shared.
+        other.sessions = {k: SessionRecord(serialized=v.serialize()) if LIVE_STORE else v
+                          for k, v in self.sessions.items()}
         return other
+
+    def record_bytes(self, recepientId, deviceId):
+        """The stored record serialized, whatever the mode (for comparisons)."""
+        stored = self.sessions.get((recepientId, deviceId))
+        return stored.serialize() if LIVE_STORE and stored is not None else stored
+
+    def sessions_bytes(self):
+        return {k: self.record_bytes(*k) for k in self.sessions}
 
     # IdentityKeyStore (trust on first use, as the package's InMemoryIdentityKeyStore)
     def getIdentityKeyPair(self):
@@ -276,14 +314,18 @@ class Store(AxolotlStore):
 
     # SessionStore
     def loadSession(self, recepientId, deviceId):
-        serialized = self.sessions.get((recepientId, deviceId))
-        return SessionRecord(serialized=serialized) if serialized else SessionRecord()
+        stored = self.sessions.get((recepientId, deviceId))
+        if LIVE_STORE:
+            # The same object every call; an address without a record gets a new
+            # one, which is kept only when the package stores it.
+            return stored if stored is not None else SessionRecord()
+        return SessionRecord(serialized=stored) if stored else SessionRecord()
 
     def getSubDeviceSessions(self, recepientId):
         return [d for (r, d) in self.sessions if r == recepientId]
 
     def storeSession(self, recepientId, deviceId, sessionRecord):
-        self.sessions[(recepientId, deviceId)] = sessionRecord.serialize()
+        self.sessions[(recepientId, deviceId)] = sessionRecord if LIVE_STORE else sessionRecord.serialize()
 
     def containsSession(self, recepientId, deviceId):
         return (recepientId, deviceId) in self.sessions
@@ -404,7 +446,7 @@ def parse(cls, data):
 def decrypt(req):
     s = get_session(req)
     data, message_type = hx(req, "message"), req.get("messageType", "whisper")
-    rewind, saved = s.keys.next, dict(s.store.sessions)
+    rewind, saved, before = s.keys.next, dict(s.store.sessions), s.store.sessions_bytes()
     try:
         if s.kind == "direct":
             set_identities(s, hx(req, "ad"))
@@ -416,8 +458,16 @@ def decrypt(req):
             plaintext = s.cipher().decryptMsg(parse(WhisperMessage, data))
         else:
             raise Refused("unsupported", f"messageType {message_type}")
-    except BaseException:
-        s.keys.next, s.store.sessions = rewind, saved
+    except BaseException as e:
+        # The key list always rewinds; the serializing store also gets its record
+        # back, the live store keeps whatever the package changed (that is the point).
+        s.keys.next = rewind
+        if LIVE_STORE:
+            if s.store.sessions_bytes() != before:
+                print(f"shim: decrypt was refused ({describe(e)}) but the package changed the live "
+                      f"record; kept", file=sys.stderr)
+        else:
+            s.store.sessions = saved
         raise
     s.awaiting_first_message = False
     if s.keys.overdrawn():
@@ -431,8 +481,8 @@ def clone_session(req):
     copy = Session(s.kind, s.role, s.store.copy(), [bytes.fromhex(k) for k in req["ratchetPrivateKeys"]])
     # The record goes through the package's own protobuf round trip.
     if s.store.containsSession(PEER, DEVICE):
-        record = SessionRecord(serialized=s.store.sessions[(PEER, DEVICE)])
-        copy.store.sessions = {(PEER, DEVICE): record.serialize()}
+        record = SessionRecord(serialized=s.store.record_bytes(PEER, DEVICE))
+        copy.store.sessions = {(PEER, DEVICE): record if LIVE_STORE else record.serialize()}
     copy.awaiting_first_message = s.awaiting_first_message
     return {"session": add(copy)}
 
@@ -497,7 +547,7 @@ class AcceptStore(Store):
         return True
 
     def snapshot(self):
-        return (dict(self.prekeys), dict(self.signed_prekeys), dict(self.sessions),
+        return (dict(self.prekeys), dict(self.signed_prekeys), self.sessions_bytes(),
                 {k: v.serialize() for k, v in self.trusted.items()})
 
 
@@ -653,7 +703,8 @@ def handshake(req):
         "protocol": 1,
         "name": "python-axolotl",
         "version": (f"{metadata.version('python-axolotl')} (python-axolotl-curve25519 "
-                    f"{metadata.version('python-axolotl-curve25519')}, protobuf {metadata.version('protobuf')})"),
+                    f"{metadata.version('python-axolotl-curve25519')}, protobuf {metadata.version('protobuf')}; "
+                    f"{STORE_MODE} store)"),
         "suites": [SUITE],
         "operations": ["primitives", "x3dh", "session", "prekey", "x3dh_accept"],
         "maxSkip": MAX_SKIP,
