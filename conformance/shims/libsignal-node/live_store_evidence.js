@@ -9,8 +9,9 @@
 //
 //   node conformance/shims/libsignal-node/live_store_evidence.js
 //
-// Exit status 1 if a claimed behaviour does not reproduce, so the README's
-// statements stay checkable.
+// It first checks the shim's --store option (the handshake names the mode, a bad
+// value stops the shim). Exit status 1 if a claimed behaviour does not
+// reproduce, so the README's statements stay checkable.
 'use strict';
 
 for (const name of ['log', 'info', 'debug', 'warn']) {
@@ -211,7 +212,21 @@ async function forgedPreKeyMessage(live) {
     }
 }
 
+// The shim's --store option: the handshake names the mode, and a bad value stops it.
+function handshakeVersion(args) {
+    const { spawnSync } = require('child_process');
+    const r = spawnSync(process.execPath, [require('path').join(__dirname, 'shim.js'), ...args],
+        { input: '{"id":1,"op":"handshake"}\n', encoding: 'utf8' });
+    return r.status === 0 && r.stdout ? JSON.parse(r.stdout).result.version : 'refused to start';
+}
+
 async function main() {
+    say('the shim\'s --store option');
+    expect('shim.js handshake version', handshakeVersion([]), /^6\.0\.0 \(serializing store\)$/);
+    expect('shim.js --store serializing', handshakeVersion(['--store', 'serializing']), /^6\.0\.0 \(serializing store\)$/);
+    expect('shim.js --store live', handshakeVersion(['--store', 'live']), /^6\.0\.0 \(live store\)$/);
+    expect('shim.js --store=live', handshakeVersion(['--store=live']), /^6\.0\.0 \(live store\)$/);
+    expect('shim.js --store copy', handshakeVersion(['--store', 'copy']), /^refused to start$/);
     const scenarios = [
         ['F11 forged message with a new ratchet key', newRatchetKey],
         ['F11 forged ratchet key on the chain Bob reads', currentChainKeyFlip],

@@ -9,11 +9,16 @@ no key sends Bob one forged PreKeyWhisperMessage; the conversation goes on
 both ways and the script prints what each genuine message meets. Real
 randomness; nothing here is a vector.
 
+It first checks the shim's --store option (the handshake names the mode, a
+bad value stops the shim).
+
 Usage: .venv/bin/python live_store_evidence.py  (exit status 1 if a claim
 does not reproduce).
 """
 
+import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -108,6 +113,20 @@ def scenario(live):
     a2 = to_bob.encrypt(b"a2").serialize()
     expect("genuine a2", outcome(lambda: to_alice.decryptMsg(WhisperMessage(serialized=a2))), None, live)
 
+
+def handshake_version(*args):
+    """The shim's handshake version when started with `args` (None if it refuses to start)."""
+    proc = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim.py"), *args],
+                          input='{"id": 1, "op": "handshake"}\n', capture_output=True, text=True, check=False)
+    return json.loads(proc.stdout)["result"]["version"] if proc.returncode == 0 and proc.stdout else None
+
+
+print("the shim's --store option")
+for args, want in (((), "; serializing store)"), (("--store", "serializing"), "; serializing store)"),
+                   (("--store", "live"), "; live store)"), (("--store", "copy"), None)):
+    got = handshake_version(*args)
+    expect(f"shim.py {' '.join(args)}".rstrip() + " handshake version", got,
+           got is None if want is None else got is not None and got.endswith(want))
 
 for live in (False, True):
     print(f"F14 forged PreKeyWhisperMessage on an established session -- {'live' if live else 'serializing'} store")
