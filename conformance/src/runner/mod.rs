@@ -5,6 +5,7 @@
 //! operation, clone support, other exact limits) is skipped with the reason —
 //! never passed, never failed.
 
+pub mod erasure;
 pub mod load;
 pub mod report;
 
@@ -602,18 +603,24 @@ pub fn run_scenario(
                 party,
                 name,
                 ratchet_private_keys,
-            } => match imp.clone_session(handle, &keys(ratchet_private_keys)) {
-                Ok(h) => {
-                    parties.insert(name.clone(), h);
+                erased_secrets,
+            } => {
+                if let Some(failure) = erasure::check(imp, handle, party, index, erased_secrets) {
+                    return failure;
                 }
-                Err(e) => {
-                    return failed(
-                        step_no,
-                        format!("capture {party} as {name}"),
-                        format!("error {e}"),
-                    );
+                match imp.clone_session(handle, &keys(ratchet_private_keys)) {
+                    Ok(h) => {
+                        parties.insert(name.clone(), h);
+                    }
+                    Err(e) => {
+                        return failed(
+                            step_no,
+                            format!("capture {party} as {name}"),
+                            format!("error {e}"),
+                        );
+                    }
                 }
-            },
+            }
         }
     }
     Status::Passed
