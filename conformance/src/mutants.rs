@@ -1003,6 +1003,19 @@ impl Implementation for Mutant {
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
         let suite = suite_named(&request.suite)?;
+        // Variant::SignatureCheckedFirst: a key or signature of the wrong
+        // length cannot verify, and the signature is checked first.
+        if self.variants.contains(&Variant::SignatureCheckedFirst)
+            && !self.bugs.contains(&Bug::SignatureNotVerified)
+            && (request.peer_identity_key.len() != 32
+                || request.peer_signed_prekey.len() != 32
+                || request.peer_signed_prekey_signature.len() != 64)
+        {
+            return Err(ImplError::new(
+                ErrorClass::Authentication,
+                "the signed prekey's signature does not verify",
+            ));
+        }
         let bundle = bundle_from_request(request)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;

@@ -193,6 +193,7 @@ fn the_table_fails_when_a_vector_fails_a_legitimate_variant() {
         Variant::NoPreviousKeyWindow,
         Variant::NoSmallOrderCheck,
         Variant::PerSenderResponder,
+        Variant::SignatureCheckedFirst,
     ] {
         assert!(
             failing.iter().any(|f| f.ends_with(v.name())),

@@ -28,6 +28,10 @@ pub enum Variant {
     /// identity and base key, and refuses one seen again as a duplicate
     /// (libsignal's per-sender session lookup).
     PerSenderResponder,
+    /// The initiator verifies the signed prekey's signature before it checks
+    /// the lengths of IKb, SPKb and the signature: a wrong-length one fails
+    /// verification, `authentication` (SPEC.md §9: either order conforms).
+    SignatureCheckedFirst,
     /// The responder keeps nothing but its prekeys: a replayed initial
     /// message without a one-time prekey is a new session (X3DH §4.2). This
     /// is the reference's behaviour; the row keeps it a control, so a vector
@@ -37,12 +41,13 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in a stable order.
-    pub const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 7] = [
         Variant::DeferredKeyGeneration,
         Variant::KeyGenerationBeforeMac,
         Variant::NoPreviousKeyWindow,
         Variant::NoSmallOrderCheck,
         Variant::PerSenderResponder,
+        Variant::SignatureCheckedFirst,
         Variant::StatelessResponder,
     ];
 
@@ -54,6 +59,7 @@ impl Variant {
             Variant::NoPreviousKeyWindow => "no-previous-key-window",
             Variant::NoSmallOrderCheck => "no-small-order-check",
             Variant::PerSenderResponder => "per-sender-responder",
+            Variant::SignatureCheckedFirst => "signature-checked-first",
             Variant::StatelessResponder => "stateless-responder",
         }
     }
@@ -78,6 +84,9 @@ impl Variant {
             Variant::NoSmallOrderCheck => "no all-zero DH output check",
             Variant::PerSenderResponder => {
                 "the responder refuses an initial message it already accepted as a duplicate"
+            }
+            Variant::SignatureCheckedFirst => {
+                "the initiator verifies the signature before it checks key and signature lengths"
             }
             Variant::StatelessResponder => {
                 "the responder accepts a replayed initial message without a one-time prekey"
