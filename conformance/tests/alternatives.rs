@@ -274,3 +274,53 @@ fn the_spare_key_is_used_only_by_a_draw_before_the_tag_check() {
     // ... and with it, passes every case.
     assert_eq!(failures(&mut early(), &files), Vec::<(String, u32)>::new());
 }
+
+#[test]
+fn a_variant_passes_through_alternatives_and_the_report_counts_them() {
+    let files = loaded();
+    let mut imp = Mutant::variant(Variant::DeferredKeyGeneration);
+    let caps = imp.capabilities();
+    let strict = RunOptions {
+        strict_errors: true,
+        ..RunOptions::default()
+    };
+    let mut cases = Vec::new();
+    for (path, file) in &files {
+        let path = path.display().to_string();
+        runner::run_file(&mut imp, &caps, &path, file, &strict, &mut cases);
+    }
+    let report = runner::Report {
+        implementation: "deferred".into(),
+        cases,
+    };
+    assert!(report.success(), "{}", report.to_text());
+    // The captures of PostCompromise 50-55 cannot read the chain keyed to a
+    // ratchet key the victim had not drawn yet: they pass through the
+    // alternative refusal, and only those cases do.
+    let through: BTreeSet<u32> = report
+        .cases
+        .iter()
+        .filter(|c| !c.alternative_steps.is_empty())
+        .map(|c| c.tc_id)
+        .collect();
+    assert_eq!(through, (50..=55).collect(), "{}", report.to_text());
+    let per = report.per_verdict();
+    assert_eq!(per[&Verdict::Acceptable].passed_through_alternative, 6);
+    assert!(
+        report
+            .to_text()
+            .contains("6 of them through an alternative outcome")
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(
+        json["perVerdict"]["acceptable"]["passedThroughAlternative"],
+        6
+    );
+    assert!(
+        json["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["alternativeSteps"].is_array())
+    );
+}
