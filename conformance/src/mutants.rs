@@ -18,6 +18,10 @@
 //! `Bug::RestoredStateReusesMessageKey` in the copy of a session that
 //! [`Implementation::clone_session`] exports and re-imports.
 
+mod variants;
+
+pub use variants::Variant;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use aes_gcm::Aes256Gcm;
@@ -250,6 +254,9 @@ impl Bug {
 #[derive(Debug, Default)]
 pub struct Mutant {
     bugs: BTreeSet<Bug>,
+    /// Legitimate variants switched on ([`Variant`]).
+    variants: BTreeSet<Variant>,
+
     sessions: BTreeMap<u64, (State, KeyQueueRng)>,
     /// `Bug::RestoredStateReusesMessageKey`: the copy saved at the session's
     /// start and after every successful decryption, never after encryption.
@@ -276,6 +283,14 @@ impl Mutant {
         }
     }
 
+    /// No bug, one legitimate variant: must pass every vector, strictly.
+    pub fn variant(variant: Variant) -> Self {
+        Self {
+            variants: BTreeSet::from([variant]),
+            ..Self::default()
+        }
+    }
+
     /// The bugs switched on.
     pub fn bugs(&self) -> &BTreeSet<Bug> {
         &self.bugs
@@ -289,7 +304,8 @@ impl Mutant {
             .ok_or_else(|| ImplError::new(ErrorClass::State, format!("no session {}", handle.0)))
     }
 
-    fn add(&mut self, state: State, rng: KeyQueueRng) -> SessionHandle {
+    fn add(&mut self, mut state: State, rng: KeyQueueRng) -> SessionHandle {
+        state.variants.clone_from(&self.variants);
         let handle = self.next_handle;
         self.next_handle += 1;
         if self.bugs.contains(&Bug::RestoredStateReusesMessageKey) {
@@ -326,6 +342,11 @@ struct State {
     /// `Bug::UsedKeysRetainedInState`: used message keys and superseded
     /// chain keys.
     retained: Vec<Zeroizing<[u8; 32]>>,
+    /// Legitimate variants in force.
+    variants: BTreeSet<Variant>,
+    /// `Variant::DeferredKeyGeneration`: a DH ratchet's sending half waits
+    /// for the next send.
+    pending_sending_ratchet: bool,
 }
 
 /// The chain keys for messages `nr..until`, plus the chain key for `until`.
@@ -350,6 +371,23 @@ impl State {
             previous: VecDeque::new(),
             chain_starts: Vec::new(),
             retained: Vec::new(),
+            variants: BTreeSet::new(),
+            pending_sending_ratchet: false,
+        }
+    }
+
+    fn has(&self, variant: Variant) -> bool {
+        self.variants.contains(&variant)
+    }
+
+    /// DH, with the all-zero output check unless `Variant::NoSmallOrderCheck`
+    /// (X25519 of a small-order point is exactly the all-zero output).
+    fn dh(&self, own: &KeyPair, peer: &PublicKey) -> Result<DhOutput, Error> {
+        match own.diffie_hellman(peer) {
+            Err(Error::InvalidKey(_)) if self.has(Variant::NoSmallOrderCheck) => {
+                Ok(DhOutput::from_bytes([0; 32]))
+            }
+            other => other,
         }
     }
 
@@ -486,7 +524,20 @@ impl State {
     }
 
     /// RatchetEncrypt.
-    fn encrypt(&mut self, bugs: &Bugs, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, Error> {
+    fn encrypt(
+        &mut self,
+        bugs: &Bugs,
+        plaintext: &[u8],
+        ad: &[u8],
+        rng: &mut KeyQueueRng,
+    ) -> Result<Vec<u8>, Error> {
+        if self.pending_sending_ratchet {
+            let dhr = self.dhr.ok_or(Error::NoSendingChain)?;
+            let mut next = self.clone();
+            next.pending_sending_ratchet = false;
+            next.ratchet_sending(bugs, &dhr, rng)?;
+            *self = next;
+        }
         let cks = self.cks.as_ref().ok_or(Error::NoSendingChain)?;
         if self.ns == u32::MAX {
             return Err(Error::CounterExhausted);
@@ -555,8 +606,9 @@ impl State {
         }
 
         let keep_on_failure = bugs.contains(&Bug::StateKeptOnFailedDecrypt);
+        let draw_first = keep_on_failure || self.has(Variant::KeyGenerationBeforeMac);
         let mut next = self.clone();
-        let result = next.receive(bugs, &header, message, ad, rng, keep_on_failure);
+        let result = next.receive(bugs, &header, message, ad, rng, draw_first);
         match result {
             Ok(plaintext) => {
                 *self = next;
@@ -567,7 +619,10 @@ impl State {
                     *self = next;
                 }
                 match e {
-                    Error::AuthenticationFailed if self.previous.contains(&header.dh) => {
+                    Error::AuthenticationFailed
+                        if self.previous.contains(&header.dh)
+                            && !self.has(Variant::NoPreviousKeyWindow) =>
+                    {
                         Err(duplicate(&header))
                     }
                     e => Err(e),
@@ -601,7 +656,7 @@ impl State {
                 self.store_skipped(bugs, dhr, keys)?;
             }
             // DHRatchet, receiving half.
-            let dh_out = self.dhs.diffie_hellman(&header.dh)?;
+            let dh_out = self.dh(&self.dhs, &header.dh)?;
             let (rk, ckr) = self.kdf_rk(bugs, &self.rk, &dh_out);
             if let Some(old) = self.dhr.replace(header.dh) {
                 if self.previous.len() == MAX_PREVIOUS_RECEIVING_KEYS {
@@ -617,7 +672,7 @@ impl State {
             self.nr = 0;
             ratcheted = true;
             if draw_before_verify {
-                self.ratchet_sending(bugs, header, rng)?;
+                self.ratchet_sending(bugs, &header.dh, rng)?;
             }
         }
         let Some(ckr) = self.ckr.clone() else {
@@ -637,7 +692,14 @@ impl State {
         self.nr = header.n + 1;
         let plaintext = self.open(bugs, &mk, message, ad)?;
         if ratcheted && !draw_before_verify {
-            self.ratchet_sending(bugs, header, rng)?;
+            if self.has(Variant::DeferredKeyGeneration) {
+                // The sending half waits for the next send; until then
+                // there is no sending chain.
+                self.cks = None;
+                self.pending_sending_ratchet = true;
+            } else {
+                self.ratchet_sending(bugs, &header.dh, rng)?;
+            }
         }
         Ok(plaintext)
     }
@@ -646,7 +708,7 @@ impl State {
     fn ratchet_sending(
         &mut self,
         bugs: &Bugs,
-        header: &Header,
+        peer: &PublicKey,
         rng: &mut KeyQueueRng,
     ) -> Result<(), Error> {
         // Bug::NoDhRatchetOnReceive: keep the current key pair once a
@@ -655,7 +717,11 @@ impl State {
             return Ok(());
         }
         let dhs = KeyPair::generate(rng);
-        let dh_out = dhs.diffie_hellman(&header.dh)?;
+        if self.has(Variant::KeyGenerationBeforeMac) && rng.misused() {
+            // A shim's injected RNG fails when its list is exhausted.
+            return Err(Error::InvalidState("no injected ratchet key left"));
+        }
+        let dh_out = self.dh(&dhs, peer)?;
         let (rk, cks) = self.kdf_rk(bugs, &self.rk, &dh_out);
         self.pn = self.ns;
         self.ns = 0;
@@ -807,6 +873,8 @@ fn open_with_bugs(
 struct PrekeyStore {
     signed: BTreeMap<u32, KeyPair>,
     one_time: BTreeMap<u32, KeyPair>,
+    /// `Variant::PerSenderResponder`: (IKa, EKa) of accepted initial messages.
+    accepted: BTreeSet<([u8; 32], [u8; 32])>,
 }
 
 /// Spec §6.5: X3DH from the initial message, RatchetInitBob, the first
@@ -814,6 +882,7 @@ struct PrekeyStore {
 /// the one-time-prekey bugs).
 fn accept(
     bugs: &Bugs,
+    variants: &BTreeSet<Variant>,
     suite: Suite,
     identity: &KeyPair,
     store: &mut PrekeyStore,
@@ -821,6 +890,18 @@ fn accept(
     rng: &mut KeyQueueRng,
 ) -> ImplResult<X3dhAccepted> {
     let initial = suite.decode_initial(message)?;
+    // Variant::PerSenderResponder: the session this initial message set up
+    // exists already, and its first message key is used.
+    let sender = (
+        *initial.identity_key.as_bytes(),
+        *initial.ephemeral_key.as_bytes(),
+    );
+    if variants.contains(&Variant::PerSenderResponder) && store.accepted.contains(&sender) {
+        return Err(ImplError::new(
+            ErrorClass::Duplicate,
+            "an initial message this responder already accepted",
+        ));
+    }
     let spk_id = initial.signed_prekey_id;
     let spk = store.signed.get(&spk_id).ok_or(Error::UnknownPreKey {
         kind: "signed",
@@ -854,13 +935,24 @@ fn accept(
         agreement.shared_key,
         spk.clone(),
     );
+    state.variants.clone_from(variants);
     if bugs.contains(&Bug::OneTimePrekeyDeletedBeforeDecrypt)
         && let Some(id) = initial.one_time_prekey_id
     {
         store.one_time.remove(&id);
     }
-    let plaintext = state.decrypt(bugs, &initial.message, &agreement.associated_data, rng)?;
+    let queue = rng.clone();
+    let plaintext = match state.decrypt(bugs, &initial.message, &agreement.associated_data, rng) {
+        Ok(p) => p,
+        Err(e) => {
+            if variants.contains(&Variant::KeyGenerationBeforeMac) {
+                *rng = queue;
+            }
+            return Err(e.into());
+        }
+    };
     check_rng(rng)?;
+    store.accepted.insert(sender);
     if !bugs.contains(&Bug::OneTimePrekeyNotDeleted)
         && let Some(id) = initial.one_time_prekey_id
     {
@@ -880,7 +972,12 @@ fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
 
 impl Implementation for Mutant {
     fn capabilities(&self) -> Capabilities {
-        let bugs: Vec<_> = self.bugs.iter().map(|b| b.name()).collect();
+        let bugs: Vec<_> = self
+            .bugs
+            .iter()
+            .map(|b| b.name())
+            .chain(self.variants.iter().map(|v| v.name()))
+            .collect();
         Capabilities {
             name: format!("ratchetproof-mutant[{}]", bugs.join(",")),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -964,6 +1061,19 @@ impl Implementation for Mutant {
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
         let suite = suite_named(&request.suite)?;
+        // Variant::SignatureCheckedFirst: a key or signature of the wrong
+        // length cannot verify, and the signature is checked first.
+        if self.variants.contains(&Variant::SignatureCheckedFirst)
+            && !self.bugs.contains(&Bug::SignatureNotVerified)
+            && (request.peer_identity_key.len() != 32
+                || request.peer_signed_prekey.len() != 32
+                || request.peer_signed_prekey_signature.len() != 64)
+        {
+            return Err(ImplError::new(
+                ErrorClass::Authentication,
+                "the signed prekey's signature does not verify",
+            ));
+        }
         let bundle = bundle_from_request(request)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
@@ -1026,7 +1136,17 @@ impl Implementation for Mutant {
         Ok(request
             .initial_messages
             .iter()
-            .map(|m| accept(&self.bugs, suite, &identity, &mut store, m, &mut rng))
+            .map(|m| {
+                accept(
+                    &self.bugs,
+                    &self.variants,
+                    suite,
+                    &identity,
+                    &mut store,
+                    m,
+                    &mut rng,
+                )
+            })
             .collect())
     }
 
@@ -1074,8 +1194,10 @@ impl Implementation for Mutant {
         plaintext: &[u8],
         ad: &[u8],
     ) -> ImplResult<Vec<u8>> {
-        let (state, _, bugs) = self.get(session)?;
-        Ok(state.encrypt(bugs, plaintext, ad)?)
+        let (state, rng, bugs) = self.get(session)?;
+        let message = state.encrypt(bugs, plaintext, ad, rng)?;
+        check_rng(rng)?;
+        Ok(message)
     }
 
     fn decrypt(
@@ -1085,7 +1207,20 @@ impl Implementation for Mutant {
         ad: &[u8],
     ) -> ImplResult<Vec<u8>> {
         let (state, rng, bugs) = self.get(session)?;
-        let plaintext = state.decrypt(bugs, message, ad, rng)?;
+        // Variant::KeyGenerationBeforeMac: a failed decryption gives back the
+        // key it drew (docs/SHIM.md §4.3).
+        let queue = state
+            .has(Variant::KeyGenerationBeforeMac)
+            .then(|| rng.clone());
+        let plaintext = match state.decrypt(bugs, message, ad, rng) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(queue) = queue {
+                    *rng = queue;
+                }
+                return Err(e.into());
+            }
+        };
         check_rng(rng)?;
         if bugs.contains(&Bug::RestoredStateReusesMessageKey) {
             let copy = state.clone();

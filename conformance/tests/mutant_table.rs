@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use ratchetproof::mutant_table::{self, Budget, TableOptions};
-use ratchetproof::mutants::Bug;
+use ratchetproof::mutants::{Bug, Variant};
+use ratchetproof::vectors::AnyFile;
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
@@ -44,6 +45,12 @@ fn every_known_bug_mutant_is_caught_and_the_vectors_alone_catch_each() {
     assert!(table.control.vectors.ran >= 500, "{text}");
     for row in &table.rows {
         assert!(row.caught_by_vectors(), "{}: {text}", row.mutant);
+    }
+    // Every legitimate variant passes every case in strict mode.
+    assert_eq!(table.variants.len(), Variant::ALL.len(), "{text}");
+    for v in &table.variants {
+        assert!(v.vectors.ran >= 500, "{}: {text}", v.mutant);
+        assert!(v.vectors.cases.is_empty(), "{}: {text}", v.mutant);
     }
     // The properties see what needs no reference bytes: a restore that lags
     // behind the sends, and a one-time prekey that outlives its use.
@@ -101,4 +108,99 @@ fn the_table_fails_when_the_vectors_miss_a_mutant() {
         "{:?}",
         table.problems()
     );
+}
+
+/// The variant controls fail the table when a vector enforces the
+/// reference's own choice: with every `alternatives` and `classFixed`
+/// removed (the version-1 vectors), the variants that choose differently
+/// fail cases, and `mutants` would exit 1.
+#[test]
+fn the_table_fails_when_a_vector_fails_a_legitimate_variant() {
+    let dir = std::env::temp_dir().join(format!(
+        "ratchetproof-no-alternatives-{}",
+        std::process::id()
+    ));
+    for path in ratchetproof::runner::collect(&[vectors_dir()]).unwrap() {
+        let text = match ratchetproof::runner::load(&path).unwrap() {
+            AnyFile::Primitives(mut f) => {
+                f.tests.iter_mut().for_each(|t| {
+                    t.expected.alternatives.clear();
+                    t.expected.class_fixed = false;
+                });
+                serde_json::to_string(&f)
+            }
+            AnyFile::X3dh(mut f) => {
+                f.tests.iter_mut().for_each(|t| {
+                    t.expected.alternatives.clear();
+                    t.expected.class_fixed = false;
+                });
+                serde_json::to_string(&f)
+            }
+            AnyFile::X3dhAccept(mut f) => {
+                f.tests
+                    .iter_mut()
+                    .flat_map(|t| &mut t.initial_messages)
+                    .for_each(|m| {
+                        m.expected.alternatives.clear();
+                        m.expected.class_fixed = false;
+                    });
+                serde_json::to_string(&f)
+            }
+            AnyFile::Scenarios(mut f) => {
+                f.tests
+                    .iter_mut()
+                    .flat_map(|t| &mut t.steps)
+                    .for_each(|s| match s {
+                        ratchetproof::vectors::Step::Send { expected, .. } => {
+                            expected.alternatives.clear();
+                            expected.class_fixed = false;
+                        }
+                        ratchetproof::vectors::Step::Deliver { expected, .. } => {
+                            expected.alternatives.clear();
+                            expected.class_fixed = false;
+                        }
+                        ratchetproof::vectors::Step::Capture { .. } => {}
+                    });
+                serde_json::to_string(&f)
+            }
+        }
+        .unwrap();
+        let out = dir.join(path.strip_prefix(vectors_dir()).unwrap());
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(&out, text).unwrap();
+    }
+    let table = mutant_table::build(
+        std::slice::from_ref(&dir),
+        &TableOptions {
+            budget: Budget {
+                model_runs: 1,
+                ..SMALL
+            },
+            jobs: 1,
+            only: vec![Bug::FixedNonce],
+        },
+    )
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let failing: Vec<&str> = table
+        .variants
+        .iter()
+        .filter(|v| !v.vectors.cases.is_empty())
+        .map(|v| v.mutant.as_str())
+        .collect();
+    for v in [
+        Variant::DeferredKeyGeneration,
+        Variant::NoPreviousKeyWindow,
+        Variant::NoSmallOrderCheck,
+        Variant::PerSenderResponder,
+        Variant::SignatureCheckedFirst,
+    ] {
+        assert!(
+            failing.iter().any(|f| f.ends_with(v.name())),
+            "{}: {}",
+            v.name(),
+            table.to_text()
+        );
+    }
+    assert!(!table.success());
 }

@@ -313,7 +313,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                     &plaintext.0,
                     &ad.as_ref().unwrap_or(&setup.associated_data).0,
                 );
-                match (expected, got) {
+                match (&expected.outcome, got) {
                     (Outcome::Ok(m), Ok(wire)) if m.message.0 == wire => sent.push(wire),
                     (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
                     (expected, got) => {
@@ -338,7 +338,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                     &wire,
                     &ad.as_ref().unwrap_or(&setup.associated_data).0,
                 );
-                match (expected, got) {
+                match (&expected.outcome, got) {
                     (Outcome::Ok(p), Ok(pt)) if p.plaintext.0 == pt => {}
                     (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
                     (expected, got) => {

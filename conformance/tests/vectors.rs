@@ -416,7 +416,7 @@ fn broken_vector_files_are_usage_errors_that_name_the_problem() {
         ),
         (
             "version",
-            good.replacen("\"version\": 1", "\"version\": 9", 1),
+            good.replacen("\"version\": 2", "\"version\": 9", 1),
             "schema version",
         ),
     ];

@@ -52,7 +52,7 @@ impl Builder {
                 result,
             },
             input,
-            expected,
+            expected: expected.into(),
         });
         Ok(())
     }

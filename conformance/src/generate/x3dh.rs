@@ -10,7 +10,7 @@ use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, X3dhInitiate, X3dhOutput, X3dhRespond};
 use crate::reference::Reference;
 use crate::vectors::{
-    CaseInfo, Hex, Outcome, VectorFile, Verdict, X3DH_SCHEMA, X3dhCase, X3dhExpected,
+    CaseInfo, Expected, Hex, Outcome, VectorFile, Verdict, X3DH_SCHEMA, X3dhCase, X3dhExpected,
     X3dhInitiator, X3dhResponder,
 };
 
@@ -104,6 +104,20 @@ impl Builder {
         responder: Option<X3dhResponder>,
         want_error: Option<&str>,
     ) -> Result<(), GenerateError> {
+        self.push_or(comment, flags, initiator, responder, want_error, &[])
+    }
+
+    /// [`Builder::push`] for a refusal whose class the specifications leave
+    /// open: `alternatives` are the other classes that conform (SPEC.md §9).
+    fn push_or(
+        &mut self,
+        comment: &str,
+        flags: &[&str],
+        initiator: Option<X3dhInitiator>,
+        responder: Option<X3dhResponder>,
+        want_error: Option<&str>,
+        alternatives: &[&str],
+    ) -> Result<(), GenerateError> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
         let disagree = |message: String| GenerateError::Disagreement {
             tc_id,
@@ -135,9 +149,12 @@ impl Builder {
                         "expected {class}, reference gave {outputs:?}"
                     )));
                 }
-                Outcome::Error {
-                    error: class.into(),
-                }
+                alternatives.iter().fold(
+                    Expected::from(Outcome::Error {
+                        error: class.into(),
+                    }),
+                    |e, alt| e.or_error(alt),
+                )
             }
             None => {
                 let first = outputs
@@ -148,10 +165,10 @@ impl Builder {
                 if outputs.iter().any(|o| o.as_ref().ok() != Some(&first)) {
                     return Err(disagree("initiator and responder disagree".into()));
                 }
-                Outcome::Ok(X3dhExpected {
+                Expected::from(Outcome::Ok(X3dhExpected {
                     shared_key: first.shared_key.into(),
                     associated_data: first.associated_data.into(),
-                })
+                }))
             }
         };
         self.tests.push(X3dhCase {
@@ -262,21 +279,25 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
     for len in [0usize, 31, 33, 64] {
         let mut i = base.initiator.clone();
         i.peer_identity_key = wrong(len);
-        b.push(
+        // IKb and SPKb both enter the signature check, which may come
+        // first: either order conforms (SPEC.md §9).
+        b.push_or(
             &format!("{len}-byte peer identity key"),
             &["WrongLength"],
             Some(i),
             None,
             Some("invalid_key"),
+            &["authentication"],
         )?;
         let mut i = base.initiator.clone();
         i.peer_signed_prekey = wrong(len);
-        b.push(
+        b.push_or(
             &format!("{len}-byte signed prekey"),
             &["WrongLength"],
             Some(i),
             None,
             Some("invalid_key"),
+            &["authentication"],
         )?;
         let mut i = base.initiator.clone();
         i.peer_one_time_prekey = Some(wrong(len));
@@ -309,12 +330,13 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
     for len in [0usize, 63, 65] {
         let mut i = base.initiator.clone();
         i.peer_signed_prekey_signature = wrong(len);
-        b.push(
+        b.push_or(
             &format!("{len}-byte signature"),
             &["WrongLength"],
             Some(i),
             None,
             Some("invalid_key"),
+            &["authentication"],
         )?;
     }
     let notes = BTreeMap::from([
@@ -349,7 +371,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             "WrongLength".into(),
             note(
                 "ModifiedInput",
-                "A public key, private key or signature of the wrong length must be refused, not truncated or padded.",
+                "A public key, private key or signature of the wrong length must be refused, not truncated or padded. The reference checks lengths first (invalid_key); where the wrong-length input is IKb, SPKb or the signature, an initiator that verifies the signature first refuses it as authentication, and either order conforms (SPEC.md §9): those cases name authentication as an alternative.",
                 &[],
             ),
         ),

@@ -89,7 +89,7 @@ impl Trace {
                 party: party.clone(),
                 plaintext: Hex::from(plaintext.as_slice()),
                 ad: None,
-                expected: expected(outcome, |m| SentMessage { message: Hex(m) }),
+                expected: expected(outcome, |m| SentMessage { message: Hex(m) }).into(),
             },
             Event::Deliver {
                 party,
@@ -102,7 +102,7 @@ impl Trace {
                 message: bytes.is_none().then_some(*message),
                 bytes: bytes.clone().map(Hex),
                 ad: ad.clone().map(Hex),
-                expected: expected(outcome, |p| Plaintext { plaintext: Hex(p) }),
+                expected: expected(outcome, |p| Plaintext { plaintext: Hex(p) }).into(),
             },
             Event::Capture {
                 victim,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::implementation::Implementation;
-use crate::mutants::{Bug, Mutant};
+use crate::mutants::{Bug, Mutant, Variant};
 use crate::runner::{self, LoadError, RunOptions, Status};
 use crate::vectors::AnyFile;
 
@@ -114,6 +114,9 @@ pub struct Table {
     pub control: Row,
     /// One row per bug, in `Bug::ALL` order.
     pub rows: Vec<Row>,
+    /// One control row per legitimate [`Variant`], run in strict mode
+    /// against every vector: each must pass every case (no false failures).
+    pub variants: Vec<Row>,
     /// Classes without a mutant, with the reason.
     pub not_mutants: Vec<(String, String)>,
     /// Wall time of the whole table, seconds.
@@ -201,10 +204,15 @@ pub fn build(paths: &[PathBuf], options: &TableOptions) -> Result<Table, LoadErr
         .zip(bugs.iter().skip(1))
         .map(|(r, b)| r.unwrap_or_else(|| lost(b.map_or("?", Bug::name))))
         .collect();
+    let variants = Variant::ALL
+        .iter()
+        .map(|v| variant_row(*v, &loaded))
+        .collect();
     Ok(Table {
         vectors: paths.iter().map(|p| p.display().to_string()).collect(),
         control,
         rows,
+        variants,
         not_mutants: NOT_MUTANTS
             .iter()
             .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
@@ -243,9 +251,37 @@ fn row(bug: Option<Bug>, loaded: &[(PathBuf, AnyFile)], budget: Budget) -> Row {
     }
 }
 
+/// A legitimate variant's control row: every vector in strict mode. Its
+/// `vectors.cases` are false failures. The properties are not run: they
+/// check what the known bugs break, and the variant rows are about verdicts.
+fn variant_row(variant: Variant, loaded: &[(PathBuf, AnyFile)]) -> Row {
+    let started = Instant::now();
+    let mut mutant = Mutant::variant(variant);
+    let strict = RunOptions {
+        strict_errors: true,
+        ..RunOptions::default()
+    };
+    Row {
+        mutant: format!("variant {}", variant.name()),
+        summary: variant.summary().into(),
+        vector_catchable: false,
+        reason: None,
+        vectors: run_vectors_with(&mut mutant, loaded, &strict),
+        properties: Vec::new(),
+        seconds: Duration::as_secs_f64(&started.elapsed()),
+    }
+}
+
 fn run_vectors(imp: &mut dyn Implementation, loaded: &[(PathBuf, AnyFile)]) -> VectorCatch {
+    run_vectors_with(imp, loaded, &RunOptions::default())
+}
+
+fn run_vectors_with(
+    imp: &mut dyn Implementation,
+    loaded: &[(PathBuf, AnyFile)],
+    options: &RunOptions,
+) -> VectorCatch {
     let caps = imp.capabilities();
-    let options = RunOptions::default();
     let mut results = Vec::new();
     for (path, file) in loaded {
         runner::run_file(
@@ -253,7 +289,7 @@ fn run_vectors(imp: &mut dyn Implementation, loaded: &[(PathBuf, AnyFile)]) -> V
             &caps,
             &path.display().to_string(),
             file,
-            &options,
+            options,
             &mut results,
         );
     }
@@ -299,6 +335,19 @@ impl Table {
         }
         if self.control.vectors.ran == 0 {
             problems.push("no vector case ran against the mutants".into());
+        }
+        for v in &self.variants {
+            if !v.vectors.cases.is_empty() {
+                problems.push(format!(
+                    "the legitimate {} fails {} vector case(s) in strict mode (false failures): {:?}",
+                    v.mutant,
+                    v.vectors.cases.len(),
+                    v.vectors.cases
+                ));
+            }
+            if v.vectors.ran == 0 {
+                problems.push(format!("no vector case ran against the {}", v.mutant));
+            }
         }
         for r in &self.rows {
             if !r.caught() {
@@ -391,6 +440,23 @@ impl Table {
             "\ncaught {caught}/{total} (by vectors {by_vectors}, by properties {by_properties}); the control ran {} vector cases\n",
             self.control.vectors.ran
         ));
+        out.push_str("\nlegitimate variants (controls, strict mode: must fail nothing)\n");
+        for v in &self.variants {
+            let shown: Vec<String> = v
+                .vectors
+                .cases
+                .iter()
+                .take(6)
+                .map(|(f, t)| format!("{f}:{t}"))
+                .collect();
+            out.push_str(&format!(
+                "{:<40} ran {:>4}, failed {:>3} {}\n",
+                v.mutant,
+                v.vectors.ran,
+                v.vectors.cases.len(),
+                shown.join(" ")
+            ));
+        }
         for (name, reason) in &self.not_mutants {
             out.push_str(&format!("no mutant for {name}: {reason}\n"));
         }

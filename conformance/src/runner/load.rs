@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::vectors::{
-    AnyFile, PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, SCHEMA_VERSION, VectorFile, X3DH_ACCEPT_SCHEMA,
-    X3DH_SCHEMA,
+    AnyFile, OLDEST_SCHEMA_VERSION, PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, SCHEMA_VERSION, VectorFile,
+    X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA,
 };
 
 /// The JSON Schemas, compiled into the binary so an installed `ratchetproof`
@@ -130,11 +130,14 @@ pub fn parse(path: &Path, text: &str) -> Result<AnyFile, LoadError> {
         .ok_or_else(|| invalid(path, "no schema.name: not a ratchetproof vector file"))?
         .to_string();
     let version = doc.pointer("/schema/version").and_then(Value::as_u64);
-    if version != Some(u64::from(SCHEMA_VERSION)) {
+    // Version 1 is version 2 without alternatives, so both read the same way.
+    if !version.is_some_and(|v| {
+        (u64::from(OLDEST_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION)).contains(&v)
+    }) {
         return Err(invalid(
             path,
             format!(
-                "schema version {version:?} is not supported (this runner reads version {SCHEMA_VERSION})"
+                "schema version {version:?} is not supported (this runner reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION})"
             ),
         ));
     }

@@ -18,10 +18,11 @@ use crate::generate::primitives::run as run_primitive;
 use crate::generate::x3dh::{initiate_request, respond_request};
 use crate::implementation::{
     Capabilities, ImplError, Implementation, Operation, Role, SessionHandle, SessionInit,
-    X3dhAccept,
+    X3dhAccept, X3dhOutput,
 };
 use crate::vectors::{
-    AcceptCase, AnyFile, CaseInfo, Outcome, PrimitiveCase, ScenarioCase, Step, X3dhCase,
+    AcceptCase, AnyFile, CaseInfo, Expected, Outcome, PrimitiveCase, ScenarioCase, Step, Verdict,
+    X3dhCase,
 };
 
 pub use load::{LoadError, collect, default_vectors_dir, load};
@@ -100,6 +101,13 @@ pub struct CaseResult {
     pub comment: String,
     /// Its flags.
     pub flags: Vec<String>,
+    /// The case's verdict (`valid`, `invalid`, `acceptable`).
+    pub result: Verdict,
+    /// Steps (scenarios; initial messages for X3DH acceptance; 0 for a
+    /// single-outcome case) that passed through an alternative outcome
+    /// rather than the reference's: empty when the case did not pass so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternative_steps: Vec<usize>,
     /// The outcome.
     #[serde(flatten)]
     pub status: Status,
@@ -137,10 +145,66 @@ fn hex(bytes: &[u8]) -> String {
     }
 }
 
-/// Compares an implementation's error with the vector's expected class.
-fn error_matches(expected: &str, actual: &ImplError, options: &RunOptions) -> bool {
-    !options.strict_errors || actual.class.as_str() == expected
+/// Compares an implementation's refusal with one expected refusal: in
+/// strict mode, or where the specifications fix the class (`classFixed`),
+/// the class must be the expected one; otherwise any refusal will do.
+fn error_matches(
+    expected: &str,
+    actual: &ImplError,
+    class_fixed: bool,
+    options: &RunOptions,
+) -> bool {
+    !(options.strict_errors || class_fixed) || actual.class.as_str() == expected
 }
+
+/// Which of a step's conforming outcomes an implementation's result matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    /// The primary (the reference's) outcome.
+    Primary,
+    /// One of the alternatives.
+    Alternative,
+}
+
+/// Matches `got` against the step's outcome, then its alternatives, in file
+/// order; `same` compares a success with an expected output.
+fn judge<T, G>(
+    expected: &Expected<T>,
+    got: &Result<G, ImplError>,
+    same: impl Fn(&T, &G) -> bool,
+    options: &RunOptions,
+) -> Option<Matched> {
+    let hit = |o: &Outcome<T>| match (o, got) {
+        (Outcome::Ok(want), Ok(g)) => same(want, g),
+        (Outcome::Error { error }, Err(e)) => {
+            error_matches(error, e, expected.class_fixed, options)
+        }
+        _ => false,
+    };
+    if hit(&expected.outcome) {
+        Some(Matched::Primary)
+    } else if expected.alternatives.iter().any(hit) {
+        Some(Matched::Alternative)
+    } else {
+        None
+    }
+}
+
+/// ` or error authentication, or …`: the alternatives, for a failure message.
+fn or_alternatives<T: std::fmt::Debug>(expected: &Expected<T>) -> String {
+    expected
+        .alternatives
+        .iter()
+        .map(|o| match o {
+            Outcome::Error { error } => format!(" or error {error}"),
+            Outcome::Ok(v) => format!(" or success {v:?}"),
+        })
+        .collect()
+}
+
+/// Step indices (or initial-message indices) that passed through an
+/// alternative outcome, collected while a case runs.
+type Alternatives = Vec<usize>;
 
 fn needs(caps: &Capabilities, suite: &str, ops: &[Operation]) -> Option<String> {
     if !caps.suites.iter().any(|s| s == suite) {
@@ -201,6 +265,18 @@ pub fn run_case(
     case: CaseRef<'_>,
     options: &RunOptions,
 ) -> Status {
+    run_case_noting_alternatives(imp, caps, suite, case, options).0
+}
+
+/// [`run_case`], also returning the steps of a passed case that matched an
+/// alternative outcome rather than the reference's.
+pub fn run_case_noting_alternatives(
+    imp: &mut dyn Implementation,
+    caps: &Capabilities,
+    suite: &str,
+    case: CaseRef<'_>,
+    options: &RunOptions,
+) -> (Status, Alternatives) {
     let not_applicable = match case {
         CaseRef::Primitive(_) => needs(caps, suite, &[Operation::Primitives]),
         CaseRef::X3dh(_) => needs(caps, suite, &[Operation::X3dh]),
@@ -209,30 +285,43 @@ pub fn run_case(
             .or_else(|| (!caps.injected_randomness).then(|| "needs injected ratchet keys".into())),
     };
     if let Some(reason) = not_applicable {
-        return Status::Skipped { reason };
+        return (Status::Skipped { reason }, Vec::new());
     }
     imp.reset();
+    let mut alternatives = Vec::new();
     let status = match case {
-        CaseRef::Primitive(c) => run_primitive_case(imp, suite, c, options),
-        CaseRef::X3dh(c) => run_x3dh_case(imp, suite, c, options),
-        CaseRef::Scenario(c) => run_scenario(imp, suite, c, options),
-        CaseRef::X3dhAccept(c) => run_accept_case(imp, suite, c, options),
+        CaseRef::Primitive(c) => run_primitive_case(imp, suite, c, options, &mut alternatives),
+        CaseRef::X3dh(c) => run_x3dh_case(imp, suite, c, options, &mut alternatives),
+        CaseRef::Scenario(c) => {
+            run_scenario_noting_alternatives(imp, suite, c, options, &mut alternatives)
+        }
+        CaseRef::X3dhAccept(c) => run_accept_case(imp, suite, c, options, &mut alternatives),
     };
     match imp.take_fault() {
-        Some(fault) => Status::Errored {
-            message: fault.message,
-            stderr: fault.stderr,
-        },
-        None => status,
+        Some(fault) => (
+            Status::Errored {
+                message: fault.message,
+                stderr: fault.stderr,
+            },
+            Vec::new(),
+        ),
+        None if status == Status::Passed => (status, alternatives),
+        None => (status, Vec::new()),
     }
 }
 
-fn case_result(path: &str, info: &CaseInfo, status: Status) -> CaseResult {
+fn case_result(
+    path: &str,
+    info: &CaseInfo,
+    (status, alternative_steps): (Status, Alternatives),
+) -> CaseResult {
     CaseResult {
         file: path.into(),
         tc_id: info.tc_id,
         comment: info.comment.clone(),
         flags: info.flags.clone(),
+        result: info.result,
+        alternative_steps,
         status,
     }
 }
@@ -251,8 +340,8 @@ pub fn run_file(
     }
     let suite = file.suite();
     for case in selected_cases(file, &options.filter) {
-        let status = run_case(imp, caps, suite, case, options);
-        results.push(case_result(path, case.info(), status));
+        let outcome = run_case_noting_alternatives(imp, caps, suite, case, options);
+        results.push(case_result(path, case.info(), outcome));
     }
 }
 
@@ -261,19 +350,26 @@ fn run_primitive_case(
     suite: &str,
     case: &PrimitiveCase,
     options: &RunOptions,
+    alternatives: &mut Alternatives,
 ) -> Status {
     let got = run_primitive(imp, suite, &case.input);
-    match (&case.expected, got) {
-        (Outcome::Ok(want), Ok(got)) if *want == got => Status::Passed,
-        (Outcome::Ok(want), Ok(got)) => failed(None, format!("{want:?}"), format!("{got:?}")),
-        (Outcome::Ok(want), Err(e)) => failed(None, format!("{want:?}"), format!("error {e}")),
-        (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => Status::Passed,
-        (Outcome::Error { error }, Err(e)) => {
-            failed(None, format!("error {error}"), format!("error {e}"))
+    let expected = &case.expected;
+    match judge(expected, &got, |want, got| want == got, options) {
+        Some(Matched::Primary) => return Status::Passed,
+        Some(Matched::Alternative) => {
+            alternatives.push(0);
+            return Status::Passed;
         }
-        (Outcome::Error { error }, Ok(got)) => {
-            failed(None, format!("error {error}"), format!("success {got:?}"))
-        }
+        None => {}
+    }
+    let or = or_alternatives(expected);
+    let want = match &expected.outcome {
+        Outcome::Ok(want) => format!("{want:?}{or}"),
+        Outcome::Error { error } => format!("error {error}{or}"),
+    };
+    match got {
+        Ok(got) => failed(None, want, format!("success {got:?}")),
+        Err(e) => failed(None, want, format!("error {e}")),
     }
 }
 
@@ -282,6 +378,7 @@ fn run_x3dh_case(
     suite: &str,
     case: &X3dhCase,
     options: &RunOptions,
+    alternatives: &mut Alternatives,
 ) -> Status {
     let mut outputs = Vec::new();
     if let Some(i) = &case.initiator {
@@ -290,43 +387,62 @@ fn run_x3dh_case(
     if let Some(r) = &case.responder {
         outputs.push(("responder", imp.x3dh_respond(&respond_request(suite, r))));
     }
-    match &case.expected {
-        Outcome::Ok(want) => {
-            for (side, got) in outputs {
-                match got {
-                    Ok(o)
-                        if o.shared_key == want.shared_key.0
-                            && o.associated_data == want.associated_data.0 => {}
-                    Ok(o) => {
-                        return failed(
-                            None,
-                            format!(
-                                "{side}: SK {} AD {}",
-                                hex(&want.shared_key.0),
-                                hex(&want.associated_data.0)
-                            ),
-                            format!("SK {} AD {}", hex(&o.shared_key), hex(&o.associated_data)),
-                        );
-                    }
-                    Err(e) => {
-                        return failed(None, format!("{side}: agreement"), format!("error {e}"));
-                    }
-                }
-            }
-            Status::Passed
+    // The case is refused if the side that sees the bad input refuses it:
+    // the first refusal stands for the case, else every side's output does.
+    let combined: Result<Vec<(&str, X3dhOutput)>, ImplError> =
+        match outputs.iter().find_map(|(_, o)| o.as_ref().err()) {
+            Some(e) => Err(e.clone()),
+            None => Ok(outputs
+                .into_iter()
+                .filter_map(|(side, o)| o.ok().map(|o| (side, o)))
+                .collect()),
+        };
+    let expected = &case.expected;
+    let same = |want: &crate::vectors::X3dhExpected, got: &Vec<(&str, X3dhOutput)>| {
+        got.iter().all(|(_, o)| {
+            o.shared_key == want.shared_key.0 && o.associated_data == want.associated_data.0
+        })
+    };
+    match judge(expected, &combined, same, options) {
+        Some(Matched::Primary) => return Status::Passed,
+        Some(Matched::Alternative) => {
+            alternatives.push(0);
+            return Status::Passed;
         }
-        Outcome::Error { error } => {
-            // The case is invalid if the side that sees the bad input refuses it.
-            let refused: Vec<&ImplError> = outputs
+        None => {}
+    }
+    let or = or_alternatives(expected);
+    match (&expected.outcome, combined) {
+        (Outcome::Ok(want), Ok(got)) => {
+            let (side, o) = got
                 .iter()
-                .filter_map(|(_, o)| o.as_ref().err())
-                .collect();
-            match refused.first() {
-                Some(e) if error_matches(error, e, options) => Status::Passed,
-                Some(e) => failed(None, format!("error {error}"), format!("error {e}")),
-                None => failed(None, format!("error {error}"), "the agreement succeeded"),
-            }
+                .find(|(_, o)| {
+                    o.shared_key != want.shared_key.0 || o.associated_data != want.associated_data.0
+                })
+                .or(got.first())
+                .map_or(("?", None), |(side, o)| (*side, Some(o)));
+            failed(
+                None,
+                format!(
+                    "{side}: SK {} AD {}{or}",
+                    hex(&want.shared_key.0),
+                    hex(&want.associated_data.0)
+                ),
+                o.map_or_else(
+                    || "no output".into(),
+                    |o| format!("SK {} AD {}", hex(&o.shared_key), hex(&o.associated_data)),
+                ),
+            )
         }
+        (Outcome::Ok(_), Err(e)) => failed(None, format!("agreement{or}"), format!("error {e}")),
+        (Outcome::Error { error }, Err(e)) => {
+            failed(None, format!("error {error}{or}"), format!("error {e}"))
+        }
+        (Outcome::Error { error }, Ok(_)) => failed(
+            None,
+            format!("error {error}{or}"),
+            "the agreement succeeded",
+        ),
     }
 }
 
@@ -337,6 +453,7 @@ fn run_accept_case(
     suite: &str,
     case: &AcceptCase,
     options: &RunOptions,
+    alternatives: &mut Alternatives,
 ) -> Status {
     let r = &case.responder;
     let prekeys = |list: &[crate::vectors::PrekeyEntry]| {
@@ -369,51 +486,41 @@ fn run_accept_case(
     };
     for (index, (delivery, got)) in case.initial_messages.iter().zip(outcomes).enumerate() {
         let step = Some(index);
-        match (&delivery.expected, got) {
-            (Outcome::Ok(want), Ok(got))
-                if got.plaintext == want.plaintext.0
-                    && got.associated_data == want.associated_data.0
-                    && got.peer_identity_key == want.peer_identity_key.0 => {}
-            (Outcome::Ok(want), Ok(got)) => {
-                return failed(
-                    step,
-                    format!(
-                        "initial message {index} accepted: plaintext {} AD {} IKa {}",
-                        hex(&want.plaintext.0),
-                        hex(&want.associated_data.0),
-                        hex(&want.peer_identity_key.0)
-                    ),
-                    format!(
-                        "plaintext {} AD {} IKa {}",
-                        hex(&got.plaintext),
-                        hex(&got.associated_data),
-                        hex(&got.peer_identity_key)
-                    ),
-                );
+        let expected = &delivery.expected;
+        let same = |want: &crate::vectors::AcceptExpected,
+                    got: &crate::implementation::X3dhAccepted| {
+            got.plaintext == want.plaintext.0
+                && got.associated_data == want.associated_data.0
+                && got.peer_identity_key == want.peer_identity_key.0
+        };
+        match judge(expected, &got, same, options) {
+            Some(Matched::Primary) => continue,
+            Some(Matched::Alternative) => {
+                alternatives.push(index);
+                continue;
             }
-            (Outcome::Ok(_), Err(e)) => {
-                return failed(
-                    step,
-                    format!("initial message {index} accepted"),
-                    format!("error {e}"),
-                );
-            }
-            (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
-            (Outcome::Error { error }, Err(e)) => {
-                return failed(
-                    step,
-                    format!("initial message {index} refused ({error})"),
-                    format!("error {e}"),
-                );
-            }
-            (Outcome::Error { error }, Ok(got)) => {
-                return failed(
-                    step,
-                    format!("initial message {index} refused ({error})"),
-                    format!("accepted, plaintext {}", hex(&got.plaintext)),
-                );
-            }
+            None => {}
         }
+        let or = or_alternatives(expected);
+        let want = match &expected.outcome {
+            Outcome::Ok(want) => format!(
+                "initial message {index} accepted: plaintext {} AD {} IKa {}{or}",
+                hex(&want.plaintext.0),
+                hex(&want.associated_data.0),
+                hex(&want.peer_identity_key.0)
+            ),
+            Outcome::Error { error } => format!("initial message {index} refused ({error}){or}"),
+        };
+        let actual = match got {
+            Ok(got) => format!(
+                "accepted: plaintext {} AD {} IKa {}",
+                hex(&got.plaintext),
+                hex(&got.associated_data),
+                hex(&got.peer_identity_key)
+            ),
+            Err(e) => format!("error {e}"),
+        };
+        return failed(step, want, actual);
     }
     Status::Passed
 }
@@ -457,6 +564,16 @@ pub fn run_scenario(
     suite: &str,
     case: &ScenarioCase,
     options: &RunOptions,
+) -> Status {
+    run_scenario_noting_alternatives(imp, suite, case, options, &mut Vec::new())
+}
+
+fn run_scenario_noting_alternatives(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &ScenarioCase,
+    options: &RunOptions,
+    alternatives: &mut Alternatives,
 ) -> Status {
     let setup = &case.setup;
     let keys = |list: &[crate::vectors::Hex]| list.iter().map(|k| k.0.clone()).collect::<Vec<_>>();
@@ -509,25 +626,32 @@ pub fn run_scenario(
             } => {
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
                 let got = imp.encrypt(handle, plaintext.as_slice(), ad.as_slice());
-                match (expected, got) {
-                    (Outcome::Ok(want), Ok(wire)) if wire == want.message.0 => sent.push(wire),
-                    (Outcome::Ok(want), Ok(wire)) => {
-                        return failed(
-                            step_no,
-                            format!("{party} sends {}", hex(&want.message.0)),
-                            format!("sent {}", hex(&wire)),
-                        );
+                let same =
+                    |want: &crate::vectors::SentMessage, wire: &Vec<u8>| *wire == want.message.0;
+                match judge(expected, &got, same, options) {
+                    Some(matched) => {
+                        if matched == Matched::Alternative {
+                            alternatives.push(index);
+                        }
+                        if let Ok(wire) = got {
+                            sent.push(wire);
+                        }
                     }
-                    (Outcome::Ok(_), Err(e)) => {
-                        return failed(step_no, format!("{party} sends"), format!("error {e}"));
-                    }
-                    (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
-                    (Outcome::Error { error }, other) => {
-                        return failed(
-                            step_no,
-                            format!("{party} cannot send ({error})"),
-                            format!("{other:?}"),
-                        );
+                    None => {
+                        let or = or_alternatives(expected);
+                        let want = match &expected.outcome {
+                            Outcome::Ok(want) => {
+                                format!("{party} sends {}{or}", hex(&want.message.0))
+                            }
+                            Outcome::Error { error } => {
+                                format!("{party} cannot send ({error}){or}")
+                            }
+                        };
+                        let actual = match got {
+                            Ok(wire) => format!("sent {}", hex(&wire)),
+                            Err(e) => format!("error {e}"),
+                        };
+                        return failed(step_no, want, actual);
                     }
                 }
             }
@@ -566,36 +690,25 @@ pub fn run_scenario(
                     None => format!("bytes {}", hex(&wire)),
                 };
                 let got = imp.decrypt(handle, &wire, ad.as_slice());
-                match (expected, got) {
-                    (Outcome::Ok(want), Ok(p)) if p == want.plaintext.0 => {}
-                    (Outcome::Ok(want), Ok(p)) => {
-                        return failed(
-                            step_no,
-                            format!("{party} decrypts {what} to {}", hex(&want.plaintext.0)),
-                            format!("plaintext {}", hex(&p)),
-                        );
-                    }
-                    (Outcome::Ok(want), Err(e)) => {
-                        return failed(
-                            step_no,
-                            format!("{party} decrypts {what} to {}", hex(&want.plaintext.0)),
-                            format!("error {e}"),
-                        );
-                    }
-                    (Outcome::Error { error }, Err(e)) if error_matches(error, &e, options) => {}
-                    (Outcome::Error { error }, Err(e)) => {
-                        return failed(
-                            step_no,
-                            format!("{party} refuses {what} ({error})"),
-                            format!("error {e}"),
-                        );
-                    }
-                    (Outcome::Error { error }, Ok(p)) => {
-                        return failed(
-                            step_no,
-                            format!("{party} refuses {what} ({error})"),
-                            format!("accepted, plaintext {}", hex(&p)),
-                        );
+                let same = |want: &crate::vectors::Plaintext, p: &Vec<u8>| *p == want.plaintext.0;
+                match judge(expected, &got, same, options) {
+                    Some(Matched::Primary) => {}
+                    Some(Matched::Alternative) => alternatives.push(index),
+                    None => {
+                        let or = or_alternatives(expected);
+                        let want = match &expected.outcome {
+                            Outcome::Ok(want) => {
+                                format!("{party} decrypts {what} to {}{or}", hex(&want.plaintext.0))
+                            }
+                            Outcome::Error { error } => {
+                                format!("{party} refuses {what} ({error}){or}")
+                            }
+                        };
+                        let actual = match got {
+                            Ok(p) => format!("accepted, plaintext {}", hex(&p)),
+                            Err(e) => format!("error {e}"),
+                        };
+                        return failed(step_no, want, actual);
                     }
                 }
             }
@@ -701,10 +814,13 @@ pub fn run_paths_parallel(
                 case_result(
                     path,
                     case.info(),
-                    Status::Errored {
-                        message: "no implementation to run the case on".into(),
-                        stderr: None,
-                    },
+                    (
+                        Status::Errored {
+                            message: "no implementation to run the case on".into(),
+                            stderr: None,
+                        },
+                        Vec::new(),
+                    ),
                 )
             })
             .collect();
@@ -717,7 +833,7 @@ pub fn run_paths_parallel(
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let total = jobs.len();
-    let mut statuses: Vec<Option<Status>> = vec![None; total];
+    let mut statuses: Vec<Option<(Status, Alternatives)>> = vec![None; total];
     std::thread::scope(|scope| {
         let workers: Vec<_> = imps
             .iter_mut()
@@ -730,7 +846,10 @@ pub fn run_paths_parallel(
                         let Some((_, suite, case)) = jobs.get(i) else {
                             break;
                         };
-                        out.push((i, run_case(imp.as_mut(), caps, suite, *case, options)));
+                        out.push((
+                            i,
+                            run_case_noting_alternatives(imp.as_mut(), caps, suite, *case, options),
+                        ));
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                     }
                     out
@@ -753,9 +872,14 @@ pub fn run_paths_parallel(
         .iter()
         .zip(statuses)
         .map(|((path, _, case), status)| {
-            let status = status.unwrap_or_else(|| Status::Errored {
-                message: "the worker running this case stopped unexpectedly".into(),
-                stderr: None,
+            let status = status.unwrap_or_else(|| {
+                (
+                    Status::Errored {
+                        message: "the worker running this case stopped unexpectedly".into(),
+                        stderr: None,
+                    },
+                    Vec::new(),
+                )
             });
             case_result(path, case.info(), status)
         })

@@ -31,7 +31,40 @@ impl Counts {
     }
 }
 
+/// Per verdict (Wycheproof's `result`): how many cases passed, and how many
+/// of those only through an alternative outcome (a behaviour the
+/// specifications allow that the reference does not choose).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictCounts {
+    /// Cases with this verdict that ran (not skipped).
+    pub ran: usize,
+    /// Of those, passed.
+    pub passed: usize,
+    /// Of the passed, through an alternative outcome in at least one step.
+    pub passed_through_alternative: usize,
+}
+
 impl Report {
+    /// Counts per verdict (`valid`, `invalid`, `acceptable`).
+    pub fn per_verdict(&self) -> BTreeMap<crate::vectors::Verdict, VerdictCounts> {
+        let mut out = BTreeMap::<crate::vectors::Verdict, VerdictCounts>::new();
+        for case in &self.cases {
+            if matches!(case.status, Status::Skipped { .. }) {
+                continue;
+            }
+            let c = out.entry(case.result).or_default();
+            c.ran += 1;
+            if case.status == Status::Passed {
+                c.passed += 1;
+                if !case.alternative_steps.is_empty() {
+                    c.passed_through_alternative += 1;
+                }
+            }
+        }
+        out
+    }
+
     /// Totals over all cases.
     pub fn totals(&self) -> Counts {
         let mut c = Counts::default();
@@ -85,6 +118,18 @@ impl Report {
         for (name, c) in &flags {
             row(&mut out, name, c);
         }
+        let _ = writeln!(out, "\nper verdict (cases that ran):");
+        for (verdict, c) in self.per_verdict() {
+            let name = serde_json::to_value(verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {name:<12} {:>5} passed of {:>5}, {:>4} of them through an alternative outcome",
+                c.passed, c.ran, c.passed_through_alternative
+            );
+        }
         let problems: Vec<_> = self
             .cases
             .iter()
@@ -135,9 +180,26 @@ impl Report {
         out
     }
 
-    /// JSON, one object with every case.
+    /// JSON, one object with every case, and `perVerdict`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        let value = serde_json::to_value(self).and_then(|mut v| {
+            let per: BTreeMap<String, VerdictCounts> = self
+                .per_verdict()
+                .into_iter()
+                .filter_map(|(k, c)| {
+                    serde_json::to_value(k)
+                        .ok()
+                        .and_then(|k| k.as_str().map(|s| (s.to_string(), c)))
+                })
+                .collect();
+            if let Some(map) = v.as_object_mut() {
+                map.insert("perVerdict".into(), serde_json::to_value(per)?);
+            }
+            Ok(v)
+        });
+        value
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// JUnit XML: one test suite per vector file, one test case per tcId.

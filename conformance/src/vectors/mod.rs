@@ -21,8 +21,16 @@ pub const X3DH_SCHEMA: &str = "ratchetproof-x3dh";
 pub const X3DH_ACCEPT_SCHEMA: &str = "ratchetproof-x3dh-accept";
 /// Schema name of session-scenario files.
 pub const SCENARIO_SCHEMA: &str = "ratchetproof-session-scenario";
-/// Current version of every schema.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Current version of every schema. Version 2 added [`Expected`]'s
+/// `alternatives` and `classFixed`; a version-1 file is a version-2 file
+/// without them, so the loader reads both.
+pub const SCHEMA_VERSION: u32 = 2;
+/// Keys at the end of every injected ratchet-key list that no committed step
+/// uses. One decryption takes at most one DH ratchet step, so it draws at most
+/// one key; a failed decryption gives it back; so one spare always suffices.
+pub const SPARE_KEYS: usize = 1;
+/// Oldest version the loader still reads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Which format a file follows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +63,9 @@ pub enum Verdict {
     Valid,
     /// The case contains input that must be rejected.
     Invalid,
-    /// Either outcome conforms (optional hardening); the case states what the reference does.
+    /// A step's alternatives include both a success and a refusal: either
+    /// behaviour conforms (optional hardening, or a choice the specifications
+    /// leave open); the primary outcome is the reference's.
     Acceptable,
 }
 
@@ -104,7 +114,7 @@ pub struct PrimitiveCase {
     #[serde(flatten)]
     pub input: PrimitiveInput,
     /// The expected output, or the expected error class.
-    pub expected: Outcome<PrimitiveOutput>,
+    pub expected: Expected<PrimitiveOutput>,
 }
 
 /// A primitive operation with its inputs.
@@ -197,6 +207,129 @@ pub enum Outcome<T> {
     Ok(T),
 }
 
+/// What a step must give: its `outcome`, or any of the `alternatives` that
+/// conform equally where the specifications allow several behaviours
+/// (Wycheproof's `acceptable`). In JSON the primary outcome's fields and
+/// `alternatives` / `classFixed` share one object:
+/// `{"error": "duplicate", "alternatives": [{"error": "authentication"}]}`.
+///
+/// `class_fixed`: the specifications fix the class of the refusal (a message
+/// altered after sealing under a genuine key is an authentication failure), so
+/// the default, lenient mode requires it too: the class of the primary
+/// outcome or of an error alternative. Without it the default mode accepts
+/// any refusal where a refusal is expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected<T> {
+    /// The reference's outcome.
+    pub outcome: Outcome<T>,
+    /// Other outcomes that conform equally (no nesting).
+    pub alternatives: Vec<Outcome<T>>,
+    /// The class of an expected refusal is fixed by the specifications.
+    pub class_fixed: bool,
+}
+
+impl<T> From<Outcome<T>> for Expected<T> {
+    fn from(outcome: Outcome<T>) -> Self {
+        Expected {
+            outcome,
+            alternatives: Vec::new(),
+            class_fixed: false,
+        }
+    }
+}
+
+impl<T> Expected<T> {
+    /// The primary outcome, then the alternatives, in file order.
+    pub fn outcomes(&self) -> impl Iterator<Item = &Outcome<T>> {
+        std::iter::once(&self.outcome).chain(&self.alternatives)
+    }
+
+    /// Adds an alternative outcome.
+    pub fn or(mut self, alternative: Outcome<T>) -> Self {
+        self.alternatives.push(alternative);
+        self
+    }
+
+    /// Adds an alternative refusal of class `class`.
+    pub fn or_error(self, class: &str) -> Self {
+        self.or(Outcome::Error {
+            error: class.into(),
+        })
+    }
+
+    /// Marks the refusal's class as fixed by the specifications.
+    pub fn class_fixed(mut self) -> Self {
+        self.class_fixed = true;
+        self
+    }
+
+    /// Whether both a success and a refusal conform (the case is then `acceptable`).
+    pub fn success_or_refusal(&self) -> bool {
+        self.outcomes().any(|o| matches!(o, Outcome::Ok(_)))
+            && self.outcomes().any(|o| matches!(o, Outcome::Error { .. }))
+    }
+
+    /// The error classes that conform, in order.
+    pub fn error_classes(&self) -> Vec<&str> {
+        self.outcomes()
+            .filter_map(|o| match o {
+                Outcome::Error { error } => Some(error.as_str()),
+                Outcome::Ok(_) => None,
+            })
+            .collect()
+    }
+}
+
+/// [`Expected`] as written: the primary outcome's own fields first, in their
+/// declared order, then `classFixed` and `alternatives`.
+#[derive(Serialize)]
+struct ExpectedOut<'a, T> {
+    #[serde(flatten)]
+    outcome: &'a Outcome<T>,
+    #[serde(rename = "classFixed", skip_serializing_if = "std::ops::Not::not")]
+    class_fixed: bool,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    alternatives: &'a [Outcome<T>],
+}
+
+impl<T: Serialize> Serialize for Expected<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ExpectedOut {
+            outcome: &self.outcome,
+            class_fixed: self.class_fixed,
+            alternatives: &self.alternatives,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Expected<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut value = serde_json::Value::deserialize(deserializer)?;
+        let serde_json::Value::Object(map) = &mut value else {
+            return Err(D::Error::custom(
+                "an expected outcome must be a JSON object",
+            ));
+        };
+        let class_fixed = match map.remove("classFixed") {
+            None => false,
+            Some(serde_json::Value::Bool(b)) => b,
+            Some(_) => return Err(D::Error::custom("classFixed must be a boolean")),
+        };
+        let alternatives = match map.remove("alternatives") {
+            None => Vec::new(),
+            Some(v) => serde_json::from_value(v).map_err(D::Error::custom)?,
+        };
+        let outcome = serde_json::from_value(value).map_err(D::Error::custom)?;
+        Ok(Expected {
+            outcome,
+            alternatives,
+            class_fixed,
+        })
+    }
+}
+
 // ---------------------------------------------------------------- X3DH
 
 /// One X3DH test: Alice's side, Bob's side, or both, from injected private keys.
@@ -213,7 +346,7 @@ pub struct X3dhCase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responder: Option<X3dhResponder>,
     /// SK and AD both sides must derive, or the error the case must raise.
-    pub expected: Outcome<X3dhExpected>,
+    pub expected: Expected<X3dhExpected>,
 }
 
 /// Alice's X3DH inputs.
@@ -309,7 +442,7 @@ pub struct InitialDelivery {
     /// The initial message (SPEC.md §6.4).
     pub message: Hex,
     /// The new session's first plaintext, AD and peer identity, or the error.
-    pub expected: Outcome<AcceptExpected>,
+    pub expected: Expected<AcceptExpected>,
 }
 
 /// What an accepted initial message gives Bob.
@@ -375,7 +508,10 @@ pub struct ScenarioSetup {
 
 /// A party's injected ratchet keys, by role: entry k is the private key of the
 /// key pair generated at the party's k-th committed DH ratchet step (Alice's
-/// entry 0 is the one RatchetInitAlice generates).
+/// entry 0 is the one RatchetInitAlice generates). The list ends with
+/// [`SPARE_KEYS`] keys no committed step uses: an implementation that draws
+/// its new key before authenticating (and gives a drawn key back when the
+/// decryption fails, docs/SHIM.md §4.3) needs one past the last committed step.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartyKeys {
@@ -403,7 +539,7 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ad: Option<Hex>,
         /// The exact wire message, or the error sending must raise.
-        expected: Outcome<SentMessage>,
+        expected: Expected<SentMessage>,
     },
     /// A message reaches `party`: an earlier message by index, or raw bytes.
     Deliver {
@@ -419,7 +555,7 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ad: Option<Hex>,
         /// The plaintext, or the error decryption must raise.
-        expected: Outcome<Plaintext>,
+        expected: Expected<Plaintext>,
     },
     /// An attacker captures `party`'s complete state as a new party `name`,
     /// which from then on draws ratchet keys from its own list.

@@ -328,7 +328,7 @@ pub(super) fn annotate(
                 let handle = *replay.handles.get(party.as_str()).ok_or("no party")?;
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
                 let got = replay.reference.encrypt(handle, &plaintext.0, &ad.0);
-                match (expected, got) {
+                match (&expected.outcome, got) {
                     (Outcome::Ok(want), Ok(wire)) if want.message.0 == wire => {
                         let ck = before.cks.ok_or("a send without a sending chain")?;
                         let (_, mk) = replay.suite.kdf_ck(&ChainKey::from_bytes(ck));
@@ -367,7 +367,7 @@ pub(super) fn annotate(
                 };
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
                 let got = replay.reference.decrypt(handle, &wire, &ad.0);
-                match (&*expected, got) {
+                match (&expected.outcome, got) {
                     (Outcome::Ok(want), Ok(p)) if want.plaintext.0 == p => {
                         if let Some(i) = message {
                             replay.history(party).processed.insert(*i);
