@@ -139,11 +139,92 @@ pub enum Bug {
     /// behaviour matches; only the exported state shows the keys forward
     /// secrecy says are gone (the key-erasure check, flag `KeyErasure`).
     UsedKeysRetainedInState,
+    // Session-level classes added for issue 13: each changes what a path
+    // other than the plain in-order one leaves behind, so it shows only when
+    // the conversation goes on after that path.
+    /// Decrypting with a stored skipped key also runs the normal path's tail
+    /// `Nr = header.n + 1`: after a late message the receiving counter no
+    /// longer matches the chain key, and the chain's next message derives
+    /// the wrong key (the conversation on that chain breaks for good).
+    StoredKeyDecryptSetsNr,
+    /// Decrypting with a stored skipped key also steps the current receiving
+    /// chain (`CKr, _ = KDF_CK(CKr)`, `Nr += 1`), as if the message had come
+    /// through the normal path: the next genuine message on the current
+    /// chain is refused as a duplicate.
+    StoredKeyDecryptAdvancesChain,
+    /// Decrypting with a stored skipped key writes `DHr = header.dh`: a late
+    /// message of an earlier chain makes that chain current again, and the
+    /// next message of the real current chain triggers a spurious DH ratchet
+    /// that never authenticates.
+    StoredKeyDecryptSetsDhr,
+    /// Decrypting with a stored skipped key deletes every key stored under
+    /// the same ratchet key (a "chain done" clean-up): the chain's other late
+    /// messages are refused.
+    StoredKeyDecryptDropsChainKeys,
+    /// The skipped-key lookup matches the counter only, not the ratchet key:
+    /// a message whose n equals a stored key's n on another chain is opened
+    /// with that wrong key and refused.
+    SkippedLookupIgnoresRatchetKey,
+    /// After a skip, the receiving counter restarts (guardyn#198: the skip
+    /// loop ends with `Nr = 0` and the decrypt adds one): the next message
+    /// re-enters the skip loop and walks the chain past its key.
+    NrResetAfterSkip,
+    /// `Nr` is not reset on a DH ratchet step: the new chain's skip loop
+    /// starts at the old chain's counter, so a new chain whose first
+    /// delivered message is not message 0 derives mislabelled keys.
+    NrNotResetOnRatchet,
+    /// `Ns = 0` is written before `PN = Ns`, so every header says `PN = 0`:
+    /// the receiver never stores keys for the tail of the previous chain.
+    PnAlwaysZero,
+    /// On each DH ratchet step only the closing chain's skipped keys are
+    /// kept (status-im/status-go#1261's `maxKeep` ratchet steps, with
+    /// `maxKeep = 1`): late messages two chains back are refused.
+    OlderChainKeysDroppedOnRatchet,
+    /// A full store evicts its newest key instead of its oldest (SPEC.md
+    /// §8.2): long-lost keys stay, recent late messages are refused.
+    EvictionNewestFirst,
+    /// The stored-key cap counts the keys of one receiving chain only
+    /// (microsoft/agent-governance-toolkit#2184, libsignal's per-chain
+    /// limit): a peer that skips a few messages on every chain grows the
+    /// store without bound.
+    StoredKeyCapPerChain,
+    /// The stored-key cap is off by one: `MAX_STORED + 1` keys are kept.
+    StoredKeyCapOffByOne,
+    /// A full store is emptied instead of losing its oldest key: every
+    /// stored late message is refused at once.
+    StoreClearedWhenFull,
+    /// When the store is full, every key of the oldest chain is evicted at
+    /// once (chain-granular eviction, as in implementations that keep a
+    /// fixed number of receiving chains): kept keys of that chain are lost.
+    EvictionDropsOldestChainWhole,
+    /// A refused replay deletes every key stored under its ratchet key
+    /// (awslabs/mls-rs#228: a ciphertext received twice deleted the whole
+    /// ratchet): the chain's genuine late messages are then refused.
+    ReplayDropsChainKeys,
+    /// The newest message key of the receiving chain is kept for
+    /// "retransmission": a replay of the last decrypted message is accepted.
+    NewestMessageKeyKept,
+    /// Export and re-import (`clone_session`) loses the skipped-key store:
+    /// a restored session refuses every late message.
+    CloneLosesSkippedKeys,
+    /// The PN bound ignores what was received of the previous chain
+    /// (`MAX_SKIP < header.pn` instead of `Nr + MAX_SKIP < header.pn`): a new
+    /// chain after a long, fully delivered one is refused.
+    PnBoundIgnoresNr,
+    /// Skipped keys derived from a header that then fails authentication
+    /// stay stored (the rest of the state is rolled back; guardyn#106,
+    /// consequence 2): forged headers with fresh ratchet keys fill the store
+    /// and evict genuine keys.
+    ForgedHeaderPlantsSkippedKeys,
+    /// `n = 2^32 − 1` is not refused as malformed (SPEC.md §5.6); the mutant
+    /// then refuses it through the skip bound instead, so only the error
+    /// class differs.
+    CounterMaxAccepted,
 }
 
 impl Bug {
     /// Every bug class, in a stable order.
-    pub const ALL: [Bug; 22] = [
+    pub const ALL: [Bug; 42] = [
         Bug::StateKeptOnFailedDecrypt,
         Bug::SkippedKeyDeletedBeforeVerify,
         Bug::UsedKeyNotDeleted,
@@ -166,6 +247,27 @@ impl Bug {
         Bug::FullStoreRefusesMessages,
         Bug::PreviousChainKeysNotStored,
         Bug::UsedKeysRetainedInState,
+        // Issue 13, session-level (helper E1).
+        Bug::StoredKeyDecryptSetsNr,
+        Bug::StoredKeyDecryptAdvancesChain,
+        Bug::StoredKeyDecryptSetsDhr,
+        Bug::StoredKeyDecryptDropsChainKeys,
+        Bug::SkippedLookupIgnoresRatchetKey,
+        Bug::NrResetAfterSkip,
+        Bug::NrNotResetOnRatchet,
+        Bug::PnAlwaysZero,
+        Bug::OlderChainKeysDroppedOnRatchet,
+        Bug::EvictionNewestFirst,
+        Bug::StoredKeyCapPerChain,
+        Bug::StoredKeyCapOffByOne,
+        Bug::StoreClearedWhenFull,
+        Bug::EvictionDropsOldestChainWhole,
+        Bug::ReplayDropsChainKeys,
+        Bug::NewestMessageKeyKept,
+        Bug::CloneLosesSkippedKeys,
+        Bug::PnBoundIgnoresNr,
+        Bug::ForgedHeaderPlantsSkippedKeys,
+        Bug::CounterMaxAccepted,
     ];
 
     /// The bug with this [`Bug::name`].
@@ -218,6 +320,36 @@ impl Bug {
             Bug::UsedKeysRetainedInState => {
                 "used message keys and superseded chain keys stay in the exported state"
             }
+            Bug::StoredKeyDecryptSetsNr => "decrypting with a stored key also sets Nr = n + 1",
+            Bug::StoredKeyDecryptAdvancesChain => {
+                "decrypting with a stored key also steps CKr and Nr"
+            }
+            Bug::StoredKeyDecryptSetsDhr => {
+                "decrypting with a stored key makes its chain current (DHr)"
+            }
+            Bug::StoredKeyDecryptDropsChainKeys => {
+                "decrypting with a stored key deletes the chain's other stored keys"
+            }
+            Bug::SkippedLookupIgnoresRatchetKey => "the skipped-key lookup ignores the ratchet key",
+            Bug::NrResetAfterSkip => "after a skip the receiving counter restarts at 1",
+            Bug::NrNotResetOnRatchet => "Nr is not reset on a DH ratchet step",
+            Bug::PnAlwaysZero => "Ns is reset before PN = Ns: every header says PN = 0",
+            Bug::OlderChainKeysDroppedOnRatchet => {
+                "a DH ratchet step keeps only the closing chain's stored keys"
+            }
+            Bug::EvictionNewestFirst => "a full store evicts its newest key, not its oldest",
+            Bug::StoredKeyCapPerChain => "the stored-key cap is per chain, not per session",
+            Bug::StoredKeyCapOffByOne => "the stored-key cap keeps MAX_STORED + 1 keys",
+            Bug::StoreClearedWhenFull => "a full store is emptied instead of losing its oldest key",
+            Bug::EvictionDropsOldestChainWhole => {
+                "a full store evicts the oldest chain's keys all at once"
+            }
+            Bug::ReplayDropsChainKeys => "a refused replay deletes the keys stored for its chain",
+            Bug::NewestMessageKeyKept => "the newest message key is kept: its replay decrypts",
+            Bug::CloneLosesSkippedKeys => "export and re-import loses the skipped-key store",
+            Bug::PnBoundIgnoresNr => "the PN bound ignores Nr (MAX_SKIP < pn)",
+            Bug::ForgedHeaderPlantsSkippedKeys => "keys skipped for a forged header stay stored",
+            Bug::CounterMaxAccepted => "n = 2^32 - 1 is not refused as malformed",
         }
     }
 
@@ -246,6 +378,26 @@ impl Bug {
             Bug::FullStoreRefusesMessages => "full-store-refuses-messages",
             Bug::PreviousChainKeysNotStored => "previous-chain-keys-not-stored",
             Bug::UsedKeysRetainedInState => "used-keys-retained-in-state",
+            Bug::StoredKeyDecryptSetsNr => "stored-key-decrypt-sets-nr",
+            Bug::StoredKeyDecryptAdvancesChain => "stored-key-decrypt-advances-chain",
+            Bug::StoredKeyDecryptSetsDhr => "stored-key-decrypt-sets-dhr",
+            Bug::StoredKeyDecryptDropsChainKeys => "stored-key-decrypt-drops-chain-keys",
+            Bug::SkippedLookupIgnoresRatchetKey => "skipped-lookup-ignores-ratchet-key",
+            Bug::NrResetAfterSkip => "nr-reset-after-skip",
+            Bug::NrNotResetOnRatchet => "nr-not-reset-on-ratchet",
+            Bug::PnAlwaysZero => "pn-always-zero",
+            Bug::OlderChainKeysDroppedOnRatchet => "older-chain-keys-dropped-on-ratchet",
+            Bug::EvictionNewestFirst => "eviction-newest-first",
+            Bug::StoredKeyCapPerChain => "stored-key-cap-per-chain",
+            Bug::StoredKeyCapOffByOne => "stored-key-cap-off-by-one",
+            Bug::StoreClearedWhenFull => "store-cleared-when-full",
+            Bug::EvictionDropsOldestChainWhole => "eviction-drops-oldest-chain-whole",
+            Bug::ReplayDropsChainKeys => "replay-drops-chain-keys",
+            Bug::NewestMessageKeyKept => "newest-message-key-kept",
+            Bug::CloneLosesSkippedKeys => "clone-loses-skipped-keys",
+            Bug::PnBoundIgnoresNr => "pn-bound-ignores-nr",
+            Bug::ForgedHeaderPlantsSkippedKeys => "forged-header-plants-skipped-keys",
+            Bug::CounterMaxAccepted => "counter-max-accepted",
         }
     }
 }
@@ -347,6 +499,9 @@ struct State {
     /// `Variant::DeferredKeyGeneration`: a DH ratchet's sending half waits
     /// for the next send.
     pending_sending_ratchet: bool,
+    /// `Bug::NewestMessageKeyKept`: the key of the last message decrypted
+    /// through the normal path.
+    last: Option<(PublicKey, u32, MessageKey)>,
 }
 
 /// The chain keys for messages `nr..until`, plus the chain key for `until`.
@@ -373,6 +528,7 @@ impl State {
             retained: Vec::new(),
             variants: BTreeSet::new(),
             pending_sending_ratchet: false,
+            last: None,
         }
     }
 
@@ -486,11 +642,41 @@ impl State {
                 limit: self.max_skip,
             });
         }
+        // Bug::StoredKeyCapOffByOne: one key more than the cap.
+        let cap = if bugs.contains(&Bug::StoredKeyCapOffByOne) {
+            self.max_stored.saturating_add(1)
+        } else {
+            self.max_stored
+        };
         for (n, mk) in keys {
             self.skipped.retain(|(d, i, _)| !(*d == dh && *i == n));
+            if bugs.contains(&Bug::StoreClearedWhenFull) && self.skipped.len() >= cap {
+                self.skipped.clear();
+            }
             self.skipped.push((dh, n, mk));
-            while self.skipped.len() > self.max_stored && !bugs.contains(&Bug::NoStoredKeyCap) {
-                self.skipped.remove(0);
+            if bugs.contains(&Bug::NoStoredKeyCap) {
+                continue;
+            }
+            if bugs.contains(&Bug::StoredKeyCapPerChain) {
+                // Only this chain's keys count, and only they are evicted.
+                while self.skipped.iter().filter(|(d, _, _)| *d == dh).count() > cap {
+                    if let Some(at) = self.skipped.iter().position(|(d, _, _)| *d == dh) {
+                        self.skipped.remove(at);
+                    }
+                }
+                continue;
+            }
+            while self.skipped.len() > cap {
+                if bugs.contains(&Bug::EvictionNewestFirst) {
+                    // The newest key before the one just inserted.
+                    let at = self.skipped.len().saturating_sub(2);
+                    self.skipped.remove(at);
+                } else if bugs.contains(&Bug::EvictionDropsOldestChainWhole) {
+                    let oldest = self.skipped.first().map(|(d, _, _)| *d);
+                    self.skipped.retain(|(d, _, _)| Some(*d) != oldest);
+                } else {
+                    self.skipped.remove(0);
+                }
             }
         }
         Ok(())
@@ -572,10 +758,11 @@ impl State {
         let header = self.suite.parse_header(message)?;
 
         // TrySkippedMessageKeys.
+        let any_chain = bugs.contains(&Bug::SkippedLookupIgnoresRatchetKey);
         if let Some(at) = self
             .skipped
             .iter()
-            .position(|(d, n, _)| *d == header.dh && *n == header.n)
+            .position(|(d, n, _)| (any_chain || *d == header.dh) && *n == header.n)
         {
             if bugs.contains(&Bug::SkippedKeyDeletedBeforeVerify) {
                 let (_, _, mk) = self.skipped.remove(at);
@@ -589,7 +776,16 @@ impl State {
                 let (_, _, mk) = self.skipped.remove(at);
                 self.retain(bugs, mk.as_bytes());
             }
+            self.after_stored_key(bugs, &header);
             return Ok(plaintext);
+        }
+        if bugs.contains(&Bug::NewestMessageKeyKept)
+            && let Some((_, _, mk)) = self
+                .last
+                .as_ref()
+                .filter(|(d, n, _)| *d == header.dh && *n == header.n)
+        {
+            return self.open(bugs, mk, message, ad);
         }
         if bugs.contains(&Bug::OldChainKeysKept)
             && let Some(plaintext) = self.open_from_kept_chain(bugs, &header, message, ad)
@@ -599,9 +795,12 @@ impl State {
 
         let on_current_chain = self.dhr == Some(header.dh) && self.ckr.is_some();
         if on_current_chain && header.n < self.nr {
+            if bugs.contains(&Bug::ReplayDropsChainKeys) {
+                self.skipped.retain(|(d, _, _)| *d != header.dh);
+            }
             return Err(duplicate(&header));
         }
-        if header.n == u32::MAX {
+        if header.n == u32::MAX && !bugs.contains(&Bug::CounterMaxAccepted) {
             return Err(Error::Malformed("message number 2^32 - 1 is never sent"));
         }
 
@@ -617,12 +816,17 @@ impl State {
             Err(e) => {
                 if keep_on_failure {
                     *self = next;
+                } else if bugs.contains(&Bug::ForgedHeaderPlantsSkippedKeys) {
+                    self.skipped = next.skipped;
                 }
                 match e {
                     Error::AuthenticationFailed
                         if self.previous.contains(&header.dh)
                             && !self.has(Variant::NoPreviousKeyWindow) =>
                     {
+                        if bugs.contains(&Bug::ReplayDropsChainKeys) {
+                            self.skipped.retain(|(d, _, _)| *d != header.dh);
+                        }
                         Err(duplicate(&header))
                     }
                     e => Err(e),
@@ -647,7 +851,16 @@ impl State {
             let unbounded_pn =
                 bugs.contains(&Bug::PnUnboundedWithoutReceivingChain) && self.ckr.is_none();
             if !unbounded_pn {
-                self.check_skip(bugs, self.nr, header.pn)?;
+                let from = if bugs.contains(&Bug::PnBoundIgnoresNr) {
+                    0
+                } else {
+                    self.nr
+                };
+                self.check_skip(bugs, from, header.pn)?;
+            }
+            if bugs.contains(&Bug::OlderChainKeysDroppedOnRatchet) {
+                let closing = self.dhr;
+                self.skipped.retain(|(d, _, _)| Some(*d) == closing);
             }
             if let (Some(ckr), Some(dhr)) = (self.ckr.clone(), self.dhr)
                 && !bugs.contains(&Bug::PreviousChainKeysNotStored)
@@ -669,7 +882,9 @@ impl State {
                 self.chain_starts.push((header.dh, ckr.clone()));
             }
             self.ckr = Some(ckr);
-            self.nr = 0;
+            if !bugs.contains(&Bug::NrNotResetOnRatchet) {
+                self.nr = 0;
+            }
             ratcheted = true;
             if draw_before_verify {
                 self.ratchet_sending(bugs, &header.dh, rng)?;
@@ -681,6 +896,7 @@ impl State {
         };
         self.check_skip(bugs, self.nr, header.n)?;
         let (keys, ck) = self.skip(bugs, ckr, self.nr, header.n);
+        let skipped_any = !keys.is_empty();
         self.store_skipped(bugs, header.dh, keys)?;
         let (next_ck, mk) = self.kdf_ck(bugs, &ck);
         if let Some(old) = self.ckr.clone() {
@@ -689,8 +905,16 @@ impl State {
         self.retain(bugs, ck.as_bytes());
         self.retain(bugs, mk.as_bytes());
         self.ckr = Some(next_ck);
-        self.nr = header.n + 1;
+        // Bug::NrResetAfterSkip: the skip loop's counter was reset to 0.
+        self.nr = if skipped_any && bugs.contains(&Bug::NrResetAfterSkip) {
+            1
+        } else {
+            header.n.saturating_add(1)
+        };
         let plaintext = self.open(bugs, &mk, message, ad)?;
+        if bugs.contains(&Bug::NewestMessageKeyKept) {
+            self.last = Some((header.dh, header.n, mk));
+        }
         if ratcheted && !draw_before_verify {
             if self.has(Variant::DeferredKeyGeneration) {
                 // The sending half waits for the next send; until then
@@ -723,12 +947,38 @@ impl State {
         }
         let dh_out = self.dh(&dhs, peer)?;
         let (rk, cks) = self.kdf_rk(bugs, &self.rk, &dh_out);
-        self.pn = self.ns;
+        // Bug::PnAlwaysZero: Ns is reset first, then copied into PN.
+        self.pn = if bugs.contains(&Bug::PnAlwaysZero) {
+            0
+        } else {
+            self.ns
+        };
         self.ns = 0;
         self.dhs = dhs;
         self.rk = rk;
         self.cks = Some(cks);
         Ok(())
+    }
+
+    /// What the stored-key bugs do after a message decrypted with a stored
+    /// key; the spec changes nothing else there (SPEC.md §5.4 step 2).
+    fn after_stored_key(&mut self, bugs: &Bugs, header: &Header) {
+        if bugs.contains(&Bug::StoredKeyDecryptDropsChainKeys) {
+            self.skipped.retain(|(d, _, _)| *d != header.dh);
+        }
+        if bugs.contains(&Bug::StoredKeyDecryptSetsNr) {
+            self.nr = header.n.saturating_add(1);
+        }
+        if bugs.contains(&Bug::StoredKeyDecryptAdvancesChain)
+            && let Some(ckr) = self.ckr.take()
+        {
+            let (next, _) = self.kdf_ck(bugs, &ckr);
+            self.ckr = Some(next);
+            self.nr = self.nr.saturating_add(1);
+        }
+        if bugs.contains(&Bug::StoredKeyDecryptSetsDhr) {
+            self.dhr = Some(header.dh);
+        }
     }
 
     /// `Bug::OldChainKeysKept`: re-derives a used key from a kept chain start.
@@ -1236,6 +1486,9 @@ impl Implementation for Mutant {
     ) -> ImplResult<SessionHandle> {
         let (state, _, bugs) = self.get(session)?;
         let mut copy = state.clone();
+        if bugs.contains(&Bug::CloneLosesSkippedKeys) {
+            copy.skipped.clear();
+        }
         if bugs.contains(&Bug::RestoredStateReusesMessageKey)
             && let Some(saved) = self.saved.get(&session.0)
         {

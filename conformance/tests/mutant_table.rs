@@ -44,7 +44,12 @@ fn every_known_bug_mutant_is_caught_and_the_vectors_alone_catch_each() {
     assert_eq!(table.score(), (Bug::ALL.len(), Bug::ALL.len()), "{text}");
     assert!(table.control.vectors.ran >= 500, "{text}");
     for row in &table.rows {
-        assert!(row.caught_by_vectors(), "{}: {text}", row.mutant);
+        if row.strict_only {
+            // Only the error class differs: strict mode must catch it.
+            assert!(row.caught_by_strict_vectors(), "{}: {text}", row.mutant);
+        } else {
+            assert!(row.caught_by_vectors(), "{}: {text}", row.mutant);
+        }
     }
     // Every legitimate variant passes every case in strict mode.
     assert_eq!(table.variants.len(), Variant::ALL.len(), "{text}");
@@ -52,6 +57,17 @@ fn every_known_bug_mutant_is_caught_and_the_vectors_alone_catch_each() {
         assert!(v.vectors.ran >= 500, "{}: {text}", v.mutant);
         assert!(v.vectors.cases.is_empty(), "{}: {text}", v.mutant);
     }
+    // The control passes strict mode too, so a strict-only catch is real.
+    let control_strict = table.control.strict_vectors.as_ref().unwrap();
+    assert!(control_strict.cases.is_empty(), "{text}");
+    assert!(control_strict.ran >= 500, "{text}");
+    assert!(
+        table
+            .rows
+            .iter()
+            .any(|r| r.mutant == Bug::CounterMaxAccepted.name() && r.strict_only),
+        "{text}"
+    );
     // The properties see what needs no reference bytes: a restore that lags
     // behind the sends, and a one-time prekey that outlives its use.
     let broke = |bug: Bug, property: &str| {
@@ -203,4 +219,35 @@ fn the_table_fails_when_a_vector_fails_a_legitimate_variant() {
         );
     }
     assert!(!table.success());
+}
+
+/// A strict-only mutant (it differs only in error class) that strict mode
+/// does not catch either is a problem: with only the primitives file, no
+/// case sends it a message numbered 2^32 - 1.
+#[test]
+fn the_table_fails_when_strict_mode_misses_a_strict_only_mutant() {
+    let primitives = vectors_dir().join("x25519-sha256-aes256gcm/primitives.json");
+    let table = mutant_table::build(
+        &[primitives],
+        &TableOptions {
+            budget: Budget {
+                model_runs: 1,
+                ..SMALL
+            },
+            jobs: 1,
+            only: vec![Bug::CounterMaxAccepted],
+        },
+    )
+    .unwrap();
+    let row = &table.rows[0];
+    assert!(row.strict_only && !row.caught_by_strict_vectors());
+    assert!(!table.success());
+    assert!(
+        table
+            .problems()
+            .iter()
+            .any(|p| p.contains("counter-max-accepted")),
+        "{:?}",
+        table.problems()
+    );
 }

@@ -6,6 +6,8 @@
 //! A new case family can be a child module of this one (it sees the
 //! builder's private items): one file, one call in `file()`.
 
+mod session_paths;
+
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::{
@@ -395,6 +397,29 @@ impl Scenario {
             .map_err(|e| self.fail(e.to_string()))
     }
 
+    /// After an unusual path — a late message from the skipped-key store, a
+    /// limit, an eviction, a refusal — the conversation goes on (issue 13):
+    /// both parties send two messages on their current sending chains before
+    /// either hears from the other, so each receiving chain that was in use
+    /// gets further messages; then a round trip and a half, so both DH
+    /// ratchets step again and both parties send and receive. Appended after
+    /// a scenario's own steps so those (and the tcIds) stay as they were.
+    fn continue_both_ways(&mut self) -> R<()> {
+        let from_alice = [self.say("alice")?, self.say("alice")?];
+        let from_bob = [self.say("bob")?, self.say("bob")?];
+        for m in from_alice {
+            self.deliver("bob", m)?;
+        }
+        for m in from_bob {
+            self.deliver("alice", m)?;
+        }
+        for (from, to) in [("alice", "bob"), ("bob", "alice"), ("alice", "bob")] {
+            let m = self.say(from)?;
+            self.deliver(to, m)?;
+        }
+        Ok(())
+    }
+
     fn finish(mut self, comment: &str, flags: &[&str], acceptable: bool) -> R<ScenarioCase> {
         // Keep only the injected keys each party used, so the vector states exactly what it needs.
         let mut used = BTreeMap::new();
@@ -578,6 +603,7 @@ fn out_of_order(c: &mut Cases) -> R<()> {
         for &i in order {
             s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
         }
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("one chain delivered in order {order:?}"),
@@ -590,6 +616,7 @@ fn out_of_order(c: &mut Cases) -> R<()> {
         for &i in order {
             s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
         }
+        s.continue_both_ways()?;
         c.add(s, &format!("Alice's first chain delivered in order {order:?}, before Bob has any receiving chain"), &["OutOfOrder"])?;
     }
     Ok(())
@@ -607,6 +634,7 @@ fn across_ratchet(c: &mut Cases) -> R<()> {
         for &m in a.iter().take(held) {
             s.deliver("bob", m)?;
         }
+        s.continue_both_ways()?;
         c.add(s, &format!("{held} messages of Alice's previous chain arrive after her next chain's first (PN = {})", held + 1), &["AcrossRatchetSteps"])?;
     }
     for held in 1..=4usize {
@@ -625,6 +653,7 @@ fn across_ratchet(c: &mut Cases) -> R<()> {
             s.deliver("bob", m)?;
         }
         s.deliver("alice", b2.first().copied().unwrap_or(0))?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!(
@@ -652,6 +681,7 @@ fn delayed_chains(c: &mut Cases) -> R<()> {
         for &m in held.iter().rev() {
             s.deliver("bob", m)?;
         }
+        s.continue_both_ways()?;
         c.add(s, &format!("messages held back from each of the last {back} chains arrive last, newest chain first"), &["DelayedChains"])?;
     }
     Ok(())
@@ -1030,6 +1060,7 @@ fn tampering(c: &mut Cases) -> R<()> {
                 }
                 s.deliver("bob", target)?;
                 s.deliver("bob", follow)?;
+                s.continue_both_ways()?;
                 c.add(s, &format!("{ctx}: byte {pos} ({field}) xor 0x{mask:02x} is refused; the genuine message then decrypts"), &[flag, "Atomicity"])?;
             }
         }
@@ -1103,6 +1134,7 @@ fn tampering(c: &mut Cases) -> R<()> {
             }
             s.deliver("bob", target)?;
             s.deliver("bob", follow)?;
+            s.continue_both_ways()?;
             c.add(
                 s,
                 &format!("{ctx} under the wrong associated data ({what}) is refused"),
@@ -1120,6 +1152,7 @@ fn replay(c: &mut Cases) -> R<()> {
     s.refuse("bob", a, "duplicate")?;
     let b = s.say("alice")?;
     s.deliver("bob", b)?;
+    s.continue_both_ways()?;
     c.add(
         s,
         "Alice's first message delivered twice",
@@ -1136,6 +1169,7 @@ fn replay(c: &mut Cases) -> R<()> {
         }
         let m = s.say("alice")?;
         s.deliver("bob", m)?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("each of {n} messages replayed after the chain moved on"),
@@ -1149,6 +1183,7 @@ fn replay(c: &mut Cases) -> R<()> {
     s.refuse("bob", ids.first().copied().unwrap_or(0), "duplicate")?;
     s.deliver("bob", ids.get(1).copied().unwrap_or(0))?;
     s.refuse("bob", ids.get(1).copied().unwrap_or(0), "duplicate")?;
+    s.continue_both_ways()?;
     c.add(
         s,
         "a message decrypted from the skipped-key store cannot be replayed",
@@ -1164,6 +1199,7 @@ fn replay(c: &mut Cases) -> R<()> {
         s.deliver("alice", b)?;
         s.refuse("alice", b, "duplicate")?;
         ping_pong(&mut s, 1, 1)?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("messages replayed {rounds} DH ratchet steps later"),
@@ -1178,6 +1214,7 @@ fn skip_limits(c: &mut Cases) -> R<()> {
         let mut s = c.start("jump")?;
         let m = s.craft_alice_first_chain(jump, b"far ahead")?;
         s.deliver_raw("bob", None, m, None, Ok(b"far ahead".to_vec()))?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("a jump of {jump} within one chain is accepted by every implementation"),
@@ -1191,6 +1228,7 @@ fn skip_limits(c: &mut Cases) -> R<()> {
         s.refuse_bytes("bob", m, None, "too_many_skipped")?;
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("a genuine message {jump} ahead is refused by every implementation"),
@@ -1210,6 +1248,7 @@ fn skip_limits(c: &mut Cases) -> R<()> {
         let mut s = c.start_limited("exact", limits)?;
         let m = s.craft_alice_first_chain(max, b"at the limit")?;
         s.deliver_raw("bob", None, m, None, Ok(b"at the limit".to_vec()))?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!(
@@ -1222,6 +1261,7 @@ fn skip_limits(c: &mut Cases) -> R<()> {
         s.refuse_bytes("bob", m, None, "too_many_skipped")?;
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("n = MAX_SKIP + 1 = {} is refused", max + 1),
@@ -1274,6 +1314,7 @@ fn skip_limits(c: &mut Cases) -> R<()> {
         for &m in skipped.iter().skip(4) {
             s.deliver("bob", m)?;
         }
+        s.continue_both_ways()?;
         c.add(
             s,
             "past the cap on stored skipped keys the oldest are evicted first",
@@ -1301,6 +1342,7 @@ fn refused_then_genuine(
     }
     s.deliver("bob", target)?;
     s.deliver("bob", follow)?;
+    s.continue_both_ways()?;
     c.add(s, comment, flags)
 }
 
@@ -1568,6 +1610,7 @@ fn known_bug_gaps(c: &mut Cases) -> R<()> {
         } else {
             ("with an altered tag", "TamperTag")
         };
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("a copy of a message whose key is stored as skipped, {what}, is refused and leaves the key: the genuine message then decrypts once"),
@@ -1588,6 +1631,7 @@ fn known_bug_gaps(c: &mut Cases) -> R<()> {
         for &m in held.iter().rev() {
             s.deliver("bob", m)?;
         }
+        s.continue_both_ways()?;
         c.add(
             s,
             &format!("the last {late} messages of Alice's previous chain, after the last one Bob received from it, arrive after her next chain's first: their keys come from its PN"),
@@ -1630,6 +1674,10 @@ fn known_bug_gaps(c: &mut Cases) -> R<()> {
             (Some(_), false) => ("SkipLimitExact", "is refused"),
             (Some(_), true) => ("SkipLimitExact", "is accepted"),
         };
+        // The accepted message stands in for Alice's own message 0.
+        if !accepted {
+            s.continue_both_ways()?;
+        }
         c.add(
             s,
             &format!("before Bob has a receiving chain, a correctly sealed message whose header claims PN = {pn} {verdict} (the PN bound holds without a receiving chain)"),
@@ -1663,6 +1711,7 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
     restored_sessions(&mut c)?;
     known_bug_gaps(&mut c)?;
     forward_secrecy_copies::cases(&mut c)?;
+    session_paths::cases(&mut c)?;
     let spec = "https://signal.org/docs/specifications/doubleratchet/";
     let n = |b: &str, d: &str, l: &[&str]| note(b, d, l);
     let notes = BTreeMap::from([
