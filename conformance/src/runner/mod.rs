@@ -5,8 +5,12 @@
 //! operation, clone support, other exact limits) is skipped with the reason —
 //! never passed, never failed.
 
+pub mod capability;
+pub mod coverage;
+pub mod known;
 pub mod load;
 pub mod report;
+pub mod select;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,13 +20,13 @@ use serde::Serialize;
 use crate::generate::primitives::run as run_primitive;
 use crate::generate::x3dh::{initiate_request, respond_request};
 use crate::implementation::{
-    Capabilities, ImplError, Implementation, Operation, Role, SessionHandle, SessionInit,
-    X3dhAccept,
+    Capabilities, ImplError, Implementation, Role, SessionHandle, SessionInit, X3dhAccept,
 };
 use crate::vectors::{
     AcceptCase, AnyFile, CaseInfo, Outcome, PrimitiveCase, ScenarioCase, Step, X3dhCase,
 };
 
+pub use capability::Capability;
 pub use load::{LoadError, collect, default_vectors_dir, load};
 
 /// What to run and how strictly.
@@ -74,8 +78,10 @@ pub enum Status {
     },
     /// Not applicable to this implementation.
     Skipped {
-        /// Why.
+        /// Why, for readers.
         reason: String,
+        /// What the implementation does not declare (never empty), for counting.
+        missing: Vec<Capability>,
     },
     /// The implementation could not be driven (crash, timeout, protocol error).
     Errored {
@@ -93,6 +99,8 @@ pub enum Status {
 pub struct CaseResult {
     /// The vector file.
     pub file: String,
+    /// The file's suite (its `suite` field).
+    pub suite: String,
     /// tcId.
     pub tc_id: u32,
     /// The case's comment.
@@ -102,6 +110,9 @@ pub struct CaseResult {
     /// The outcome.
     #[serde(flatten)]
     pub status: Status,
+    /// Everything the case needs from an implementation (coverage checks).
+    #[serde(skip)]
+    pub needs: Vec<Capability>,
 }
 
 /// Everything a run produced.
@@ -141,13 +152,14 @@ fn error_matches(expected: &str, actual: &ImplError, options: &RunOptions) -> bo
     !options.strict_errors || actual.class.as_str() == expected
 }
 
-fn needs(caps: &Capabilities, suite: &str, ops: &[Operation]) -> Option<String> {
-    if !caps.suites.iter().any(|s| s == suite) {
-        return Some(format!("suite {suite} not supported"));
-    }
-    ops.iter()
-        .find(|op| !caps.operations.contains(op))
-        .map(|op| format!("operation group {} not supported", op.as_str()))
+/// A skipped case's status; `missing` is not empty.
+fn skipped(missing: Vec<Capability>) -> Status {
+    let reason = missing
+        .iter()
+        .map(|m| format!("{m} not declared"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Status::Skipped { reason, missing }
 }
 
 /// One case of a loaded file, whatever its kind.
@@ -200,15 +212,9 @@ pub fn run_case(
     case: CaseRef<'_>,
     options: &RunOptions,
 ) -> Status {
-    let not_applicable = match case {
-        CaseRef::Primitive(_) => needs(caps, suite, &[Operation::Primitives]),
-        CaseRef::X3dh(_) => needs(caps, suite, &[Operation::X3dh]),
-        CaseRef::Scenario(c) => scenario_applicable(caps, suite, c),
-        CaseRef::X3dhAccept(_) => needs(caps, suite, &[Operation::X3dhAccept])
-            .or_else(|| (!caps.injected_randomness).then(|| "needs injected ratchet keys".into())),
-    };
-    if let Some(reason) = not_applicable {
-        return Status::Skipped { reason };
+    let missing = capability::missing(caps, &capability::needs(suite, case));
+    if !missing.is_empty() {
+        return skipped(missing);
     }
     imp.reset();
     let status = match case {
@@ -226,13 +232,16 @@ pub fn run_case(
     }
 }
 
-fn case_result(path: &str, info: &CaseInfo, status: Status) -> CaseResult {
+fn case_result(path: &str, suite: &str, case: CaseRef<'_>, status: Status) -> CaseResult {
+    let info = case.info();
     CaseResult {
         file: path.into(),
+        suite: suite.into(),
         tc_id: info.tc_id,
         comment: info.comment.clone(),
         flags: info.flags.clone(),
         status,
+        needs: capability::needs(suite, case),
     }
 }
 
@@ -251,7 +260,7 @@ pub fn run_file(
     let suite = file.suite();
     for case in selected_cases(file, &options.filter) {
         let status = run_case(imp, caps, suite, case, options);
-        results.push(case_result(path, case.info(), status));
+        results.push(case_result(path, suite, case, status));
     }
 }
 
@@ -417,39 +426,6 @@ fn run_accept_case(
     Status::Passed
 }
 
-fn scenario_applicable(caps: &Capabilities, suite: &str, case: &ScenarioCase) -> Option<String> {
-    let mut ops = vec![Operation::Session];
-    if case.steps.iter().any(|s| matches!(s, Step::Capture { .. })) {
-        ops.push(Operation::Clone);
-    }
-    if let Some(reason) = needs(caps, suite, &ops) {
-        return Some(reason);
-    }
-    if !caps.injected_randomness {
-        return Some("needs injected ratchet keys".into());
-    }
-    if let Some(limits) = case.limits {
-        // No cap on stored keys is at least any cap, except where the case
-        // shows eviction: a case without the `Eviction` flag never depends on
-        // a key having been evicted (tests/limits.rs checks this).
-        let cap_fits = match caps.max_stored_skipped_keys {
-            Some(cap) => cap == limits.max_stored_skipped_keys,
-            None => !case.info.flags.iter().any(|f| f == "Eviction"),
-        };
-        let declared = caps.max_skip == Some(limits.max_skip) && cap_fits;
-        if !declared && !caps.configurable_limits {
-            return Some(format!(
-                "assumes MAX_SKIP = {} and {} stored skipped keys; the implementation declares {:?} and {:?}",
-                limits.max_skip,
-                limits.max_stored_skipped_keys,
-                caps.max_skip,
-                caps.max_stored_skipped_keys
-            ));
-        }
-    }
-    None
-}
-
 /// Runs one scenario.
 pub fn run_scenario(
     imp: &mut dyn Implementation,
@@ -525,7 +501,7 @@ pub fn run_scenario(
                         return failed(
                             step_no,
                             format!("{party} cannot send ({error})"),
-                            format!("{other:?}"),
+                            sent_or_error(&other),
                         );
                     }
                 }
@@ -619,6 +595,15 @@ pub fn run_scenario(
     Status::Passed
 }
 
+/// What a send that should have been refused did, in the report's words
+/// (`error CLASS: …` is what known-failures lists read the class from).
+fn sent_or_error(got: &Result<Vec<u8>, ImplError>) -> String {
+    match got {
+        Ok(wire) => format!("sent {}", hex(wire)),
+        Err(e) => format!("error {e}"),
+    }
+}
+
 fn step_party(step: &Step) -> &str {
     match step {
         Step::Send { party, .. } | Step::Deliver { party, .. } | Step::Capture { party, .. } => {
@@ -671,13 +656,28 @@ pub fn run_paths_parallel(
     options: &RunOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, LoadError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    let loaded = load_all(paths)?;
+    Ok(run_loaded_parallel(imps, &loaded, options, progress))
+}
 
-    let files = collect(paths)?;
-    let loaded = files
+/// Every vector file below `paths`, loaded, with its path as reports show it.
+pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<(String, AnyFile)>, LoadError> {
+    collect(paths)?
         .iter()
         .map(|p| load(p).map(|f| (p.display().to_string(), f)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+/// [`run_paths_parallel`] on files already loaded ([`load_all`]), so a caller
+/// can check its filter against them first ([`select::unmatched`]).
+pub fn run_loaded_parallel(
+    imps: &mut [Box<dyn Implementation + Send>],
+    loaded: &[(String, AnyFile)],
+    options: &RunOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Report {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     let jobs: Vec<(&str, &str, CaseRef<'_>)> = loaded
         .iter()
         .filter(|(path, _)| options.filter.file_matches(path))
@@ -690,10 +690,11 @@ pub fn run_paths_parallel(
     let Some(first) = imps.first() else {
         let cases = jobs
             .iter()
-            .map(|(path, _, case)| {
+            .map(|(path, suite, case)| {
                 case_result(
                     path,
-                    case.info(),
+                    suite,
+                    *case,
                     Status::Errored {
                         message: "no implementation to run the case on".into(),
                         stderr: None,
@@ -701,10 +702,10 @@ pub fn run_paths_parallel(
                 )
             })
             .collect();
-        return Ok(Report {
+        return Report {
             implementation: "none".into(),
             cases,
-        });
+        };
     };
     let caps = first.capabilities();
     let next = AtomicUsize::new(0);
@@ -745,16 +746,16 @@ pub fn run_paths_parallel(
     let cases = jobs
         .iter()
         .zip(statuses)
-        .map(|((path, _, case), status)| {
+        .map(|((path, suite, case), status)| {
             let status = status.unwrap_or_else(|| Status::Errored {
                 message: "the worker running this case stopped unexpectedly".into(),
                 stderr: None,
             });
-            case_result(path, case.info(), status)
+            case_result(path, suite, *case, status)
         })
         .collect();
-    Ok(Report {
+    Report {
         implementation: format!("{} {}", caps.name, caps.version),
         cases,
-    })
+    }
 }

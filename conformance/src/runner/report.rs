@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
+use serde::Serialize;
+
+use super::coverage::SkipCount;
 use super::{Report, Status};
 
 /// Passed, failed, skipped and errored counts.
@@ -127,6 +130,13 @@ impl Report {
             }
         }
         let t = self.totals();
+        if t.skipped > 0 {
+            // What the implementation would have to declare to run them.
+            let _ = writeln!(out, "\nskipped {}:", t.skipped);
+            for s in self.skipped_because() {
+                let _ = writeln!(out, "  {} not declared ({})", s.capability, s.cases);
+            }
+        }
         let _ = writeln!(
             out,
             "\n{} passed, {} failed, {} skipped, {} errored",
@@ -135,9 +145,39 @@ impl Report {
         out
     }
 
-    /// JSON, one object with every case.
+    /// JSON, one object: the implementation, the totals with what skipped
+    /// cases lack (`skippedBecause`), and every case.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Summary {
+            passed: usize,
+            failed: usize,
+            skipped: usize,
+            errored: usize,
+            executed: usize,
+            skipped_because: Vec<SkipCount>,
+        }
+        #[derive(Serialize)]
+        struct Json<'a> {
+            implementation: &'a str,
+            summary: Summary,
+            cases: &'a [super::CaseResult],
+        }
+        let t = self.totals();
+        let json = Json {
+            implementation: &self.implementation,
+            summary: Summary {
+                passed: t.passed,
+                failed: t.failed,
+                skipped: t.skipped,
+                errored: t.errored,
+                executed: self.executed(),
+                skipped_because: self.skipped_because(),
+            },
+            cases: &self.cases,
+        };
+        serde_json::to_string_pretty(&json).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// JUnit XML: one test suite per vector file, one test case per tcId.
@@ -147,7 +187,7 @@ impl Report {
         for case in &self.cases {
             let status = match &case.status {
                 Status::Passed => TestCaseStatus::success(),
-                Status::Skipped { reason } => {
+                Status::Skipped { reason, .. } => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(reason.as_str());
                     s
