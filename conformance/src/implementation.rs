@@ -86,6 +86,9 @@ pub enum Operation {
     Clone,
     /// `x3dh_accept`: Bob's prekey store receiving initial messages.
     X3dhAccept,
+    /// `export_state`: the bytes of a session's exported state, which the
+    /// key-erasure check searches for secrets forward secrecy says are gone.
+    Export,
 }
 
 impl Operation {
@@ -97,6 +100,7 @@ impl Operation {
             Operation::Session => "session",
             Operation::Clone => "clone",
             Operation::X3dhAccept => "x3dh_accept",
+            Operation::Export => "export",
         }
     }
 }
@@ -313,6 +317,16 @@ pub trait Implementation {
         session: SessionHandle,
         ratchet_private_keys: &[Vec<u8>],
     ) -> ImplResult<SessionHandle>;
+
+    /// The session's whole state as the implementation itself serializes it
+    /// (for storage or export). The key-erasure check searches these bytes
+    /// for secrets that must be gone; it never parses them. Optional: the
+    /// default declines, and implementations that offer it list
+    /// [`Operation::Export`] in their capabilities.
+    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
+        let _ = session;
+        Err(ImplError::unsupported("export_state is not implemented"))
+    }
 
     /// Drops every session (called before each test case that runs).
     fn reset(&mut self) {}

@@ -129,11 +129,17 @@ pub enum Bug {
     /// spec missing; libsignal-protocol-java#54 asks about it): a late message
     /// of an earlier chain can no longer be decrypted.
     PreviousChainKeysNotStored,
+    /// Every used message key and every superseded chain key stays in the
+    /// session state (e.g. a cache of "keys already used" for replay
+    /// detection). Replays are still refused by bookkeeping, so every
+    /// behaviour matches; only the exported state shows the keys forward
+    /// secrecy says are gone (the key-erasure check, flag `KeyErasure`).
+    UsedKeysRetainedInState,
 }
 
 impl Bug {
     /// Every bug class, in a stable order.
-    pub const ALL: [Bug; 21] = [
+    pub const ALL: [Bug; 22] = [
         Bug::StateKeptOnFailedDecrypt,
         Bug::SkippedKeyDeletedBeforeVerify,
         Bug::UsedKeyNotDeleted,
@@ -155,6 +161,7 @@ impl Bug {
         Bug::NoStoredKeyCap,
         Bug::FullStoreRefusesMessages,
         Bug::PreviousChainKeysNotStored,
+        Bug::UsedKeysRetainedInState,
     ];
 
     /// The bug with this [`Bug::name`].
@@ -204,6 +211,9 @@ impl Bug {
             Bug::PreviousChainKeysNotStored => {
                 "keys of the previous chain up to PN are not stored on a DH ratchet step"
             }
+            Bug::UsedKeysRetainedInState => {
+                "used message keys and superseded chain keys stay in the exported state"
+            }
         }
     }
 
@@ -231,6 +241,7 @@ impl Bug {
             Bug::NoStoredKeyCap => "no-stored-key-cap",
             Bug::FullStoreRefusesMessages => "full-store-refuses-messages",
             Bug::PreviousChainKeysNotStored => "previous-chain-keys-not-stored",
+            Bug::UsedKeysRetainedInState => "used-keys-retained-in-state",
         }
     }
 }
@@ -312,6 +323,9 @@ struct State {
     previous: VecDeque<PublicKey>,
     /// `Bug::OldChainKeysKept`: the first chain key of every receiving chain.
     chain_starts: Vec<(PublicKey, ChainKey)>,
+    /// `Bug::UsedKeysRetainedInState`: used message keys and superseded
+    /// chain keys.
+    retained: Vec<Zeroizing<[u8; 32]>>,
 }
 
 /// The chain keys for messages `nr..until`, plus the chain key for `until`.
@@ -335,7 +349,41 @@ impl State {
             skipped: Vec::new(),
             previous: VecDeque::new(),
             chain_starts: Vec::new(),
+            retained: Vec::new(),
         }
+    }
+
+    /// `Bug::UsedKeysRetainedInState`: keeps `key` in the state.
+    fn retain(&mut self, bugs: &Bugs, key: &[u8; 32]) {
+        if bugs.contains(&Bug::UsedKeysRetainedInState) {
+            self.retained.push(Zeroizing::new(*key));
+        }
+    }
+
+    /// The whole state as JSON with base64 keys: this mutant's export.
+    fn export(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = |k: &[u8]| base64::engine::general_purpose::STANDARD.encode(k);
+        let opt = |k: Option<&[u8; 32]>| k.map(|k| b64(k));
+        let state = serde_json::json!({
+            "dhs": b64(&*self.dhs.private_key().to_bytes()),
+            "dhr": opt(self.dhr.as_ref().map(PublicKey::as_bytes)),
+            "rk": b64(self.rk.as_bytes()),
+            "cks": opt(self.cks.as_ref().map(ChainKey::as_bytes)),
+            "ckr": opt(self.ckr.as_ref().map(ChainKey::as_bytes)),
+            "ns": self.ns,
+            "nr": self.nr,
+            "pn": self.pn,
+            "skipped": self.skipped.iter().map(|(dh, n, mk)| {
+                serde_json::json!({"dh": b64(dh.as_bytes()), "n": n, "mk": b64(mk.as_bytes())})
+            }).collect::<Vec<_>>(),
+            "previous": self.previous.iter().map(|k| b64(k.as_bytes())).collect::<Vec<_>>(),
+            "chainStarts": self.chain_starts.iter().map(|(dh, ck)| {
+                serde_json::json!({"dh": b64(dh.as_bytes()), "ck": b64(ck.as_bytes())})
+            }).collect::<Vec<_>>(),
+            "usedKeys": self.retained.iter().map(|k| b64(&**k)).collect::<Vec<_>>(),
+        });
+        state.to_string().into_bytes()
     }
 
     fn kdf_ck(&self, bugs: &Bugs, ck: &ChainKey) -> (ChainKey, MessageKey) {
@@ -450,6 +498,9 @@ impl State {
             n: self.ns,
         };
         let message = self.seal(bugs, &mk, &header, plaintext, ad)?;
+        let used = (*cks.as_bytes(), *mk.as_bytes());
+        self.retain(bugs, &used.0);
+        self.retain(bugs, &used.1);
         if !bugs.contains(&Bug::SendingChainKeyNotAdvanced) {
             self.cks = Some(next);
         }
@@ -484,7 +535,8 @@ impl State {
                 None => return Err(Error::InvalidState("skipped key vanished")),
             };
             if !bugs.contains(&Bug::UsedKeyNotDeleted) {
-                self.skipped.remove(at);
+                let (_, _, mk) = self.skipped.remove(at);
+                self.retain(bugs, mk.as_bytes());
             }
             return Ok(plaintext);
         }
@@ -576,6 +628,11 @@ impl State {
         let (keys, ck) = self.skip(bugs, ckr, self.nr, header.n);
         self.store_skipped(bugs, header.dh, keys)?;
         let (next_ck, mk) = self.kdf_ck(bugs, &ck);
+        if let Some(old) = self.ckr.clone() {
+            self.retain(bugs, old.as_bytes());
+        }
+        self.retain(bugs, ck.as_bytes());
+        self.retain(bugs, mk.as_bytes());
         self.ckr = Some(next_ck);
         self.nr = header.n + 1;
         let plaintext = self.open(bugs, &mk, message, ad)?;
@@ -836,6 +893,7 @@ impl Implementation for Mutant {
                 Operation::Session,
                 Operation::Clone,
                 Operation::X3dhAccept,
+                Operation::Export,
             ]
             .into(),
             max_skip: Some(DEFAULT_MAX_SKIP),
@@ -1050,6 +1108,11 @@ impl Implementation for Mutant {
         }
         let rng = key_queue(ratchet_private_keys)?;
         Ok(self.add(copy, rng))
+    }
+
+    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
+        let (state, _, _) = self.get(session)?;
+        Ok(state.export())
     }
 
     fn reset(&mut self) {

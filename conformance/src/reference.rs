@@ -192,6 +192,7 @@ impl Implementation for Reference {
                 Operation::Session,
                 Operation::Clone,
                 Operation::X3dhAccept,
+                Operation::Export,
             ]),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
@@ -370,6 +371,12 @@ impl Implementation for Reference {
         let copy = Session::from_bytes(&state)?;
         let rng = key_queue(ratchet_private_keys)?;
         Ok(self.add(copy, rng))
+    }
+
+    /// The protocol crate's own state encoding (SPEC.md §10).
+    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
+        let (session, _) = self.session(session)?;
+        Ok(session.to_bytes().to_vec())
     }
 
     fn reset(&mut self) {

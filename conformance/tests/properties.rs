@@ -350,6 +350,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                 party,
                 name,
                 ratchet_private_keys,
+                ..
             } => {
                 let keys: Vec<Vec<u8>> = ratchet_private_keys.iter().map(|k| k.0.clone()).collect();
                 let copy = imp

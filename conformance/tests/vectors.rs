@@ -141,6 +141,9 @@ macro_rules! delegate {
         fn clone_session(&mut self, h: SessionHandle, k: &[Vec<u8>]) -> ImplResult<SessionHandle> {
             self.$inner.clone_session(h, k)
         }
+        fn export_state(&mut self, h: SessionHandle) -> ImplResult<Vec<u8>> {
+            self.$inner.export_state(h)
+        }
         fn reset(&mut self) {
             self.$inner.reset()
         }

@@ -297,6 +297,20 @@ async def clone_session(req):
     return add(copy)
 
 
+async def export_state(req):
+    """The session as the package itself serializes it (`DoubleRatchet.json`,
+    pydantic's JSON of its model): what an application stores. Before Bob's
+    first message the package has no session yet; the application then holds
+    only SK and his ratchet private key, exported as such."""
+    s = session(req)
+    if s.ratchet is None:
+        sk, priv = s.bob_inputs
+        data = {"sharedKey": sk.hex(), "ratchetPrivateKey": priv.hex()}
+    else:
+        data = s.ratchet.json
+    return {"state": json.dumps(data, sort_keys=True, default=str).encode().hex()}
+
+
 # --- primitives, through the same package objects ---------------------------
 
 def check_suite(req):
@@ -344,7 +358,7 @@ async def handshake(req):
         "name": "python-doubleratchet",
         "version": f"{doubleratchet.__version__} (cryptography {cryptography.__version__})",
         "suites": [SUITE],
-        "operations": ["primitives", "session"],
+        "operations": ["primitives", "session", "export"],
         "maxSkip": DEFAULT_MAX_SKIP,
         "maxStoredSkippedKeys": DEFAULT_MAX_STORED,
         "configurableLimits": True,
@@ -360,6 +374,7 @@ async def reset(req):
 
 OPS = {f.__name__: f for f in (handshake, kdf_rk, kdf_ck, message_keys, seal, init_session,
                                 encrypt, decrypt, clone_session, reset)}
+OPS["export_state"] = export_state
 
 # The package's exceptions, mapped to ratchetproof's error classes.
 CLASSES = [

@@ -116,6 +116,7 @@ impl Trace {
                     .get(*capture)
                     .map(|keys| keys.iter().map(|k| Hex::from(*k)).collect())
                     .unwrap_or_default(),
+                erased_secrets: Vec::new(),
             },
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod capability;
 pub mod coverage;
+pub mod erasure;
 pub mod known;
 pub mod load;
 pub mod report;
@@ -578,18 +579,24 @@ pub fn run_scenario(
                 party,
                 name,
                 ratchet_private_keys,
-            } => match imp.clone_session(handle, &keys(ratchet_private_keys)) {
-                Ok(h) => {
-                    parties.insert(name.clone(), h);
+                erased_secrets,
+            } => {
+                if let Some(failure) = erasure::check(imp, handle, party, index, erased_secrets) {
+                    return failure;
                 }
-                Err(e) => {
-                    return failed(
-                        step_no,
-                        format!("capture {party} as {name}"),
-                        format!("error {e}"),
-                    );
+                match imp.clone_session(handle, &keys(ratchet_private_keys)) {
+                    Ok(h) => {
+                        parties.insert(name.clone(), h);
+                    }
+                    Err(e) => {
+                        return failed(
+                            step_no,
+                            format!("capture {party} as {name}"),
+                            format!("error {e}"),
+                        );
+                    }
                 }
-            },
+            }
         }
     }
     Status::Passed

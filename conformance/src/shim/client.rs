@@ -21,7 +21,7 @@ use super::process::{Event, ShimProcess};
 use super::protocol::{
     AcceptOutcome, ChainResult, Handshake, KeysResult, MessageResult, PROTOCOL_VERSION,
     PlaintextResult, PrekeyEntry, Request, RequestLine, ResponseLine, RootResult, SessionResult,
-    X3dhAcceptResult, X3dhResult,
+    StateResult, X3dhAcceptResult, X3dhResult,
 };
 use crate::implementation::{
     Capabilities, Fault, ImplError, ImplResult, Implementation, SessionHandle, SessionInit,
@@ -588,6 +588,11 @@ impl Implementation for ShimClient {
             ratchet_private_keys: hexes(ratchet_private_keys),
         })?;
         Ok(SessionHandle(r.session))
+    }
+
+    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
+        let r: StateResult = self.call(Request::ExportState { session: session.0 })?;
+        Ok(r.state.0)
     }
 
     fn reset(&mut self) {

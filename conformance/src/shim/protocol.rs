@@ -226,6 +226,12 @@ pub enum Request {
         /// The copy's own injected ratchet private keys.
         ratchet_private_keys: Vec<Hex>,
     },
+    /// A session's exported state, in the implementation's own
+    /// serialization → [`StateResult`] (group `export`).
+    ExportState {
+        /// Session handle.
+        session: u64,
+    },
     /// Drop every session → `{}`.
     Reset {},
 }
@@ -248,6 +254,7 @@ impl Request {
             Request::X3dhAccept { .. } => "x3dh_accept",
             Request::PrekeyInitiate { .. } => "prekey_initiate",
             Request::PrekeyRespond { .. } => "prekey_respond",
+            Request::ExportState { .. } => "export_state",
             Request::Reset {} => "reset",
         }
     }
@@ -319,6 +326,7 @@ impl Handshake {
                 "session" => operations.insert(Operation::Session),
                 "clone" => operations.insert(Operation::Clone),
                 "x3dh_accept" => operations.insert(Operation::X3dhAccept),
+                "export" => operations.insert(Operation::Export),
                 _ => false,
             };
         }
@@ -466,4 +474,11 @@ pub struct X3dhResult {
 pub struct SessionResult {
     /// The new session's handle (a JSON integer below 2^53).
     pub session: u64,
+}
+
+/// `export_state` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateResult {
+    /// The exported state, exactly the bytes the implementation writes.
+    pub state: Hex,
 }

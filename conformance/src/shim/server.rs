@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::protocol::{
     AcceptOutcome, ChainResult, ErrorBody, Handshake, KeysResult, MessageResult, PlaintextResult,
     PrekeyEntry, PrekeyRespondResult, Request, RequestLine, ResponseLine, RootResult,
-    SessionResult, X3dhAcceptResult, X3dhResult,
+    SessionResult, StateResult, X3dhAcceptResult, X3dhResult,
 };
 use crate::implementation::{
     ImplError, ImplResult, Implementation, Role, SessionHandle, SessionInit, X3dhAccept,
@@ -443,6 +443,9 @@ fn dispatch(imp: &mut dyn Implementation, request: Request) -> ImplResult<Value>
             let handle = imp.clone_session(SessionHandle(session), &bytes(ratchet_private_keys))?;
             value(SessionResult { session: handle.0 })
         }
+        Request::ExportState { session } => value(StateResult {
+            state: imp.export_state(SessionHandle(session))?.into(),
+        }),
         Request::Reset {} => {
             imp.reset();
             Ok(json!({}))

@@ -430,7 +430,21 @@ pub enum Step {
         name: String,
         /// The copy's injected keys.
         ratchet_private_keys: Vec<Hex>,
+        /// Secrets forward secrecy says are gone from `party`'s state at
+        /// this point; the key-erasure check searches its exported state.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        erased_secrets: Vec<ErasedSecret>,
     },
+}
+
+/// A secret that must no longer be in a party's state, and what it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ErasedSecret {
+    /// The secret's bytes.
+    pub secret: Hex,
+    /// Its role, for the report (`message key of message 3`, …).
+    pub role: String,
 }
 
 /// A sent message as the vector fixes it.

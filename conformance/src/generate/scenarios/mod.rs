@@ -12,6 +12,9 @@ use ratchetproof_protocol::{
     DhOutput, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Suite,
 };
 
+mod erasure;
+mod forward_secrecy_copies;
+
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, Role, SessionHandle, SessionInit};
 use crate::reference::{Reference, suite_named};
@@ -289,6 +292,7 @@ impl Scenario {
             party: party.into(),
             name: name.into(),
             ratchet_private_keys: Vec::new(),
+            erased_secrets: Vec::new(),
         });
         Ok(())
     }
@@ -368,6 +372,12 @@ impl Scenario {
                 *ratchet_private_keys = used.get(name.as_str()).cloned().unwrap_or_default();
             }
         }
+        let erasure = erasure::annotate(self.suite, self.limits, &self.setup, &mut self.steps);
+        let erasure = erasure.map_err(|e| self.fail(format!("key-erasure replay: {e}")))?;
+        let flags = flags
+            .iter()
+            .copied()
+            .chain(erasure.then_some(erasure::FLAG));
         let result = if acceptable {
             Verdict::Acceptable
         } else if self.invalid {
@@ -379,7 +389,7 @@ impl Scenario {
             info: CaseInfo {
                 tc_id: 0,
                 comment: comment.into(),
-                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                flags: flags.map(str::to_string).collect(),
                 result,
             },
             limits: self.limits,
@@ -628,6 +638,7 @@ fn forward_secrecy(c: &mut Cases) -> R<()> {
         for &m in &ids {
             s.refuse("eve", m, "duplicate")?;
         }
+        forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
         c.add(s, &format!("state captured after {delivered} messages were decrypted cannot decrypt any of them"), &["ForwardSecrecy"])?;
     }
     for (sent, delivered) in [(4usize, &[3usize][..]), (5, &[0, 4]), (6, &[1, 5])] {
@@ -648,6 +659,7 @@ fn forward_secrecy(c: &mut Cases) -> R<()> {
                 s.deliver("eve", m)?;
             }
         }
+        forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
         c.add(s, &format!("a capture decrypts only the still-skipped messages ({sent} sent, {delivered:?} delivered)"), &["ForwardSecrecy", "OutOfOrder"])?;
     }
     for rounds in [1usize, 3] {
@@ -666,6 +678,7 @@ fn forward_secrecy(c: &mut Cases) -> R<()> {
         for &m in &old {
             s.refuse("eve", m, "duplicate")?;
         }
+        forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
         c.add(
             s,
             &format!("messages from {rounds} earlier chains stay secret from a later capture"),
@@ -1556,6 +1569,7 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
     malformed(&mut c)?;
     restored_sessions(&mut c)?;
     known_bug_gaps(&mut c)?;
+    forward_secrecy_copies::cases(&mut c)?;
     let spec = "https://signal.org/docs/specifications/doubleratchet/";
     let n = |b: &str, d: &str, l: &[&str]| note(b, d, l);
     let notes = BTreeMap::from([
@@ -1745,6 +1759,7 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
         ),
     ]);
     let mut notes = notes;
+    notes.extend(erasure::notes());
     if suite_name == "signal-v3" {
         notes.insert(
             "TamperEncoding".into(),
