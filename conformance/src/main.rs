@@ -5,13 +5,15 @@
 //! mutant (docs/MUTANTS.md).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ratchetproof::generate;
-use ratchetproof::runner::{self, Filter, Report, RunOptions, Status};
+use ratchetproof::runner::coverage::{self, Requirements};
+use ratchetproof::runner::known::{self, KnownFailures};
+use ratchetproof::runner::{self, Filter, Report, RunOptions};
 use ratchetproof::shim::{ShimClient, ShimConfig};
 use ratchetproof::{Implementation, Reference};
 
@@ -27,6 +29,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure the clap derive"
+)]
 enum Command {
     /// Validate an implementation (default: the built-in reference) against vector files or folders.
     Run {
@@ -63,12 +69,30 @@ enum Command {
         /// Run cases on N implementations (shim processes) in parallel.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
-        /// Cases expected not to pass, one `FILE TCID failed|errored` per line
-        /// (`#` starts a comment; FILE is the vector file's name, or
-        /// `SUITE/NAME` where suites share file names). The exit status is 0
-        /// when exactly these cases do not pass.
+        /// Cases expected not to pass and how, one per line:
+        /// `SUITE/FILE TCID errored` or `SUITE/FILE TCID failed [step=N]
+        /// class=CLASS|accepted` (`#` starts a comment; docs/CI.md). The exit
+        /// status is 0 when exactly these cases fail, exactly so.
         #[arg(long, value_name = "FILE")]
         known_failures: Option<PathBuf>,
+        /// Write the cases that did not pass, and how, to FILE in the
+        /// `--known-failures` format, keeping the comments of an existing FILE
+        /// for the entries that remain. Exit 0 once written.
+        #[arg(long, value_name = "FILE", conflicts_with = "known_failures")]
+        write_known_failures: Option<PathBuf>,
+        /// Exit 2 unless every selected case of this suite executed (repeatable).
+        #[arg(long = "require-suite", value_name = "SUITE")]
+        require_suites: Vec<String>,
+        /// Exit 2 unless every selected case needing this operation group
+        /// (primitives, x3dh, session, clone, x3dh_accept) executed (repeatable).
+        #[arg(long = "require-operation", value_name = "GROUP")]
+        require_operations: Vec<String>,
+        /// Exit 2 unless every selected case executed (none skipped).
+        #[arg(long)]
+        require_all: bool,
+        /// Exit 2 unless at least N cases executed.
+        #[arg(long, value_name = "N")]
+        min_executed: Option<usize>,
     },
     /// Run the vectors and the property checks against every known-bug mutant
     /// and print which catch it (docs/MUTANTS.md). Exit 1 if a mutant survives,
@@ -197,91 +221,84 @@ fn start_panicked(command: &str) -> ratchetproof::shim::StartError {
     }
 }
 
-/// (file name, tcId) → expected status ("failed" or "errored").
-type Known = std::collections::BTreeMap<(String, u32), String>;
-
-fn read_known_failures(path: &std::path::Path) -> Result<Known, String> {
+fn read_known(path: &Path) -> Result<KnownFailures, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut known = Known::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let bad = || {
-            format!(
-                "{}:{}: expected `FILE TCID failed|errored`, got {line:?}",
-                path.display(),
-                n + 1
-            )
-        };
-        let mut words = line.split_whitespace();
-        let (Some(file), Some(tc), Some(status), None) =
-            (words.next(), words.next(), words.next(), words.next())
-        else {
-            return Err(bad());
-        };
-        let tc_id: u32 = tc.parse().map_err(|_| bad())?;
-        if status != "failed" && status != "errored" {
-            return Err(bad());
-        }
-        known.insert((file.to_string(), tc_id), status.to_string());
-    }
-    Ok(known)
+    KnownFailures::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
-/// Exit 0 iff the cases that did not pass are exactly the known ones.
-fn compare_known(report: &Report, known: &Known) -> ExitCode {
-    let mut actual = Known::new();
-    for case in &report.cases {
-        let status = match case.status {
-            Status::Failed { .. } => "failed",
-            Status::Errored { .. } => "errored",
-            _ => continue,
-        };
-        // An entry names the file as `name.json`, or as `suite/name.json`
-        // where two suites' files share a name; the longer form wins.
-        let path = std::path::Path::new(&case.file);
-        let name = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| case.file.clone());
-        let with_suite = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|suite| format!("{}/{name}", suite.to_string_lossy()));
-        let file = match with_suite {
-            Some(long) if known.contains_key(&(long.clone(), case.tc_id)) => long,
-            _ => name,
-        };
-        actual.insert((file, case.tc_id), status.to_string());
+/// The exit status of `run` once the report is printed: 2 when the run gives
+/// no verdict (nothing executed, a coverage requirement unmet), else the
+/// known-failures comparison, the recording, or pass/fail.
+fn finish(
+    report: &Report,
+    requirements: &Requirements,
+    known: Option<&KnownFailures>,
+    write_to: Option<&Path>,
+) -> ExitCode {
+    let unmet = coverage::check(report, requirements);
+    for u in &unmet {
+        eprintln!("error: {u}");
     }
-    let new: Vec<_> = actual
-        .iter()
-        .filter(|(k, v)| known.get(*k) != Some(*v))
-        .collect();
-    let fixed: Vec<_> = known
-        .iter()
-        .filter(|(k, v)| actual.get(*k) != Some(*v))
-        .collect();
-    for ((file, tc), status) in &new {
-        eprintln!("NEW: {file} tcId {tc} {status} (not in the known-failures list)");
+    if !unmet.is_empty() {
+        for s in report.skipped_because() {
+            eprintln!(
+                "  skipped: {} not declared ({} cases)",
+                s.capability, s.cases
+            );
+        }
+        if write_to.is_some() {
+            eprintln!("error: no known-failures list written: the run gave no verdict");
+        }
+        return ExitCode::from(2);
     }
-    for ((file, tc), status) in &fixed {
-        eprintln!(
-            "STALE: {file} tcId {tc} is listed as {status} but did not end so; update the list"
+    if let Some(path) = write_to {
+        let previous = match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        let header = format!(
+            "Cases {} is known not to pass, and how (docs/CI.md).\nExplain each entry in a comment above it.",
+            report.implementation
         );
+        let recorded = match known::record(report, previous.as_deref(), &header) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}:{e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        if let Err(e) = std::fs::write(path, &recorded.text) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "wrote {}: {} entries ({} new, {} with another outcome than listed, {} dropped as no longer failing)",
+            path.display(),
+            recorded.entries,
+            recorded.added,
+            recorded.changed,
+            recorded.removed
+        );
+        return ExitCode::SUCCESS;
     }
-    eprintln!(
-        "known failures: {} listed, {} new, {} stale",
-        known.len(),
-        new.len(),
-        fixed.len()
-    );
-    if new.is_empty() && fixed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match known {
+        Some(known) => {
+            let comparison = known::compare(report, known);
+            for line in comparison.lines(known.entries.len()) {
+                eprintln!("{line}");
+            }
+            if comparison.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        None if report.success() => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
     }
 }
 
@@ -301,6 +318,11 @@ fn main() -> ExitCode {
             max_line_bytes,
             jobs,
             known_failures,
+            write_known_failures,
+            require_suites,
+            require_operations,
+            require_all,
+            min_executed,
         } => {
             let paths = if paths.is_empty() {
                 match vectors_dir(None) {
@@ -318,17 +340,47 @@ fn main() -> ExitCode {
                     tc_ids,
                 },
             };
-            let known = match known_failures
-                .as_deref()
-                .map(read_known_failures)
-                .transpose()
-            {
+            let known = match known_failures.as_deref().map(read_known).transpose() {
                 Ok(k) => k,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::from(2);
                 }
             };
+            let mut requirements = Requirements {
+                suites: require_suites,
+                operations: Vec::new(),
+                all: require_all,
+                min_executed,
+            };
+            for name in &require_operations {
+                match coverage::operation_named(name) {
+                    Some(op) => requirements.operations.push(op),
+                    None => {
+                        let known: Vec<_> =
+                            coverage::OPERATIONS.iter().map(|o| o.as_str()).collect();
+                        eprintln!(
+                            "error: --require-operation {name}: no such operation group; known: {}",
+                            known.join(", ")
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let loaded = match runner::load_all(&paths) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let unmatched = runner::select::unmatched(&loaded, &options.filter);
+            if !unmatched.is_empty() {
+                for u in &unmatched {
+                    eprintln!("error: {u}");
+                }
+                return ExitCode::from(2);
+            }
             let tty = std::io::stderr().is_terminal();
             let started = Instant::now();
             let mut imps = match implementations(shim, timeout_ms, max_line_bytes, jobs) {
@@ -344,16 +396,7 @@ fn main() -> ExitCode {
                     let _ = std::io::stderr().flush();
                 }
             };
-            let report = match runner::run_paths_parallel(&mut imps, &paths, &options, &progress) {
-                Ok(r) => r,
-                Err(e) => {
-                    if tty {
-                        eprintln!();
-                    }
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let report = runner::run_loaded_parallel(&mut imps, &loaded, &options, &progress);
             drop(imps);
             if tty {
                 eprint!("\r\x1b[K");
@@ -383,11 +426,12 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            match known {
-                Some(known) => compare_known(&report, &known),
-                None if report.success() => ExitCode::SUCCESS,
-                None => ExitCode::from(1),
-            }
+            finish(
+                &report,
+                &requirements,
+                known.as_ref(),
+                write_known_failures.as_deref(),
+            )
         }
         Command::Interop {
             shim,

@@ -309,30 +309,40 @@ fn the_cli_runs_shims_and_checks_known_failures() {
         a.extend(["--known-failures", list.to_str().unwrap()]);
         cli(&a)
     };
-    let (code, _, stderr) = with_list(format!("# a known crash\nprimitives.json {tc} errored\n"));
+    let d = "x25519-sha256-aes256gcm";
+    let (code, _, stderr) = with_list(format!(
+        "# a known crash\n{d}/primitives.json {tc} errored\n"
+    ));
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = with_list(String::new());
     assert_eq!(code, 1);
     assert!(
-        stderr.contains(&format!("NEW: primitives.json tcId {tc} errored")),
+        stderr.contains(&format!("NEW: {d}/primitives.json {tc} errored")),
         "{stderr}"
     );
     let (code, _, stderr) = with_list(format!(
-        "primitives.json {tc} errored\nprimitives.json 1 failed\n"
+        "{d}/primitives.json {tc} errored\n{d}/primitives.json 1 failed accepted\n"
     ));
     assert_eq!(code, 1);
-    assert!(stderr.contains("STALE: primitives.json tcId 1"), "{stderr}");
-    // The suite-qualified form names the same case, and only in its suite.
-    let (code, _, stderr) = with_list(format!(
-        "x25519-sha256-aes256gcm/primitives.json {tc} errored\n"
-    ));
-    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("STALE: {d}/primitives.json 1 ")),
+        "{stderr}"
+    );
+    // A crash listed as a failure is a change, not a match.
+    let (code, _, stderr) = with_list(format!("{d}/primitives.json {tc} failed class=state\n"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("CHANGED: "), "{stderr}");
+    // An entry names its case in one suite only.
     let (code, _, stderr) = with_list(format!("signal-v3/primitives.json {tc} errored\n"));
     assert_eq!(code, 1);
     assert!(
         stderr.contains("STALE: signal-v3/primitives.json"),
         "{stderr}"
     );
+    // A bare file name no longer names a case.
+    let (code, _, stderr) = with_list(format!("primitives.json {tc} errored\n"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("SUITE/primitives.json"), "{stderr}");
     let (code, _, _) = with_list("primitives.json x".into());
     assert_eq!(code, 2);
     let _ = std::fs::remove_file(&list);

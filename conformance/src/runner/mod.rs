@@ -5,9 +5,13 @@
 //! operation, clone support, other exact limits) is skipped with the reason —
 //! never passed, never failed.
 
+pub mod capability;
+pub mod coverage;
 pub mod erasure;
+pub mod known;
 pub mod load;
 pub mod report;
+pub mod select;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,14 +21,15 @@ use serde::Serialize;
 use crate::generate::primitives::run as run_primitive;
 use crate::generate::x3dh::{initiate_request, respond_request};
 use crate::implementation::{
-    Capabilities, ImplError, Implementation, Operation, Role, SessionHandle, SessionInit,
-    X3dhAccept, X3dhOutput,
+    Capabilities, ImplError, Implementation, Role, SessionHandle, SessionInit, X3dhAccept,
+    X3dhOutput,
 };
 use crate::vectors::{
     AcceptCase, AnyFile, CaseInfo, Expected, Outcome, PrimitiveCase, ScenarioCase, Step, Verdict,
     X3dhCase,
 };
 
+pub use capability::Capability;
 pub use load::{LoadError, collect, default_vectors_dir, load};
 
 /// What to run and how strictly.
@@ -76,8 +81,10 @@ pub enum Status {
     },
     /// Not applicable to this implementation.
     Skipped {
-        /// Why.
+        /// Why, for readers.
         reason: String,
+        /// What the implementation does not declare (never empty), for counting.
+        missing: Vec<Capability>,
     },
     /// The implementation could not be driven (crash, timeout, protocol error).
     Errored {
@@ -95,6 +102,8 @@ pub enum Status {
 pub struct CaseResult {
     /// The vector file.
     pub file: String,
+    /// The file's suite (its `suite` field).
+    pub suite: String,
     /// tcId.
     pub tc_id: u32,
     /// The case's comment.
@@ -111,6 +120,9 @@ pub struct CaseResult {
     /// The outcome.
     #[serde(flatten)]
     pub status: Status,
+    /// Everything the case needs from an implementation (coverage checks).
+    #[serde(skip)]
+    pub needs: Vec<Capability>,
 }
 
 /// Everything a run produced.
@@ -206,13 +218,14 @@ fn or_alternatives<T: std::fmt::Debug>(expected: &Expected<T>) -> String {
 /// alternative outcome, collected while a case runs.
 type Alternatives = Vec<usize>;
 
-fn needs(caps: &Capabilities, suite: &str, ops: &[Operation]) -> Option<String> {
-    if !caps.suites.iter().any(|s| s == suite) {
-        return Some(format!("suite {suite} not supported"));
-    }
-    ops.iter()
-        .find(|op| !caps.operations.contains(op))
-        .map(|op| format!("operation group {} not supported", op.as_str()))
+/// A skipped case's status; `missing` is not empty.
+fn skipped(missing: Vec<Capability>) -> Status {
+    let reason = missing
+        .iter()
+        .map(|m| format!("{m} not declared"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Status::Skipped { reason, missing }
 }
 
 /// One case of a loaded file, whatever its kind.
@@ -277,15 +290,9 @@ pub fn run_case_noting_alternatives(
     case: CaseRef<'_>,
     options: &RunOptions,
 ) -> (Status, Alternatives) {
-    let not_applicable = match case {
-        CaseRef::Primitive(_) => needs(caps, suite, &[Operation::Primitives]),
-        CaseRef::X3dh(_) => needs(caps, suite, &[Operation::X3dh]),
-        CaseRef::Scenario(c) => scenario_applicable(caps, suite, c),
-        CaseRef::X3dhAccept(_) => needs(caps, suite, &[Operation::X3dhAccept])
-            .or_else(|| (!caps.injected_randomness).then(|| "needs injected ratchet keys".into())),
-    };
-    if let Some(reason) = not_applicable {
-        return (Status::Skipped { reason }, Vec::new());
+    let missing = capability::missing(caps, &capability::needs(suite, case));
+    if !missing.is_empty() {
+        return (skipped(missing), Vec::new());
     }
     imp.reset();
     let mut alternatives = Vec::new();
@@ -312,17 +319,21 @@ pub fn run_case_noting_alternatives(
 
 fn case_result(
     path: &str,
-    info: &CaseInfo,
+    suite: &str,
+    case: CaseRef<'_>,
     (status, alternative_steps): (Status, Alternatives),
 ) -> CaseResult {
+    let info = case.info();
     CaseResult {
         file: path.into(),
+        suite: suite.into(),
         tc_id: info.tc_id,
         comment: info.comment.clone(),
         flags: info.flags.clone(),
         result: info.result,
         alternative_steps,
         status,
+        needs: capability::needs(suite, case),
     }
 }
 
@@ -341,7 +352,7 @@ pub fn run_file(
     let suite = file.suite();
     for case in selected_cases(file, &options.filter) {
         let outcome = run_case_noting_alternatives(imp, caps, suite, case, options);
-        results.push(case_result(path, case.info(), outcome));
+        results.push(case_result(path, suite, case, outcome));
     }
 }
 
@@ -525,39 +536,6 @@ fn run_accept_case(
     Status::Passed
 }
 
-fn scenario_applicable(caps: &Capabilities, suite: &str, case: &ScenarioCase) -> Option<String> {
-    let mut ops = vec![Operation::Session];
-    if case.steps.iter().any(|s| matches!(s, Step::Capture { .. })) {
-        ops.push(Operation::Clone);
-    }
-    if let Some(reason) = needs(caps, suite, &ops) {
-        return Some(reason);
-    }
-    if !caps.injected_randomness {
-        return Some("needs injected ratchet keys".into());
-    }
-    if let Some(limits) = case.limits {
-        // No cap on stored keys is at least any cap, except where the case
-        // shows eviction: a case without the `Eviction` flag never depends on
-        // a key having been evicted (tests/limits.rs checks this).
-        let cap_fits = match caps.max_stored_skipped_keys {
-            Some(cap) => cap == limits.max_stored_skipped_keys,
-            None => !case.info.flags.iter().any(|f| f == "Eviction"),
-        };
-        let declared = caps.max_skip == Some(limits.max_skip) && cap_fits;
-        if !declared && !caps.configurable_limits {
-            return Some(format!(
-                "assumes MAX_SKIP = {} and {} stored skipped keys; the implementation declares {:?} and {:?}",
-                limits.max_skip,
-                limits.max_stored_skipped_keys,
-                caps.max_skip,
-                caps.max_stored_skipped_keys
-            ));
-        }
-    }
-    None
-}
-
 /// Runs one scenario.
 pub fn run_scenario(
     imp: &mut dyn Implementation,
@@ -647,11 +625,7 @@ fn run_scenario_noting_alternatives(
                                 format!("{party} cannot send ({error}){or}")
                             }
                         };
-                        let actual = match got {
-                            Ok(wire) => format!("sent {}", hex(&wire)),
-                            Err(e) => format!("error {e}"),
-                        };
-                        return failed(step_no, want, actual);
+                        return failed(step_no, want, sent_or_error(&got));
                     }
                 }
             }
@@ -739,6 +713,15 @@ fn run_scenario_noting_alternatives(
     Status::Passed
 }
 
+/// What a send that should have been refused did, in the report's words
+/// (`error CLASS: …` is what known-failures lists read the class from).
+fn sent_or_error(got: &Result<Vec<u8>, ImplError>) -> String {
+    match got {
+        Ok(wire) => format!("sent {}", hex(wire)),
+        Err(e) => format!("error {e}"),
+    }
+}
+
 fn step_party(step: &Step) -> &str {
     match step {
         Step::Send { party, .. } | Step::Deliver { party, .. } | Step::Capture { party, .. } => {
@@ -791,13 +774,28 @@ pub fn run_paths_parallel(
     options: &RunOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, LoadError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    let loaded = load_all(paths)?;
+    Ok(run_loaded_parallel(imps, &loaded, options, progress))
+}
 
-    let files = collect(paths)?;
-    let loaded = files
+/// Every vector file below `paths`, loaded, with its path as reports show it.
+pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<(String, AnyFile)>, LoadError> {
+    collect(paths)?
         .iter()
         .map(|p| load(p).map(|f| (p.display().to_string(), f)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+/// [`run_paths_parallel`] on files already loaded ([`load_all`]), so a caller
+/// can check its filter against them first ([`select::unmatched`]).
+pub fn run_loaded_parallel(
+    imps: &mut [Box<dyn Implementation + Send>],
+    loaded: &[(String, AnyFile)],
+    options: &RunOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Report {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     let jobs: Vec<(&str, &str, CaseRef<'_>)> = loaded
         .iter()
         .filter(|(path, _)| options.filter.file_matches(path))
@@ -810,10 +808,11 @@ pub fn run_paths_parallel(
     let Some(first) = imps.first() else {
         let cases = jobs
             .iter()
-            .map(|(path, _, case)| {
+            .map(|(path, suite, case)| {
                 case_result(
                     path,
-                    case.info(),
+                    suite,
+                    *case,
                     (
                         Status::Errored {
                             message: "no implementation to run the case on".into(),
@@ -824,10 +823,10 @@ pub fn run_paths_parallel(
                 )
             })
             .collect();
-        return Ok(Report {
+        return Report {
             implementation: "none".into(),
             cases,
-        });
+        };
     };
     let caps = first.capabilities();
     let next = AtomicUsize::new(0);
@@ -871,7 +870,7 @@ pub fn run_paths_parallel(
     let cases = jobs
         .iter()
         .zip(statuses)
-        .map(|((path, _, case), status)| {
+        .map(|((path, suite, case), status)| {
             let status = status.unwrap_or_else(|| {
                 (
                     Status::Errored {
@@ -881,11 +880,11 @@ pub fn run_paths_parallel(
                     Vec::new(),
                 )
             });
-            case_result(path, case.info(), status)
+            case_result(path, suite, *case, status)
         })
         .collect();
-    Ok(Report {
+    Report {
         implementation: format!("{} {}", caps.name, caps.version),
         cases,
-    })
+    }
 }

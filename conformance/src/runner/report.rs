@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
+use serde::Serialize;
+
+use super::coverage::SkipCount;
 use super::{Report, Status};
 
 /// Passed, failed, skipped and errored counts.
@@ -172,6 +175,13 @@ impl Report {
             }
         }
         let t = self.totals();
+        if t.skipped > 0 {
+            // What the implementation would have to declare to run them.
+            let _ = writeln!(out, "\nskipped {}:", t.skipped);
+            for s in self.skipped_because() {
+                let _ = writeln!(out, "  {} not declared ({})", s.capability, s.cases);
+            }
+        }
         let _ = writeln!(
             out,
             "\n{} passed, {} failed, {} skipped, {} errored",
@@ -180,10 +190,42 @@ impl Report {
         out
     }
 
-    /// JSON, one object with every case, and `perVerdict`.
+    /// JSON, one object: the implementation, the totals with what skipped
+    /// cases lack (`skippedBecause`), the counts per verdict (`perVerdict`),
+    /// and every case.
     pub fn to_json(&self) -> String {
-        let value = serde_json::to_value(self).and_then(|mut v| {
-            let per: BTreeMap<String, VerdictCounts> = self
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Summary {
+            passed: usize,
+            failed: usize,
+            skipped: usize,
+            errored: usize,
+            executed: usize,
+            skipped_because: Vec<SkipCount>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Json<'a> {
+            implementation: &'a str,
+            summary: Summary,
+            /// Per verdict (`valid`, `invalid`, `acceptable`): cases run,
+            /// passed, and passed through an alternative outcome.
+            per_verdict: BTreeMap<String, VerdictCounts>,
+            cases: &'a [super::CaseResult],
+        }
+        let t = self.totals();
+        let json = Json {
+            implementation: &self.implementation,
+            summary: Summary {
+                passed: t.passed,
+                failed: t.failed,
+                skipped: t.skipped,
+                errored: t.errored,
+                executed: self.executed(),
+                skipped_because: self.skipped_because(),
+            },
+            per_verdict: self
                 .per_verdict()
                 .into_iter()
                 .filter_map(|(k, c)| {
@@ -191,15 +233,10 @@ impl Report {
                         .ok()
                         .and_then(|k| k.as_str().map(|s| (s.to_string(), c)))
                 })
-                .collect();
-            if let Some(map) = v.as_object_mut() {
-                map.insert("perVerdict".into(), serde_json::to_value(per)?);
-            }
-            Ok(v)
-        });
-        value
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+                .collect(),
+            cases: &self.cases,
+        };
+        serde_json::to_string_pretty(&json).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// JUnit XML: one test suite per vector file, one test case per tcId.
@@ -209,7 +246,7 @@ impl Report {
         for case in &self.cases {
             let status = match &case.status {
                 Status::Passed => TestCaseStatus::success(),
-                Status::Skipped { reason } => {
+                Status::Skipped { reason, .. } => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(reason.as_str());
                     s
