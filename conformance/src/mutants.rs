@@ -794,7 +794,7 @@ impl State {
         }
 
         let on_current_chain = self.dhr == Some(header.dh) && self.ckr.is_some();
-        if on_current_chain && header.n < self.nr {
+        if on_current_chain && header.n < self.nr && !self.has(Variant::NoDuplicateCheck) {
             if bugs.contains(&Bug::ReplayDropsChainKeys) {
                 self.skipped.retain(|(d, _, _)| *d != header.dh);
             }
@@ -822,7 +822,8 @@ impl State {
                 match e {
                     Error::AuthenticationFailed
                         if self.previous.contains(&header.dh)
-                            && !self.has(Variant::NoPreviousKeyWindow) =>
+                            && !self.has(Variant::NoPreviousKeyWindow)
+                            && !self.has(Variant::NoDuplicateCheck) =>
                     {
                         if bugs.contains(&Bug::ReplayDropsChainKeys) {
                             self.skipped.retain(|(d, _, _)| *d != header.dh);

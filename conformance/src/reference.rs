@@ -98,14 +98,6 @@ impl Reference {
         self.sessions.get(&handle.0).map(|(_, rng)| rng.remaining())
     }
 
-    /// Session `handle`'s current peer ratchet public key (DHr), if it has one.
-    pub fn peer_ratchet_public_key(&self, handle: SessionHandle) -> Option<Vec<u8>> {
-        self.sessions
-            .get(&handle.0)
-            .and_then(|(s, _)| s.peer_ratchet_public_key())
-            .map(|k| k.as_bytes().to_vec())
-    }
-
     fn add(&mut self, session: Session, rng: KeyQueueRng) -> SessionHandle {
         let handle = self.next_handle;
         self.next_handle += 1;

@@ -207,6 +207,7 @@ fn the_table_fails_when_a_vector_fails_a_legitimate_variant() {
     for v in [
         Variant::DeferredKeyGeneration,
         Variant::NoPreviousKeyWindow,
+        Variant::NoDuplicateCheck,
         Variant::NoSmallOrderCheck,
         Variant::PerSenderResponder,
         Variant::SignatureCheckedFirst,

@@ -21,6 +21,12 @@ pub enum Variant {
     /// No window of recent ratchet keys (SPEC.md §8.3): a replay on an older
     /// chain fails authentication as in [DR]'s plain algorithm.
     NoPreviousKeyWindow,
+    /// No duplicate check at all, as in [DR]'s pseudocode: a message whose
+    /// key is gone — a replay on the current chain (`n < Nr`, SPEC.md §5.4
+    /// step 3) or on an older one — is opened with the key the algorithm
+    /// derives instead (the current chain's next, or a DH ratchet step's) and
+    /// fails authentication.
+    NoDuplicateCheck,
     /// No all-zero DH output check (optional hardening, SPEC.md §2.1): a
     /// small-order ratchet key gives keys from the zero output, whose tag fails.
     NoSmallOrderCheck,
@@ -41,10 +47,11 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in a stable order.
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 8] = [
         Variant::DeferredKeyGeneration,
         Variant::KeyGenerationBeforeMac,
         Variant::NoPreviousKeyWindow,
+        Variant::NoDuplicateCheck,
         Variant::NoSmallOrderCheck,
         Variant::PerSenderResponder,
         Variant::SignatureCheckedFirst,
@@ -57,6 +64,7 @@ impl Variant {
             Variant::DeferredKeyGeneration => "deferred-key-generation",
             Variant::KeyGenerationBeforeMac => "key-generation-before-mac",
             Variant::NoPreviousKeyWindow => "no-previous-key-window",
+            Variant::NoDuplicateCheck => "no-duplicate-check",
             Variant::NoSmallOrderCheck => "no-small-order-check",
             Variant::PerSenderResponder => "per-sender-responder",
             Variant::SignatureCheckedFirst => "signature-checked-first",
@@ -80,6 +88,9 @@ impl Variant {
             }
             Variant::NoPreviousKeyWindow => {
                 "no window of recent ratchet keys: old-chain replays fail authentication"
+            }
+            Variant::NoDuplicateCheck => {
+                "no duplicate check: every replay fails authentication, as in the DR pseudocode"
             }
             Variant::NoSmallOrderCheck => "no all-zero DH output check",
             Variant::PerSenderResponder => {
