@@ -7,6 +7,8 @@
 //! re-creates the session) or deleted before the first message authenticates
 //! (a forgery destroys it): both live in the store, not in a session.
 
+mod v3_wire;
+
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
@@ -403,8 +405,9 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
         tests: Vec::new(),
     };
     cases(&mut c)?;
+    v3_wire::cases(&mut c)?;
     let spec = "https://signal.org/docs/specifications/x3dh/";
-    let notes = BTreeMap::from([
+    let mut notes = BTreeMap::from([
         (
             "BasicTest".into(),
             note(
@@ -454,5 +457,6 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
             ),
         ),
     ]);
+    notes.extend(v3_wire::notes(suite_name));
     Ok(vector_file(X3DH_ACCEPT_SCHEMA, suite_name, notes, c.tests))
 }
