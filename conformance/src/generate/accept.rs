@@ -390,7 +390,31 @@ fn cases(c: &mut Cases) -> R<()> {
             (m, Want::Accept(hello)),
         ],
     )?;
-    Ok(())
+    empty(c)
+}
+
+/// SPEC.md §6.4 / SIGNAL-V3.md §4 [R-X3DH-EMPTY]: an empty initial message
+/// is `malformed` (not `unsupported`: there is no version byte to judge).
+fn empty(c: &mut Cases) -> R<()> {
+    let label = "accept/empty";
+    let bob = Bob::new(label);
+    let m = initial_message(
+        c.suite,
+        &format!("{label}/alice"),
+        &bob.bundle(label, SPK_ID, OPK_IDS.first().copied()),
+        b"hello Bob",
+        false,
+    )?;
+    c.add(
+        label,
+        "an empty initial message is refused as malformed; the genuine one is then accepted",
+        &["Malformed"],
+        &bob,
+        vec![
+            (Vec::new(), Want::Refuse(&["malformed"])),
+            (m, Want::Accept(b"hello Bob")),
+        ],
+    )
 }
 
 pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {

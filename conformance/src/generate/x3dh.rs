@@ -2,7 +2,7 @@
 //! private keys, bundles whose signature must be refused, and keys of the
 //! wrong length. Signatures in bundles are made by the reference's XEdDSA.
 
-mod signatures;
+pub(crate) mod signatures;
 
 use std::collections::BTreeMap;
 

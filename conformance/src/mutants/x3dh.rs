@@ -200,3 +200,39 @@ pub(super) fn responder_dh(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::generate::x3dh::signatures;
+
+    /// Each XEdDSA switch accepts exactly the signature built to isolate its
+    /// rule, which the faithful path refuses (the vectors rely on this).
+    #[test]
+    fn each_xeddsa_switch_accepts_its_isolating_signature() {
+        let m = b"message";
+        let on = |bug: Bug| Bugs::from([bug]);
+        let off = Bugs::new();
+        let nine = signatures::sign_as_nine(m, "t");
+        assert!(verify(&off, &signatures::NINE, m, &nine));
+        for key in [signatures::NINE_PLUS_P, signatures::NINE_HIGH_BIT] {
+            assert!(!verify(&off, &key, m, &nine));
+            assert!(verify(
+                &on(Bug::XeddsaNonCanonicalKeyAccepted),
+                &key,
+                m,
+                &nine
+            ));
+        }
+        let forged = signatures::forged_for_p_minus_one(m, "t").unwrap();
+        assert!(!verify(&off, &signatures::P_MINUS_ONE, m, &forged));
+        assert!(verify(
+            &on(Bug::XeddsaKeyMinusOneAccepted),
+            &signatures::P_MINUS_ONE,
+            m,
+            &forged
+        ));
+    }
+}
