@@ -179,6 +179,16 @@ fn every_bug_is_caught_by_a_model_property_or_needs_vectors() {
         Bug::OneTimePrekeyDeletedBeforeDecrypt,
         Bug::NoStoredKeyCap,
         Bug::FullStoreRefusesMessages,
+        // X3DH and XEdDSA: the model starts sessions from a shared key.
+        Bug::XeddsaSBoundNotChecked,
+        Bug::XeddsaSignBitIgnored,
+        Bug::XeddsaNonCanonicalKeyAccepted,
+        Bug::XeddsaRComparedAsPoint,
+        Bug::X3dhDh4Omitted,
+        Bug::X3dhFPrefixMissing,
+        Bug::X3dhAdOrderSwapped,
+        Bug::X3dhEncodeWithoutTypeByte,
+        Bug::SignedPrekeyIdIgnored,
     ];
     for bug in Bug::ALL {
         let config = Config {

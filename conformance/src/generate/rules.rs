@@ -231,10 +231,18 @@ pub const RULES: &[Rule] = &[
     rule(
         "R-V3-UNKNOWN",
         "SIGNAL-V3 §3, §4",
-        "unknown fields are skipped; a repeated field takes its last value",
+        "unknown fields are skipped",
         ACCEPT,
         V3,
-        Select::Comment("accepted"),
+        Select::Comment("unknown field 9"),
+    ),
+    rule(
+        "R-V3-REPEATED",
+        "SIGNAL-V3 §3, §4",
+        "a repeated field takes its last value",
+        ACCEPT,
+        V3,
+        Select::Comment("the last value counts"),
     ),
     rule(
         "R-V3-KEYTYPE",
