@@ -21,6 +21,7 @@
 mod variants;
 
 pub use variants::Variant;
+mod x3dh;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -31,7 +32,6 @@ use ratchetproof_protocol::consts::{
     DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS, MAX_PREVIOUS_RECEIVING_KEYS,
 };
 use ratchetproof_protocol::suite::{INFO_ROOT, MESSAGE_VERSION};
-use ratchetproof_protocol::x3dh;
 use ratchetproof_protocol::{
     ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey,
     PrivateKey, PublicKey, RootKey, SharedKey, Suite,
@@ -220,11 +220,46 @@ pub enum Bug {
     /// then refuses it through the skip bound instead, so only the error
     /// class differs.
     CounterMaxAccepted,
+    /// XEdDSA without the `s < 2^253` bound (SPEC §7.2 step 2): `s` is only
+    /// reduced mod q, so `s + q` verifies too — a malleable signature.
+    XeddsaSBoundNotChecked,
+    /// XEdDSA as the spec's pseudocode alone, without libsignal's sign-bit
+    /// convention (SPEC §7.3): the Edwards key always has sign 0, so the
+    /// signatures python-axolotl and libsignal-node make are refused.
+    XeddsaSignBitIgnored,
+    /// The identity key is reduced mod p (bit 255 masked) before the
+    /// Montgomery-to-Edwards conversion, as X25519 does, instead of refusing
+    /// u ≥ p (SPEC §7.2 step 3): several byte strings verify as one key.
+    XeddsaNonCanonicalKeyAccepted,
+    /// u = p − 1 is not refused (SPEC §7.2 step 4); the conversion divides by
+    /// zero with `inv(0) = 0` and lands on a point of order 4, for which
+    /// anyone can forge signatures.
+    XeddsaKeyMinusOneAccepted,
+    /// R is decoded and compared as a point instead of byte for byte with
+    /// `encode(sB − hA)` (SPEC §7.2 step 6): non-canonical encodings of R
+    /// verify, another malleability.
+    XeddsaRComparedAsPoint,
+    /// X3DH leaves DH4 out of the KDF input when a one-time prekey is used
+    /// (SPEC §6.2 step 4): the one-time prekey adds nothing.
+    X3dhDh4Omitted,
+    /// X3DH's KDF input lacks the `F = 0xFF×32` prefix (SPEC §6.2 step 4),
+    /// which keeps its inputs apart from XEdDSA's.
+    X3dhFPrefixMissing,
+    /// The X3DH associated data puts Bob's identity first (SPEC §6.3 says
+    /// Alice's key first on both sides).
+    X3dhAdOrderSwapped,
+    /// `Encode(PK)` without the curve-type byte in the associated data: two
+    /// 32-byte keys, 64 bytes (SPEC §2.3, §6.3).
+    X3dhEncodeWithoutTypeByte,
+    /// The responder ignores the signed-prekey id of an initial message and
+    /// uses its current signed prekey (SPEC §6.5 step 1: an unknown id is
+    /// `UnknownPreKey`): a message announcing a retired or unknown id is taken.
+    SignedPrekeyIdIgnored,
 }
 
 impl Bug {
     /// Every bug class, in a stable order.
-    pub const ALL: [Bug; 42] = [
+    pub const ALL: [Bug; 52] = [
         Bug::StateKeptOnFailedDecrypt,
         Bug::SkippedKeyDeletedBeforeVerify,
         Bug::UsedKeyNotDeleted,
@@ -268,6 +303,16 @@ impl Bug {
         Bug::PnBoundIgnoresNr,
         Bug::ForgedHeaderPlantsSkippedKeys,
         Bug::CounterMaxAccepted,
+        Bug::XeddsaSBoundNotChecked,
+        Bug::XeddsaSignBitIgnored,
+        Bug::XeddsaNonCanonicalKeyAccepted,
+        Bug::XeddsaKeyMinusOneAccepted,
+        Bug::XeddsaRComparedAsPoint,
+        Bug::X3dhDh4Omitted,
+        Bug::X3dhFPrefixMissing,
+        Bug::X3dhAdOrderSwapped,
+        Bug::X3dhEncodeWithoutTypeByte,
+        Bug::SignedPrekeyIdIgnored,
     ];
 
     /// The bug with this [`Bug::name`].
@@ -350,6 +395,18 @@ impl Bug {
             Bug::PnBoundIgnoresNr => "the PN bound ignores Nr (MAX_SKIP < pn)",
             Bug::ForgedHeaderPlantsSkippedKeys => "keys skipped for a forged header stay stored",
             Bug::CounterMaxAccepted => "n = 2^32 - 1 is not refused as malformed",
+            Bug::XeddsaSBoundNotChecked => "XEdDSA accepts s >= 2^253 (s reduced mod q)",
+            Bug::XeddsaSignBitIgnored => "XEdDSA ignores libsignal's sign bit in s",
+            Bug::XeddsaNonCanonicalKeyAccepted => {
+                "XEdDSA reduces a key u >= p instead of refusing it"
+            }
+            Bug::XeddsaKeyMinusOneAccepted => "XEdDSA accepts u = p - 1 (y = 0 via inv(0) = 0)",
+            Bug::XeddsaRComparedAsPoint => "XEdDSA compares R as a point, not byte for byte",
+            Bug::X3dhDh4Omitted => "X3DH leaves DH4 out when a one-time prekey is used",
+            Bug::X3dhFPrefixMissing => "X3DH KDF input without the 0xFF x 32 prefix",
+            Bug::X3dhAdOrderSwapped => "X3DH AD with Bob's identity first",
+            Bug::X3dhEncodeWithoutTypeByte => "X3DH AD with bare 32-byte keys (no 0x05 type byte)",
+            Bug::SignedPrekeyIdIgnored => "the responder ignores the signed-prekey id",
         }
     }
 
@@ -398,6 +455,16 @@ impl Bug {
             Bug::PnBoundIgnoresNr => "pn-bound-ignores-nr",
             Bug::ForgedHeaderPlantsSkippedKeys => "forged-header-plants-skipped-keys",
             Bug::CounterMaxAccepted => "counter-max-accepted",
+            Bug::XeddsaSBoundNotChecked => "xeddsa-s-bound-not-checked",
+            Bug::XeddsaSignBitIgnored => "xeddsa-sign-bit-ignored",
+            Bug::XeddsaNonCanonicalKeyAccepted => "xeddsa-non-canonical-key-accepted",
+            Bug::XeddsaKeyMinusOneAccepted => "xeddsa-key-minus-one-accepted",
+            Bug::XeddsaRComparedAsPoint => "xeddsa-r-compared-as-point",
+            Bug::X3dhDh4Omitted => "x3dh-dh4-omitted",
+            Bug::X3dhFPrefixMissing => "x3dh-f-prefix-missing",
+            Bug::X3dhAdOrderSwapped => "x3dh-ad-order-swapped",
+            Bug::X3dhEncodeWithoutTypeByte => "x3dh-encode-without-type-byte",
+            Bug::SignedPrekeyIdIgnored => "signed-prekey-id-ignored",
         }
     }
 }
@@ -1154,10 +1221,25 @@ fn accept(
         ));
     }
     let spk_id = initial.signed_prekey_id;
-    let spk = store.signed.get(&spk_id).ok_or(Error::UnknownPreKey {
-        kind: "signed",
-        id: spk_id,
-    })?;
+    let spk = match store.signed.get(&spk_id) {
+        Some(k) => k,
+        // Bug::SignedPrekeyIdIgnored: the current signed prekey whatever the id.
+        None if bugs.contains(&Bug::SignedPrekeyIdIgnored) => store
+            .signed
+            .values()
+            .next_back()
+            .ok_or(Error::UnknownPreKey {
+                kind: "signed",
+                id: spk_id,
+            })?,
+        None => {
+            return Err(Error::UnknownPreKey {
+                kind: "signed",
+                id: spk_id,
+            }
+            .into());
+        }
+    };
     let opk = match initial.one_time_prekey_id {
         Some(id) => Some(
             store
@@ -1171,19 +1253,20 @@ fn accept(
         ),
         None => None,
     };
-    let agreement = x3dh::respond(
-        suite,
+    let dh = x3dh::responder_dh(
         identity,
         spk,
         opk.as_ref(),
         &initial.identity_key,
         &initial.ephemeral_key,
     )?;
+    let (shared_key, associated_data) =
+        x3dh::agree(bugs, &dh, &initial.identity_key, identity.public_key());
     let mut state = State::new(
         suite,
         DEFAULT_MAX_SKIP,
         DEFAULT_MAX_STORED_SKIPPED_KEYS,
-        agreement.shared_key,
+        shared_key,
         spk.clone(),
     );
     state.variants.clone_from(variants);
@@ -1193,7 +1276,7 @@ fn accept(
         store.one_time.remove(&id);
     }
     let queue = rng.clone();
-    let plaintext = match state.decrypt(bugs, &initial.message, &agreement.associated_data, rng) {
+    let plaintext = match state.decrypt(bugs, &initial.message, &associated_data, rng) {
         Ok(p) => p,
         Err(e) => {
             if variants.contains(&Variant::KeyGenerationBeforeMac) {
@@ -1211,7 +1294,7 @@ fn accept(
     }
     Ok(X3dhAccepted {
         plaintext,
-        associated_data: agreement.associated_data.to_vec(),
+        associated_data,
         peer_identity_key: initial.identity_key.as_bytes().to_vec(),
     })
 }
@@ -1329,20 +1412,26 @@ impl Implementation for Mutant {
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
         if !self.bugs.contains(&Bug::SignatureNotVerified) {
-            x3dh::verify_bundle(&bundle)?;
+            x3dh::verify_bundle(
+                &self.bugs,
+                &bundle.identity_key,
+                &bundle.signed_prekey,
+                &request.peer_signed_prekey_signature,
+            )?;
         }
-        // X3DH §3.3, from the DH outputs up.
-        let mut dh = Zeroizing::new(Vec::with_capacity(128));
-        dh.extend_from_slice(identity.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
-        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
-        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
-        if let Some((_, opk)) = &bundle.one_time_prekey {
-            dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
-        }
+        let dh = x3dh::initiator_dh(
+            &identity,
+            &ephemeral,
+            &bundle.identity_key,
+            &bundle.signed_prekey,
+            bundle.one_time_prekey.as_ref().map(|(_, k)| k),
+        )?;
+        let (shared_key, associated_data) =
+            x3dh::agree(&self.bugs, &dh, identity.public_key(), &bundle.identity_key);
+        let _ = suite;
         Ok(X3dhOutput {
-            shared_key: suite.x3dh_kdf(&dh).as_bytes().to_vec(),
-            associated_data: x3dh::associated_data(identity.public_key(), &bundle.identity_key)
-                .to_vec(),
+            shared_key: shared_key.as_bytes().to_vec(),
+            associated_data,
         })
     }
 
@@ -1352,20 +1441,24 @@ impl Implementation for Mutant {
             Some(k) => Some(key_pair(k, "one-time prekey private key")?),
             None => None,
         };
-        let agreement = x3dh::respond(
-            suite,
-            &key_pair(&request.identity_private_key, "identity private key")?,
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let alice = public(&request.peer_identity_key, "peer identity key")?;
+        let dh = x3dh::responder_dh(
+            &identity,
             &key_pair(
                 &request.signed_prekey_private_key,
                 "signed prekey private key",
             )?,
             opk.as_ref(),
-            &public(&request.peer_identity_key, "peer identity key")?,
+            &alice,
             &public(&request.peer_ephemeral_key, "peer ephemeral key")?,
         )?;
+        let (shared_key, associated_data) =
+            x3dh::agree(&self.bugs, &dh, &alice, identity.public_key());
+        let _ = suite;
         Ok(X3dhOutput {
-            shared_key: agreement.shared_key.as_bytes().to_vec(),
-            associated_data: agreement.associated_data.to_vec(),
+            shared_key: shared_key.as_bytes().to_vec(),
+            associated_data,
         })
     }
 

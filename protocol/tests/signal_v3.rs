@@ -357,3 +357,44 @@ fn state_round_trip_keeps_the_role() {
     let bob = Session::from_bytes(&p.bob.to_bytes()).unwrap();
     assert_eq!(bob.role(), Role::Bob);
 }
+
+/// Appends a protobuf varint.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A WhisperMessage body with the given counter values (as varints).
+fn whisper_body(counter: u64, previous: u64) -> Vec<u8> {
+    let mut body = vec![0x0a, 33, 0x05];
+    body.extend_from_slice(&[9; 32]);
+    body.push(0x10);
+    put_varint(&mut body, counter);
+    body.push(0x18);
+    put_varint(&mut body, previous);
+    body.extend_from_slice(&[0x22, 16]);
+    body.extend_from_slice(&[0; 16]);
+    body
+}
+
+/// [R-V3-VARINT]: a counter varint above 2^32 − 1 is `Malformed`, never
+/// read modulo 2^32 (which would turn 2^32 into counter 0).
+#[test]
+fn counter_varints_above_u32_are_malformed() {
+    let message = |counter: u64, previous: u64| {
+        let mut m = vec![v3::VERSION];
+        m.extend(whisper_body(counter, previous));
+        m.extend_from_slice(&[0; 8]);
+        m
+    };
+    let header = |c, p| SUITE.parse_header(&message(c, p));
+    assert_eq!(header(u64::from(u32::MAX) - 1, 0).unwrap().n, u32::MAX - 1);
+    assert_eq!(header(0, u64::from(u32::MAX)).unwrap().pn, u32::MAX);
+    for big in [1u64 << 32, (1 << 32) + 5, u64::MAX] {
+        assert_eq!(header(big, 0).unwrap_err().class(), ErrorClass::Malformed);
+        assert_eq!(header(0, big).unwrap_err().class(), ErrorClass::Malformed);
+    }
+}

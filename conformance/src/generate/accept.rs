@@ -7,6 +7,8 @@
 //! re-creates the session) or deleted before the first message authenticates
 //! (a forgery destroys it): both live in the store, not in a session.
 
+mod v3_wire;
+
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
@@ -417,7 +419,31 @@ fn cases(c: &mut Cases) -> R<()> {
             (m, Want::Accept(hello)),
         ],
     )?;
-    Ok(())
+    empty(c)
+}
+
+/// SPEC.md §6.4 / SIGNAL-V3.md §4 [R-X3DH-EMPTY]: an empty initial message
+/// is `malformed` (not `unsupported`: there is no version byte to judge).
+fn empty(c: &mut Cases) -> R<()> {
+    let label = "accept/empty";
+    let bob = Bob::new(label);
+    let m = initial_message(
+        c.suite,
+        &format!("{label}/alice"),
+        &bob.bundle(label, SPK_ID, OPK_IDS.first().copied()),
+        b"hello Bob",
+        false,
+    )?;
+    c.add(
+        label,
+        "an empty initial message is refused as malformed; the genuine one is then accepted",
+        &["Malformed"],
+        &bob,
+        vec![
+            (Vec::new(), Want::Refuse(&["malformed"])),
+            (m, Want::Accept(b"hello Bob")),
+        ],
+    )
 }
 
 pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
@@ -432,8 +458,9 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
         tests: Vec::new(),
     };
     cases(&mut c)?;
+    v3_wire::cases(&mut c)?;
     let spec = "https://signal.org/docs/specifications/x3dh/";
-    let notes = BTreeMap::from([
+    let mut notes = BTreeMap::from([
         (
             "BasicTest".into(),
             note(
@@ -483,5 +510,6 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
             ),
         ),
     ]);
+    notes.extend(v3_wire::notes(suite_name));
     Ok(vector_file(X3DH_ACCEPT_SCHEMA, suite_name, notes, c.tests))
 }

@@ -5,6 +5,7 @@
 
 mod accept;
 pub(crate) mod primitives;
+pub mod rules;
 mod scenarios;
 pub(crate) mod x3dh;
 
@@ -101,6 +102,8 @@ pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
     for suite in ratchetproof_protocol::suite::all() {
         files.extend(generate_suite(suite.name())?);
     }
+    let table = rules::render(&files)?;
+    files.push(table);
     Ok(files)
 }
 

@@ -2,6 +2,8 @@
 //! private keys, bundles whose signature must be refused, and keys of the
 //! wrong length. Signatures in bundles are made by the reference's XEdDSA.
 
+pub(crate) mod signatures;
+
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey};
@@ -339,7 +341,8 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["authentication"],
         )?;
     }
-    let notes = BTreeMap::from([
+    xeddsa_rules(&mut b)?;
+    let mut notes = BTreeMap::from([
         (
             "WithOneTimePrekey".into(),
             note(
@@ -384,5 +387,211 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             ),
         ),
     ]);
+    notes.extend(xeddsa_notes());
     Ok(vector_file(X3DH_SCHEMA, suite, notes, b.tests))
+}
+
+/// The first label `{prefix}/{i}` for which `make` gives a value.
+fn search<T>(prefix: &str, make: impl Fn(&str) -> Option<T>) -> Result<(String, T), GenerateError> {
+    (0..64)
+        .map(|i| format!("{prefix}/{i}"))
+        .find_map(|label| make(&label).map(|v| (label, v)))
+        .ok_or_else(|| GenerateError::Disagreement {
+            tc_id: 0,
+            comment: prefix.into(),
+            message: "no label gives the wanted signature".into(),
+        })
+}
+
+/// Parties of `label` whose bundle carries `signature` instead of the spec one.
+fn with_signature(label: &str, with_opk: bool, signature: [u8; 64]) -> Parties {
+    let mut p = parties(label, with_opk);
+    p.initiator.peer_signed_prekey_signature = Hex::from(signature);
+    p
+}
+
+/// Alice's side of `label` with the identity key `ikb` and `signature`.
+fn initiator_with(label: &str, ikb: [u8; 32], signature: [u8; 64]) -> X3dhInitiator {
+    let mut i = parties(label, true).initiator;
+    i.peer_identity_key = Hex::from(ikb);
+    i.peer_signed_prekey_signature = Hex::from(signature);
+    i
+}
+
+/// One vector per rule of XEdDSA verification (SPEC.md §7.2, §7.3), each
+/// signature built so that only its rule decides (see `signatures`).
+fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
+    let spk_of = |label: &str| pair(&format!("{label}/spkb")).public_key().encode();
+    let ikb_of = |label: &str| pair(&format!("{label}/ikb"));
+    // §7.3: libsignal's sign-bit convention verifies.
+    let (label, sig) = search("x3dh/libsignal", |l| {
+        signatures::libsignal_sign(&ikb_of(l), &spk_of(l), l)
+    })?;
+    let p = with_signature(&label, true, sig);
+    b.push(
+        "signature in libsignal's convention (sign bit of the Edwards key in bit 255 of s) is accepted",
+        &["LibsignalSignBit"],
+        Some(p.initiator),
+        Some(p.responder),
+        None,
+    )?;
+    let mut cleared = sig;
+    cleared[63] &= 0x7F;
+    let p = with_signature(&label, true, cleared);
+    b.push(
+        "the libsignal-convention signature with its sign bit cleared is refused",
+        &["LibsignalSignBit", "BadSignature"],
+        Some(p.initiator),
+        None,
+        Some("authentication"),
+    )?;
+    // §7.2 step 2: s ≥ 2^253 is refused even where the equation holds.
+    let (label, sig) = search("x3dh/s-unreduced", |l| {
+        signatures::s_plus_q(&ikb_of(l), &spk_of(l), l, 1, 0x00)
+    })?;
+    let p = with_signature(&label, false, sig);
+    b.push(
+        "signature whose s is not reduced (s + q < 2^253) is accepted: XEdDSA bounds s by 2^253, not q",
+        &["UnreducedS"],
+        Some(p.initiator),
+        Some(p.responder),
+        None,
+    )?;
+    for (k, top, what) in [(2u16, 0x20u8, "s + 2q"), (4, 0x40, "s + 4q")] {
+        let (label, sig) = search(&format!("x3dh/s-bound/{k}"), |l| {
+            signatures::s_plus_q(&ikb_of(l), &spk_of(l), l, k, top)
+        })?;
+        let p = with_signature(&label, false, sig);
+        b.push(
+            &format!(
+                "signature with {what} ≥ 2^253 in place of s is refused (the equation holds mod q; only the s bound rejects it)"
+            ),
+            &["SBound", "BadSignature"],
+            Some(p.initiator),
+            None,
+            Some("authentication"),
+        )?;
+    }
+    // §7.2 step 3: the key is read as 256 bits and must be below p.
+    let label = "x3dh/u-nine";
+    let spk = spk_of(label);
+    let sig = signatures::sign_as_nine(&spk, label);
+    b.push(
+        "identity key u = 9 (the base point) with a valid signature is accepted (initiator only: no private key has this public key)",
+        &["NonCanonicalKey"],
+        Some(initiator_with(label, signatures::NINE, sig)),
+        None,
+        None,
+    )?;
+    for (key, what) in [
+        (signatures::NINE_PLUS_P, "u = 9 + p (not reduced mod p)"),
+        (signatures::NINE_HIGH_BIT, "u = 9 with bit 255 set"),
+    ] {
+        b.push(
+            &format!(
+                "identity key {what} with a signature valid for u = 9 is refused (u ≥ p, all 256 bits)"
+            ),
+            &["NonCanonicalKey", "BadSignature"],
+            Some(initiator_with(label, key, sig)),
+            None,
+            Some("authentication"),
+        )?;
+    }
+    // §7.2 step 4: u = p − 1 has no Edwards y; u on the twist has no point.
+    let label = "x3dh/u-p-minus-one";
+    let forged = signatures::forged_for_p_minus_one(&spk_of(label), label).ok_or_else(|| {
+        GenerateError::Disagreement {
+            tc_id: 0,
+            comment: label.into(),
+            message: "no forgery found".into(),
+        }
+    })?;
+    b.push(
+        "identity key u = p − 1 is refused (a signature that verifies if y = (u − 1)/(u + 1) is computed with inv(0) = 0)",
+        &["NonCanonicalKey", "BadSignature"],
+        Some(initiator_with(label, signatures::P_MINUS_ONE, forged)),
+        None,
+        Some("authentication"),
+    )?;
+    let label = "x3dh/u-twist";
+    let twist_sig = signatures::spec_sign(&ikb_of(label), &spk_of(label), label);
+    b.push(
+        "identity key u on the twist (no Edwards point) is refused",
+        &["NonCanonicalKey", "BadSignature"],
+        Some(initiator_with(label, signatures::twist_u(), twist_sig)),
+        None,
+        Some("authentication"),
+    )?;
+    // §7.2 step 6: R is compared byte for byte, not as a point.
+    let label = "x3dh/r-noncanonical";
+    let mut negative_zero = [0u8; 32];
+    negative_zero[0] = 1;
+    negative_zero[31] = 0x80;
+    // p + 1 = 2^255 − 18: y = 1 not reduced.
+    let mut one_plus_p = [0xFFu8; 32];
+    one_plus_p[0] = 0xEE;
+    one_plus_p[31] = 0x7F;
+    for (r_enc, what) in [
+        (negative_zero, "x = 0 with the sign bit set"),
+        (one_plus_p, "y = p + 1"),
+    ] {
+        let sig = signatures::identity_r(&ikb_of(label), &spk_of(label), r_enc);
+        let p = with_signature(label, false, sig);
+        b.push(
+            &format!(
+                "signature whose R is a non-canonical encoding of the identity point ({what}) is refused: R is compared byte for byte"
+            ),
+            &["NonCanonicalR", "BadSignature"],
+            Some(p.initiator),
+            None,
+            Some("authentication"),
+        )?;
+    }
+    Ok(())
+}
+
+fn xeddsa_notes() -> BTreeMap<String, crate::vectors::Note> {
+    let xeddsa = "https://signal.org/docs/specifications/xeddsa/#verify";
+    BTreeMap::from([
+        (
+            "LibsignalSignBit".into(),
+            note(
+                "EdgeCase",
+                "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. A verifier that always uses sign 0 refuses these genuine signatures.",
+                &[xeddsa],
+            ),
+        ),
+        (
+            "UnreducedS".into(),
+            note(
+                "EdgeCase",
+                "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and is valid (SPEC.md §7.2).",
+                &[xeddsa],
+            ),
+        ),
+        (
+            "SBound".into(),
+            note(
+                "KnownBug",
+                "s ≥ 2^253 must be refused even though s + kq satisfies the verification equation (signature malleability).",
+                &[xeddsa],
+            ),
+        ),
+        (
+            "NonCanonicalKey".into(),
+            note(
+                "KnownBug",
+                "XEdDSA refuses u ≥ p (all 256 bits read), u = p − 1 and a u with no Edwards point; reducing or masking the key instead accepts keys that are not the signer's encoding.",
+                &[xeddsa],
+            ),
+        ),
+        (
+            "NonCanonicalR".into(),
+            note(
+                "KnownBug",
+                "R is compared with encode(sB − hA) byte for byte; decoding R and comparing points accepts other encodings of the same point.",
+                &[xeddsa],
+            ),
+        ),
+    ])
 }

@@ -59,33 +59,45 @@ pub struct SignalV3Suite;
 pub static SIGNAL_V3_SUITE: SignalV3Suite = SignalV3Suite;
 
 /// libsignal's `WhisperMessage` (proto2; every field `optional`).
+///
+/// The counters are `uint32` in libsignal's schema but are read here as
+/// `uint64`: the wire encoding (a varint) is the same, and a value above
+/// 2^32 − 1 must be refused (SIGNAL-V3.md §3 [R-V3-VARINT]) rather than
+/// truncated to its low 32 bits, as a `uint32` decoder does.
 #[derive(Clone, PartialEq, prost::Message)]
 struct WhisperMessageProto {
     #[prost(bytes = "vec", optional, tag = "1")]
     ratchet_key: Option<Vec<u8>>,
-    #[prost(uint32, optional, tag = "2")]
-    counter: Option<u32>,
-    #[prost(uint32, optional, tag = "3")]
-    previous_counter: Option<u32>,
+    #[prost(uint64, optional, tag = "2")]
+    counter: Option<u64>,
+    #[prost(uint64, optional, tag = "3")]
+    previous_counter: Option<u64>,
     #[prost(bytes = "vec", optional, tag = "4")]
     ciphertext: Option<Vec<u8>>,
 }
 
-/// libsignal's `PreKeyWhisperMessage` (proto2; every field `optional`).
+/// libsignal's `PreKeyWhisperMessage` (proto2; every field `optional`);
+/// its `uint32` fields are read as `uint64` for the reason given on
+/// [`WhisperMessageProto`].
 #[derive(Clone, PartialEq, prost::Message)]
 struct PreKeyWhisperMessageProto {
-    #[prost(uint32, optional, tag = "1")]
-    pre_key_id: Option<u32>,
+    #[prost(uint64, optional, tag = "1")]
+    pre_key_id: Option<u64>,
     #[prost(bytes = "vec", optional, tag = "2")]
     base_key: Option<Vec<u8>>,
     #[prost(bytes = "vec", optional, tag = "3")]
     identity_key: Option<Vec<u8>>,
     #[prost(bytes = "vec", optional, tag = "4")]
     message: Option<Vec<u8>>,
-    #[prost(uint32, optional, tag = "5")]
-    registration_id: Option<u32>,
-    #[prost(uint32, optional, tag = "6")]
-    signed_pre_key_id: Option<u32>,
+    #[prost(uint64, optional, tag = "5")]
+    registration_id: Option<u64>,
+    #[prost(uint64, optional, tag = "6")]
+    signed_pre_key_id: Option<u64>,
+}
+
+/// A `uint32` field read as a varint: above 2^32 − 1 is `Malformed`.
+fn uint32(value: u64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| Error::Malformed("a uint32 field is above 2^32 - 1"))
 }
 
 /// `Encode(PK) = 0x05 ‖ u`.
@@ -178,8 +190,8 @@ fn parse(message: &[u8]) -> Result<Parsed> {
     Ok(Parsed {
         header: Header {
             dh: decode_key(&key)?,
-            pn: previous.saturating_add(1),
-            n,
+            pn: uint32(previous)?.saturating_add(1),
+            n: uint32(n)?,
         },
         ciphertext,
         authenticated_len,
@@ -243,8 +255,8 @@ impl CipherSuite for SignalV3Suite {
             .map_err(|_| Error::InvalidKey("AES-256-CBC key or IV length"))?;
         let proto = WhisperMessageProto {
             ratchet_key: Some(encode_key(&header.dh)),
-            counter: Some(header.n),
-            previous_counter: Some(header.pn.saturating_sub(1)),
+            counter: Some(header.n.into()),
+            previous_counter: Some(header.pn.saturating_sub(1).into()),
             ciphertext: Some(cipher.encrypt_padded_vec::<Pkcs7>(plaintext)),
         };
         let mut message = Vec::with_capacity(1 + proto.encoded_len() + MAC_LEN);
@@ -281,12 +293,12 @@ impl CipherSuite for SignalV3Suite {
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
         let proto = PreKeyWhisperMessageProto {
-            pre_key_id: initial.one_time_prekey_id,
+            pre_key_id: initial.one_time_prekey_id.map(u64::from),
             base_key: Some(encode_key(&initial.ephemeral_key)),
             identity_key: Some(encode_key(&initial.identity_key)),
             message: Some(initial.message.clone()),
-            registration_id: Some(initial.registration_id),
-            signed_pre_key_id: Some(initial.signed_prekey_id),
+            registration_id: Some(initial.registration_id.into()),
+            signed_pre_key_id: Some(initial.signed_prekey_id.into()),
         };
         let mut out = Vec::with_capacity(1 + proto.encoded_len());
         out.push(VERSION);
@@ -321,9 +333,9 @@ impl CipherSuite for SignalV3Suite {
         Ok(InitialMessage {
             identity_key: decode_key(&identity_key)?,
             ephemeral_key: decode_key(&base_key)?,
-            signed_prekey_id: spk,
-            one_time_prekey_id: proto.pre_key_id,
-            registration_id,
+            signed_prekey_id: uint32(spk)?,
+            one_time_prekey_id: proto.pre_key_id.map(uint32).transpose()?,
+            registration_id: uint32(registration_id)?,
             message,
         })
     }
