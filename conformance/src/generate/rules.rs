@@ -255,7 +255,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "R-V3-VARINT",
         "SIGNAL-V3 §3",
-        "a uint32 field above 2^32 − 1 is malformed, never read modulo 2^32",
+        "a uint32 field above 2^32 − 1 is malformed, or read modulo 2^32 as protobuf does",
         ACCEPT,
         V3,
         Select::Flag("VarintOverflow"),
