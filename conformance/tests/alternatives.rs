@@ -130,6 +130,9 @@ impl Implementation for TagFailureAsMalformed {
     fn clone_session(&mut self, s: SessionHandle, keys: &[Vec<u8>]) -> ImplResult<SessionHandle> {
         self.0.clone_session(s, keys)
     }
+    fn export_state(&mut self, s: SessionHandle) -> ImplResult<Vec<u8>> {
+        self.0.export_state(s)
+    }
     fn reset(&mut self) {
         self.0.reset();
     }
@@ -169,7 +172,12 @@ fn class_fixed_steps_catch_a_tag_failure_reported_as_malformed_in_default_mode()
         .map(|r| (r.file.clone(), r.tc_id))
         .collect();
     assert!(fixed.len() > 100, "{}", fixed.len());
-    assert_eq!(failed, fixed, "exactly the classFixed cases fail");
+    let only_failed: Vec<_> = failed.difference(&fixed).collect();
+    let only_fixed: Vec<_> = fixed.difference(&failed).collect();
+    assert!(
+        only_failed.is_empty() && only_fixed.is_empty(),
+        "exactly the classFixed cases fail; failed but not classFixed: {only_failed:?}; classFixed but passed: {only_fixed:?}"
+    );
     for suite in ["x25519-sha256-aes256gcm", "signal-v3"] {
         assert!(
             results.iter().any(|r| r.file.contains(suite)
@@ -270,7 +278,9 @@ fn the_spare_key_is_used_only_by_a_draw_before_the_tag_check() {
     // failure) needs it: without it, forged messages exhaust its list ...
     let early = || Mutant::variant(Variant::KeyGenerationBeforeMac);
     let short = failures(&mut early(), &trimmed);
-    assert!(short.len() > 20, "{short:?}");
+    // (Since issue 13's continuation steps most forged messages come before
+    // later committed steps, so fewer cases need the spare than before.)
+    assert!(!short.is_empty(), "{short:?}");
     // ... and with it, passes every case.
     assert_eq!(failures(&mut early(), &files), Vec::<(String, u32)>::new());
 }
