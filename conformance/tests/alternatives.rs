@@ -11,14 +11,14 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use common::Adapted;
 use ratchetproof::Reference;
-use ratchetproof::implementation::{
-    Capabilities, ImplResult, Implementation, SessionHandle, SessionInit, X3dhAccept, X3dhAccepted,
-    X3dhInitiate, X3dhOutput, X3dhRespond,
-};
+use ratchetproof::implementation::Implementation;
 use ratchetproof::mutants::{Mutant, Variant};
 use ratchetproof::runner::{self, RunOptions, Status};
 use ratchetproof::vectors::{
@@ -77,71 +77,22 @@ fn expected_outcomes_round_trip_with_alternatives_and_class_fixed() {
 /// The reference, except that every `authentication` refusal of a ratchet
 /// message is reported as `malformed`: what a CBC implementation that checks
 /// padding before the MAC reports for a tampered ciphertext.
-struct TagFailureAsMalformed(Reference);
-
-impl Implementation for TagFailureAsMalformed {
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        self.0.kdf_rk(suite, rk, dh)
-    }
-    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        self.0.kdf_ck(suite, ck)
-    }
-    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.message_keys(suite, mk)
-    }
-    fn seal(
-        &mut self,
-        suite: &str,
-        mk: &[u8],
-        ratchet_key: &[u8],
-        pn: u32,
-        n: u32,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        self.0.seal(suite, mk, ratchet_key, pn, n, plaintext, ad)
-    }
-    fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-        self.0.x3dh_initiate(request)
-    }
-    fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput> {
-        self.0.x3dh_respond(request)
-    }
-    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
-        self.0.x3dh_accept(request)
-    }
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
-        self.0.init_session(init)
-    }
-    fn encrypt(&mut self, s: SessionHandle, plaintext: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.encrypt(s, plaintext, ad)
-    }
-    fn decrypt(&mut self, s: SessionHandle, message: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.decrypt(s, message, ad).map_err(|mut e| {
+fn tag_failure_as_malformed() -> Adapted<Reference> {
+    Adapted {
+        decrypt_error: |mut e| {
             if e.class == ErrorClass::Authentication {
                 e.class = ErrorClass::Malformed;
             }
             e
-        })
-    }
-    fn clone_session(&mut self, s: SessionHandle, keys: &[Vec<u8>]) -> ImplResult<SessionHandle> {
-        self.0.clone_session(s, keys)
-    }
-    fn export_state(&mut self, s: SessionHandle) -> ImplResult<Vec<u8>> {
-        self.0.export_state(s)
-    }
-    fn reset(&mut self) {
-        self.0.reset();
+        },
+        ..Adapted::new(Reference::new())
     }
 }
 
 #[test]
 fn class_fixed_steps_catch_a_tag_failure_reported_as_malformed_in_default_mode() {
     let files = loaded();
-    let mut imp = TagFailureAsMalformed(Reference::new());
+    let mut imp = tag_failure_as_malformed();
     let caps = imp.capabilities();
     let mut results = Vec::new();
     for (path, file) in &files {

@@ -9,12 +9,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use ratchetproof::implementation::{
-    Capabilities, ImplResult, Implementation, Operation, SessionHandle, SessionInit, X3dhAccept,
-    X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
-};
+use common::Adapted;
+use ratchetproof::implementation::{Implementation, Operation};
 use ratchetproof::mutants::{Bug, Mutant};
 use ratchetproof::runner::{self, CaseResult, RunOptions, Status};
 use ratchetproof::vectors::{AnyFile, Step};
@@ -25,58 +25,13 @@ fn vectors_dir() -> PathBuf {
 }
 
 /// `inner` with the `export` group withdrawn: the runner sees behaviour only.
-struct WithoutExport<I>(I);
-
-impl<I: Implementation> Implementation for WithoutExport<I> {
-    fn capabilities(&self) -> Capabilities {
-        let mut caps = self.0.capabilities();
-        caps.operations.remove(&Operation::Export);
-        caps
-    }
-    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        self.0.kdf_rk(suite, rk, dh)
-    }
-    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        self.0.kdf_ck(suite, ck)
-    }
-    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.message_keys(suite, mk)
-    }
-    fn seal(
-        &mut self,
-        suite: &str,
-        mk: &[u8],
-        ratchet_key: &[u8],
-        pn: u32,
-        n: u32,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        self.0.seal(suite, mk, ratchet_key, pn, n, plaintext, ad)
-    }
-    fn x3dh_initiate(&mut self, r: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-        self.0.x3dh_initiate(r)
-    }
-    fn x3dh_respond(&mut self, r: &X3dhRespond) -> ImplResult<X3dhOutput> {
-        self.0.x3dh_respond(r)
-    }
-    fn x3dh_accept(&mut self, r: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
-        self.0.x3dh_accept(r)
-    }
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
-        self.0.init_session(init)
-    }
-    fn encrypt(&mut self, s: SessionHandle, pt: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.encrypt(s, pt, ad)
-    }
-    fn decrypt(&mut self, s: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.decrypt(s, m, ad)
-    }
-    fn clone_session(&mut self, s: SessionHandle, keys: &[Vec<u8>]) -> ImplResult<SessionHandle> {
-        self.0.clone_session(s, keys)
-    }
-    fn reset(&mut self) {
-        self.0.reset();
+fn without_export<I: Implementation>(inner: I) -> Adapted<I> {
+    Adapted {
+        caps: |mut caps| {
+            caps.operations.remove(&Operation::Export);
+            caps
+        },
+        ..Adapted::new(inner)
     }
 }
 
@@ -132,7 +87,7 @@ fn key_erasure_cases() -> usize {
 #[test]
 fn retained_keys_pass_on_behaviour_and_fail_the_erasure_check() {
     let bug = Bug::UsedKeysRetainedInState;
-    let without = run(&mut WithoutExport(Mutant::with(bug)), true);
+    let without = run(&mut without_export(Mutant::with(bug)), true);
     assert!(
         not_passed(&without).is_empty(),
         "on behaviour alone the mutant must pass, strict: {:?}",
