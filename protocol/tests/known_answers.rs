@@ -165,3 +165,36 @@ fn ratchet_conversation() {
     }
     assert!(!alice_rng.misused() && !bob_rng.misused());
 }
+
+/// The default suite's layout (SPEC.md §5): version, key, PN, N, ciphertext, tag.
+#[test]
+fn default_message_layout() {
+    use ratchetproof_protocol::suite::FieldRole::*;
+    use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, Header, MessageKey, PublicKey};
+    let header = Header {
+        dh: PublicKey::from_bytes([9; 32]),
+        pn: 3,
+        n: 5,
+    };
+    let wire = DEFAULT_SUITE
+        .seal(&MessageKey::from_bytes([7; 32]), &header, b"hello", b"ad")
+        .unwrap();
+    let layout = DEFAULT_SUITE.message_layout(&wire).unwrap();
+    let roles: Vec<_> = layout
+        .fields
+        .iter()
+        .map(|f| (f.role, f.range.clone()))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (Version, 0..1),
+            (RatchetKey, 1..33),
+            (PreviousCounter, 33..37),
+            (Counter, 37..41),
+            (Ciphertext, 41..46),
+            (Tag, 46..62),
+        ]
+    );
+    assert!(DEFAULT_SUITE.message_layout(&wire[..56]).is_err());
+}

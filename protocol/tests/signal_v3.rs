@@ -398,3 +398,52 @@ fn counter_varints_above_u32_are_malformed() {
         assert_eq!(header(0, big).unwrap_err().class(), ErrorClass::Malformed);
     }
 }
+
+/// The layout the harness tampers by: contiguous fields covering the whole
+/// message, at the positions docs/SIGNAL-V3.md §3 gives for single-byte varints.
+#[test]
+fn message_layout_names_every_byte() {
+    use ratchetproof_protocol::suite::FieldRole::*;
+    let header = Header {
+        dh: PublicKey::from_bytes([9; 32]),
+        pn: 3,
+        n: 5,
+    };
+    let mk = MessageKey::from_bytes([7; 32]);
+    let ad = [[0x05u8; 33], [0x05u8; 33]].concat();
+    let wire = SIGNAL_V3_SUITE.seal(&mk, &header, b"hello", &ad).unwrap();
+    let layout = SIGNAL_V3_SUITE.message_layout(&wire).unwrap();
+    let mut next = 0;
+    for f in &layout.fields {
+        assert_eq!(f.range.start, next, "{f:?}");
+        next = f.range.end;
+    }
+    assert_eq!(next, wire.len());
+    let roles: Vec<_> = layout
+        .fields
+        .iter()
+        .map(|f| (f.role, f.range.clone()))
+        .collect();
+    let len = wire.len();
+    assert_eq!(
+        roles,
+        vec![
+            (Version, 0..1),
+            (Structure, 1..2),
+            (Structure, 2..3),
+            (KeyType, 3..4),
+            (RatchetKey, 4..36),
+            (Structure, 36..37),
+            (Counter, 37..38),
+            (Structure, 38..39),
+            (PreviousCounter, 39..40),
+            (Structure, 40..41),
+            (Structure, 41..42),
+            (Ciphertext, 42..len - 8),
+            (Tag, len - 8..len),
+        ]
+    );
+    let mut cut = wire.clone();
+    cut.truncate(30);
+    assert!(SIGNAL_V3_SUITE.message_layout(&cut).is_err());
+}

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use ratchetproof_protocol::ErrorClass;
+use crate::implementation::ErrorClass;
 use ratchetproof_protocol::consts::MAX_PREVIOUS_RECEIVING_KEYS;
 
 /// Whose key list a ratchet key came from.

@@ -24,10 +24,11 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::implementation::ErrorClass;
 use ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS;
 use ratchetproof_protocol::header::HEADER_LEN;
 use ratchetproof_protocol::suite::{MESSAGE_OVERHEAD, MESSAGE_VERSION};
-use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, ErrorClass, KeyPair, PrivateKey};
+use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, KeyPair, PrivateKey};
 
 use super::action::{Action, Party, Tamper};
 use super::direct::Subject;

@@ -6,7 +6,7 @@
 //! checks it: a run on which the reference itself breaks an invariant is
 //! refused rather than written down as truth.
 
-use ratchetproof_protocol::ErrorClass;
+use crate::implementation::ErrorClass;
 use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use super::action::Action;

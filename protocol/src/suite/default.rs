@@ -10,7 +10,7 @@ use crate::message_key::{AEAD_TAG_LEN, derive_aead_keys, open, seal};
 use crate::root_key::{RootKey, SharedKey, kdf_rk, x3dh_kdf};
 use crate::x3dh::InitialMessage;
 
-use super::CipherSuite;
+use super::{CipherSuite, FieldRole, MessageLayout, WireEncoding, WireField};
 
 /// HKDF info of the X3DH KDF.
 pub const INFO_X3DH: &[u8] = b"ratchetproof/x25519-sha256-aes256gcm/x3dh";
@@ -118,6 +118,27 @@ impl CipherSuite for DefaultSuite {
             .ok_or(Error::Malformed("truncated"))?;
         let aad = Self::aead_ad(ad, prefix)?;
         open(&derive_aead_keys(mk, INFO_MESSAGE_KEYS), body, &aad)
+    }
+
+    fn wire_encoding(&self) -> WireEncoding {
+        WireEncoding::Fixed
+    }
+
+    fn message_layout(&self, message: &[u8]) -> Result<MessageLayout> {
+        self.parse_header(message)?;
+        let key_end = 1 + crate::consts::KEY_LEN;
+        let body = 1 + HEADER_LEN;
+        let tag = message.len() - AEAD_TAG_LEN;
+        Ok(MessageLayout {
+            fields: vec![
+                WireField::new(FieldRole::Version, 0..1, "version byte"),
+                WireField::new(FieldRole::RatchetKey, 1..key_end, "ratchet key"),
+                WireField::new(FieldRole::PreviousCounter, key_end..key_end + 4, "PN"),
+                WireField::new(FieldRole::Counter, key_end + 4..body, "N"),
+                WireField::new(FieldRole::Ciphertext, body..tag, "ciphertext"),
+                WireField::new(FieldRole::Tag, tag..message.len(), "tag"),
+            ],
+        })
     }
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {

@@ -6,7 +6,10 @@
 //! record the suite's [`CipherSuite::id`].
 
 mod default;
+pub mod layout;
 mod signal_v3;
+
+pub use layout::{FieldRole, MessageLayout, WireEncoding, WireField};
 
 pub use default::{
     DEFAULT_SUITE, DefaultSuite, INFO_MESSAGE_KEYS, INFO_ROOT, INFO_X3DH, INITIAL_MESSAGE_VERSION,
@@ -87,6 +90,14 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     /// `DECRYPT(mk, ciphertext, CONCAT(ad, header))` of a wire message whose
     /// header [`CipherSuite::parse_header`] accepted.
     fn open(&self, mk: &MessageKey, message: &[u8], ad: &[u8]) -> Result<Vec<u8>>;
+
+    /// The grammar of the suite's ratchet messages.
+    fn wire_encoding(&self) -> WireEncoding;
+
+    /// Where each field of a ratchet message sits, in wire order. Errors
+    /// like [`CipherSuite::parse_header`] on a message the suite cannot
+    /// parse; the tag is not checked.
+    fn message_layout(&self, message: &[u8]) -> Result<MessageLayout>;
 
     /// Encodes X3DH's initial message (Alice's first message with the keys
     /// and prekey ids Bob needs).

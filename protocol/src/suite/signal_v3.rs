@@ -29,7 +29,7 @@ use crate::root_key::{RootKey, SharedKey, kdf_rk, x3dh_kdf};
 use crate::session::Role;
 use crate::x3dh::{AD_LEN, InitialMessage};
 
-use super::CipherSuite;
+use super::{CipherSuite, FieldRole, MessageLayout, WireEncoding, WireField};
 
 /// HKDF info of the X3DH KDF.
 pub const INFO_TEXT: &[u8] = b"WhisperText";
@@ -198,6 +198,92 @@ fn parse(message: &[u8]) -> Result<Parsed> {
     })
 }
 
+/// Reads a protobuf varint at `*pos`, advancing it.
+fn varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes
+            .get(*pos)
+            .ok_or(Error::Malformed("truncated varint"))?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(Error::Malformed("varint longer than 10 bytes"))
+}
+
+/// The fields of a message [`parse`] accepts, found by walking its protobuf.
+fn layout(message: &[u8]) -> Result<MessageLayout> {
+    let parsed = parse(message)?;
+    let end = parsed.authenticated_len;
+    let mut fields = vec![WireField::new(FieldRole::Version, 0..1, "version byte")];
+    let mut pos = 1;
+    while pos < end {
+        let start = pos;
+        let tag = varint(message, &mut pos)?;
+        fields.push(WireField::new(
+            FieldRole::Structure,
+            start..pos,
+            "protobuf tag or length",
+        ));
+        let (field, wire_type) = (tag >> 3, tag & 7);
+        let value_start = match wire_type {
+            0 => pos,
+            2 => {
+                let len_start = pos;
+                let len = usize::try_from(varint(message, &mut pos)?)
+                    .map_err(|_| Error::Malformed("length"))?;
+                fields.push(WireField::new(
+                    FieldRole::Structure,
+                    len_start..pos,
+                    "protobuf tag or length",
+                ));
+                let value_start = pos;
+                pos = pos
+                    .checked_add(len)
+                    .filter(|&e| e <= end)
+                    .ok_or(Error::Malformed("truncated field"))?;
+                value_start
+            }
+            _ => return Err(Error::Malformed("unexpected wire type")),
+        };
+        if wire_type == 0 {
+            varint(message, &mut pos)?;
+        }
+        match field {
+            1 if pos - value_start == ENCODED_KEY_LEN => {
+                fields.push(WireField::new(
+                    FieldRole::KeyType,
+                    value_start..value_start + 1,
+                    "key type byte",
+                ));
+                fields.push(WireField::new(
+                    FieldRole::RatchetKey,
+                    value_start + 1..pos,
+                    "ratchet key",
+                ));
+            }
+            2 => fields.push(WireField::new(FieldRole::Counter, value_start..pos, "N")),
+            3 => fields.push(WireField::new(
+                FieldRole::PreviousCounter,
+                value_start..pos,
+                "PN",
+            )),
+            4 => fields.push(WireField::new(
+                FieldRole::Ciphertext,
+                value_start..pos,
+                "ciphertext",
+            )),
+            1 => return Err(Error::InvalidKey("an encoded key is 33 bytes")),
+            _ => return Err(Error::Malformed("unknown WhisperMessage field")),
+        }
+    }
+    fields.push(WireField::new(FieldRole::Tag, end..message.len(), "MAC"));
+    Ok(MessageLayout { fields })
+}
+
 impl CipherSuite for SignalV3Suite {
     fn name(&self) -> &'static str {
         "signal-v3"
@@ -289,6 +375,14 @@ impl CipherSuite for SignalV3Suite {
         cipher
             .decrypt_padded_vec::<Pkcs7>(&parsed.ciphertext)
             .map_err(|_| Error::AuthenticationFailed)
+    }
+
+    fn wire_encoding(&self) -> WireEncoding {
+        WireEncoding::WhisperProtobuf
+    }
+
+    fn message_layout(&self, message: &[u8]) -> Result<MessageLayout> {
+        layout(message)
     }
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
