@@ -7,6 +7,7 @@
 //! * [`x3dh`] — the Extended Triple Diffie-Hellman agreement (signal.org/docs/specifications/x3dh).
 //! * [`session`] — the Double Ratchet state machine (signal.org/docs/specifications/doubleratchet §3).
 //! * [`suite`] — the cipher suites: which KDFs, AEAD and encodings a session uses.
+//! * [`agreement`] — the key agreement a suite starts sessions with ([`x3dh`] today).
 //! * [`xeddsa`] — XEdDSA signatures with X25519 keys (signal.org/docs/specifications/xeddsa).
 //!
 //! The crate is a pure state machine: it performs no I/O, reads no clock and
@@ -17,13 +18,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod agreement;
 mod chain_key;
 mod codec;
 pub mod consts;
 mod error;
 pub mod header;
 pub mod keys;
-mod message_key;
 mod primitives;
 mod root_key;
 pub mod session;
@@ -33,13 +34,17 @@ pub mod suite;
 pub mod x3dh;
 pub mod xeddsa;
 
+pub use agreement::KeyAgreement;
 pub use chain_key::{ChainKey, MessageKey};
 pub use error::{Error, ErrorClass, Result};
 pub use header::Header;
 pub use keys::{DhOutput, KeyPair, PrivateKey, PublicKey};
 pub use root_key::{RootKey, SharedKey};
 pub use session::{Role, Session, SessionConfig};
-pub use suite::{CipherSuite, DEFAULT_SUITE, DefaultSuite, SIGNAL_V3_SUITE, SignalV3Suite, Suite};
+pub use suite::{
+    CipherSuite, DEFAULT_SUITE, DefaultSuite, MessageCodec, RatchetKdf, SIGNAL_V3_SUITE,
+    SignalV3Suite, Suite,
+};
 
 /// The RNG bound used throughout the crate.
 pub use rand_core::CryptoRng;

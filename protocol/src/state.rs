@@ -86,8 +86,14 @@ impl Session {
         Self::from_bytes_with(bytes, suite::by_id)
     }
 
-    /// As [`Session::from_bytes`], resolving the suite id with `resolve`
-    /// (for suites outside this crate, such as test variants).
+    /// As [`Session::from_bytes`], looking the suite id up among `suites`
+    /// instead of [`suite::all`]: how a suite defined outside this crate
+    /// (a test variant) restores its sessions.
+    pub fn from_bytes_in(bytes: &[u8], suites: &[Suite]) -> Result<Self> {
+        Self::from_bytes_with(bytes, |id| suite::find_id(suites, id))
+    }
+
+    /// As [`Session::from_bytes`], resolving the suite id with `resolve`.
     pub fn from_bytes_with(bytes: &[u8], resolve: impl Fn(u8) -> Option<Suite>) -> Result<Self> {
         let mut r = Reader::new(bytes, Error::InvalidState("truncated"));
         if r.array::<4>()? != *STATE_MAGIC {

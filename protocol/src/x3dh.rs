@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::codec::Reader;
+use crate::agreement::KeyAgreement;
 use crate::consts::{KEY_LEN, SIGNATURE_LEN};
 use crate::error::{Error, Result};
 use crate::keys::{KeyPair, PublicKey};
-use crate::root_key::SharedKey;
+use crate::root_key::{SharedKey, x3dh_kdf};
 use crate::session::{Session, SessionConfig};
-use crate::suite::{INITIAL_MESSAGE_VERSION, Suite};
+use crate::suite::Suite;
+use crate::suite::default::DefaultInitialCodec;
 use crate::xeddsa;
 
 /// Length of the X3DH associated data: two encoded public keys.
@@ -108,37 +109,19 @@ pub fn verify_bundle(bundle: &PreKeyBundle) -> Result<()> {
     }
 }
 
-/// Alice's X3DH with EKa given.
+/// Alice's X3DH with EKa given, by the suite's key agreement.
 pub fn initiate_with_ephemeral(
     suite: Suite,
     alice_identity: &KeyPair,
     bundle: &PreKeyBundle,
     ephemeral: KeyPair,
 ) -> Result<Initiation> {
-    verify_bundle(bundle)?;
-    let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
-    dh.extend_from_slice(
-        alice_identity
-            .diffie_hellman(&bundle.signed_prekey)?
-            .as_bytes(),
-    );
-    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
-    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
-    if let Some((_, opk)) = &bundle.one_time_prekey {
-        dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
-    }
-    Ok(Initiation {
-        agreement: Agreement {
-            shared_key: suite.x3dh_kdf(&dh),
-            associated_data: associated_data(alice_identity.public_key(), &bundle.identity_key),
-        },
-        ephemeral_key: *ephemeral.public_key(),
-        signed_prekey_id: bundle.signed_prekey_id,
-        one_time_prekey_id: bundle.one_time_prekey.map(|(id, _)| id),
-    })
+    suite
+        .key_agreement()
+        .initiate(alice_identity, bundle, ephemeral)
 }
 
-/// Bob's X3DH from the values of an initial message.
+/// Bob's X3DH from the values of an initial message, by the suite's key agreement.
 pub fn respond(
     suite: Suite,
     bob_identity: &KeyPair,
@@ -147,21 +130,119 @@ pub fn respond(
     alice_identity: &PublicKey,
     alice_ephemeral: &PublicKey,
 ) -> Result<Agreement> {
-    let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
-    dh.extend_from_slice(signed_prekey.diffie_hellman(alice_identity)?.as_bytes());
-    dh.extend_from_slice(bob_identity.diffie_hellman(alice_ephemeral)?.as_bytes());
-    dh.extend_from_slice(signed_prekey.diffie_hellman(alice_ephemeral)?.as_bytes());
-    if let Some(opk) = one_time_prekey {
-        dh.extend_from_slice(opk.diffie_hellman(alice_ephemeral)?.as_bytes());
-    }
-    Ok(Agreement {
-        shared_key: suite.x3dh_kdf(&dh),
-        associated_data: associated_data(alice_identity, bob_identity.public_key()),
-    })
+    suite.key_agreement().respond(
+        bob_identity,
+        signed_prekey,
+        one_time_prekey,
+        alice_identity,
+        alice_ephemeral,
+    )
 }
 
-/// The first message from Alice to Bob (default suite encoding, SPEC.md §6):
-/// `0x02 ‖ IKa (32) ‖ EKa (32) ‖ spk_id (u32be) ‖ flag (0x00 | 0x01) ‖ [opk_id (u32be)] ‖ ratchet message`.
+/// How a suite encodes X3DH's initial message.
+pub trait InitialMessageCodec: Send + Sync + core::fmt::Debug {
+    /// Encodes the message for the wire.
+    fn encode(&self, initial: &InitialMessage) -> Vec<u8>;
+
+    /// Parses an initial message; the embedded ratchet message is checked
+    /// only when it is decrypted.
+    fn decode(&self, bytes: &[u8]) -> Result<InitialMessage>;
+}
+
+/// X3DH (X3DH spec §3): `SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4])` with
+/// `DH1 = DH(IKa, SPKb)`, `DH2 = DH(EKa, IKb)`, `DH3 = DH(EKa, SPKb)`,
+/// `DH4 = DH(EKa, OPKb)`, and `AD = Encode(IKa) ‖ Encode(IKb)`. Suites differ
+/// in the KDF's info and in the initial message's encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct X3dh {
+    /// HKDF info of the KDF.
+    pub info: &'static [u8],
+    /// The encoding of the initial message.
+    pub initial: &'static dyn InitialMessageCodec,
+}
+
+impl KeyAgreement for X3dh {
+    fn name(&self) -> &'static str {
+        "x3dh"
+    }
+
+    fn kdf(&self, secrets: &[u8]) -> SharedKey {
+        x3dh_kdf(secrets, self.info)
+    }
+
+    fn initiate(
+        &self,
+        initiator_identity: &KeyPair,
+        bundle: &PreKeyBundle,
+        ephemeral: KeyPair,
+    ) -> Result<Initiation> {
+        verify_bundle(bundle)?;
+        let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
+        dh.extend_from_slice(
+            initiator_identity
+                .diffie_hellman(&bundle.signed_prekey)?
+                .as_bytes(),
+        );
+        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
+        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
+        if let Some((_, opk)) = &bundle.one_time_prekey {
+            dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
+        }
+        Ok(Initiation {
+            agreement: Agreement {
+                shared_key: self.kdf(&dh),
+                associated_data: associated_data(
+                    initiator_identity.public_key(),
+                    &bundle.identity_key,
+                ),
+            },
+            ephemeral_key: *ephemeral.public_key(),
+            signed_prekey_id: bundle.signed_prekey_id,
+            one_time_prekey_id: bundle.one_time_prekey.map(|(id, _)| id),
+        })
+    }
+
+    fn respond(
+        &self,
+        responder_identity: &KeyPair,
+        signed_prekey: &KeyPair,
+        one_time_prekey: Option<&KeyPair>,
+        initiator_identity: &PublicKey,
+        initiator_ephemeral: &PublicKey,
+    ) -> Result<Agreement> {
+        let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
+        dh.extend_from_slice(signed_prekey.diffie_hellman(initiator_identity)?.as_bytes());
+        dh.extend_from_slice(
+            responder_identity
+                .diffie_hellman(initiator_ephemeral)?
+                .as_bytes(),
+        );
+        dh.extend_from_slice(
+            signed_prekey
+                .diffie_hellman(initiator_ephemeral)?
+                .as_bytes(),
+        );
+        if let Some(opk) = one_time_prekey {
+            dh.extend_from_slice(opk.diffie_hellman(initiator_ephemeral)?.as_bytes());
+        }
+        Ok(Agreement {
+            shared_key: self.kdf(&dh),
+            associated_data: associated_data(initiator_identity, responder_identity.public_key()),
+        })
+    }
+
+    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
+        self.initial.encode(initial)
+    }
+
+    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage> {
+        self.initial.decode(bytes)
+    }
+}
+
+/// The first message from Alice to Bob: the values X3DH's responder needs
+/// and Alice's first ratchet message. Each suite encodes it its own way
+/// ([`InitialMessageCodec`]; the default suite's is SPEC.md §6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InitialMessage {
     /// IKa.
@@ -180,54 +261,15 @@ pub struct InitialMessage {
 }
 
 impl InitialMessage {
-    /// Encodes the message for the wire.
+    /// The default suite's encoding ([`DefaultInitialCodec`]); other suites
+    /// encode through [`crate::CipherSuite::encode_initial`].
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + 2 * KEY_LEN + 9 + self.message.len());
-        out.push(INITIAL_MESSAGE_VERSION);
-        out.extend_from_slice(self.identity_key.as_bytes());
-        out.extend_from_slice(self.ephemeral_key.as_bytes());
-        out.extend_from_slice(&self.signed_prekey_id.to_be_bytes());
-        match self.one_time_prekey_id {
-            Some(id) => {
-                out.push(1);
-                out.extend_from_slice(&id.to_be_bytes());
-            }
-            None => out.push(0),
-        }
-        out.extend_from_slice(&self.message);
-        out
+        DefaultInitialCodec.encode(self)
     }
 
-    /// Parses an initial message; the embedded ratchet message is checked
-    /// only when it is decrypted.
+    /// The default suite's decoding ([`DefaultInitialCodec`]).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, Error::Malformed("truncated initial message"));
-        let version = r.u8()?;
-        if version != INITIAL_MESSAGE_VERSION {
-            return Err(Error::UnsupportedVersion(version));
-        }
-        let identity_key = PublicKey::from_bytes(r.array()?);
-        let ephemeral_key = PublicKey::from_bytes(r.array()?);
-        let signed_prekey_id = r.u32()?;
-        let one_time_prekey_id = match r.u8()? {
-            0 => None,
-            1 => Some(r.u32()?),
-            _ => return Err(Error::Malformed("one-time prekey flag is neither 0 nor 1")),
-        };
-        let message = r.remaining().to_vec();
-        if message.is_empty() {
-            return Err(Error::Malformed(
-                "initial message carries no ratchet message",
-            ));
-        }
-        Ok(Self {
-            identity_key,
-            ephemeral_key,
-            signed_prekey_id,
-            one_time_prekey_id,
-            registration_id: 0,
-            message,
-        })
+        DefaultInitialCodec.decode(bytes)
     }
 }
 

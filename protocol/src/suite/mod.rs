@@ -1,13 +1,25 @@
-//! Cipher suites: one value that names a session's KDFs, AEAD and encodings.
+//! Cipher suites: one value that names everything a session's bytes depend on.
 //!
-//! The Double Ratchet logic in [`crate::session`] calls only this trait, so a
-//! second suite (for example Signal's v3 wire format) is one new module that
-//! implements it. A suite is a `&'static dyn CipherSuite`; serialized sessions
-//! record the suite's [`CipherSuite::id`].
+//! A suite has three jobs, each a trait of its own so suites can share parts:
+//! * [`RatchetKdf`] — the ratchet's KDFs (`KDF_RK`, `KDF_CK`, the message-key
+//!   expansion);
+//! * [`MessageCodec`] — the ratchet message's encoding, its AEAD and the
+//!   [layout](layout) of its wire bytes;
+//! * [`KeyAgreement`] — how the first root key is agreed (X3DH today) and how
+//!   its initial message is encoded.
+//!
+//! [`CipherSuite`] names one of each, plus the suite's name and id. The
+//! Double Ratchet logic in [`crate::session`] calls only these traits, so a
+//! new suite is one new module (`default/`, `signal_v3.rs`), listed once in
+//! [`all`]. A suite is a `&'static dyn CipherSuite`; serialized sessions
+//! record the suite's [`CipherSuite::id`], and a suite defined outside this
+//! crate restores through [`crate::Session::from_bytes_in`].
 
-mod default;
+pub mod default;
 pub mod layout;
 mod signal_v3;
+
+pub use crate::agreement::KeyAgreement;
 
 pub use layout::{FieldRole, MessageLayout, WireEncoding, WireField};
 
@@ -36,34 +48,30 @@ use crate::root_key::{RootKey, SharedKey};
 use crate::session::Role;
 use crate::x3dh::InitialMessage;
 
+use core::fmt::Debug;
+
 /// A suite as sessions hold it.
 pub type Suite = &'static dyn CipherSuite;
 
-/// The primitives and encodings that make up a Double Ratchet cipher suite.
+/// The ratchet's key derivations (Double Ratchet spec §5.2).
 ///
 /// Every method is deterministic: randomness is only ever needed for key
 /// generation, which the session does itself.
-pub trait CipherSuite: Send + Sync + core::fmt::Debug {
-    /// The suite's stable name, as used in vector files (e.g. `x25519-sha256-aes256gcm`).
-    fn name(&self) -> &'static str;
-
-    /// The byte that identifies the suite in serialized session state.
-    fn id(&self) -> u8;
-
+pub trait RatchetKdf: Send + Sync + Debug {
     /// `KDF_RK(rk, dh_out)` → (next root key, chain key).
     fn kdf_rk(&self, rk: &RootKey, dh_out: &DhOutput) -> (RootKey, ChainKey);
 
     /// `KDF_CK(ck)` → (next chain key, message key).
     fn kdf_ck(&self, ck: &ChainKey) -> (ChainKey, MessageKey);
 
-    /// The X3DH KDF: `SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4])`. `dh_outputs` is the
-    /// concatenation; the suite adds its own prefix, salt and info.
-    fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey;
-
     /// The expansion of a message key into the cipher's keys (default suite:
     /// AES-256 key ‖ GCM nonce, 44 bytes). Exposed for known-answer tests.
     fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>>;
+}
 
+/// A ratchet message's encoding and encryption (Double Ratchet spec §3.1
+/// ENCRYPT/DECRYPT, §3.4 headers), and where its fields sit on the wire.
+pub trait MessageCodec: Send + Sync + Debug {
     /// The associated data a message sent by `sender` is sealed with, given
     /// the session's `ad` (the X3DH AD, the same for both parties). The
     /// default suite uses `ad` as it is; `signal-v3` puts the sender's
@@ -74,7 +82,7 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     }
 
     /// `ENCRYPT(mk, plaintext, CONCAT(ad, header))`, returning the whole wire
-    /// message. `ad` is already ordered by [`CipherSuite::order_ad`].
+    /// message. `ad` is already ordered by [`MessageCodec::order_ad`].
     fn seal(
         &self,
         mk: &MessageKey,
@@ -88,27 +96,109 @@ pub trait CipherSuite: Send + Sync + core::fmt::Debug {
     fn parse_header(&self, message: &[u8]) -> Result<Header>;
 
     /// `DECRYPT(mk, ciphertext, CONCAT(ad, header))` of a wire message whose
-    /// header [`CipherSuite::parse_header`] accepted.
+    /// header [`MessageCodec::parse_header`] accepted.
     fn open(&self, mk: &MessageKey, message: &[u8], ad: &[u8]) -> Result<Vec<u8>>;
 
     /// The grammar of the suite's ratchet messages.
     fn wire_encoding(&self) -> WireEncoding;
 
     /// Where each field of a ratchet message sits, in wire order. Errors
-    /// like [`CipherSuite::parse_header`] on a message the suite cannot
+    /// like [`MessageCodec::parse_header`] on a message the suite cannot
     /// parse; the tag is not checked.
     fn message_layout(&self, message: &[u8]) -> Result<MessageLayout>;
-
-    /// Encodes X3DH's initial message (Alice's first message with the keys
-    /// and prekey ids Bob needs).
-    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8>;
-
-    /// Parses an initial message; the embedded ratchet message is checked
-    /// only when it is decrypted.
-    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage>;
 }
 
-/// Every suite this crate implements.
+/// A Double Ratchet cipher suite: its name and id, and the three parts it is
+/// made of. The provided methods forward to the parts, so callers write
+/// `suite.parse_header(..)` without knowing which part answers; a suite
+/// implements only the first five.
+pub trait CipherSuite: Send + Sync + Debug {
+    /// The suite's stable name, as used in vector files (e.g. `x25519-sha256-aes256gcm`).
+    fn name(&self) -> &'static str;
+
+    /// The byte that identifies the suite in serialized session state.
+    fn id(&self) -> u8;
+
+    /// The ratchet's KDFs.
+    fn ratchet(&self) -> &dyn RatchetKdf;
+
+    /// The message encoding and AEAD.
+    fn codec(&self) -> &dyn MessageCodec;
+
+    /// The key agreement that starts a session, with its initial message.
+    fn key_agreement(&self) -> &dyn KeyAgreement;
+
+    /// [`RatchetKdf::kdf_rk`].
+    fn kdf_rk(&self, rk: &RootKey, dh_out: &DhOutput) -> (RootKey, ChainKey) {
+        self.ratchet().kdf_rk(rk, dh_out)
+    }
+
+    /// [`RatchetKdf::kdf_ck`].
+    fn kdf_ck(&self, ck: &ChainKey) -> (ChainKey, MessageKey) {
+        self.ratchet().kdf_ck(ck)
+    }
+
+    /// [`RatchetKdf::message_keys`].
+    fn message_keys(&self, mk: &MessageKey) -> zeroize::Zeroizing<Vec<u8>> {
+        self.ratchet().message_keys(mk)
+    }
+
+    /// [`KeyAgreement::kdf`]: for X3DH, `SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4])`;
+    /// the suite adds its own prefix, salt and info.
+    fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey {
+        self.key_agreement().kdf(dh_outputs)
+    }
+
+    /// [`MessageCodec::order_ad`].
+    fn order_ad<'a>(&self, ad: &'a [u8], sender: Role) -> Result<Cow<'a, [u8]>> {
+        self.codec().order_ad(ad, sender)
+    }
+
+    /// [`MessageCodec::seal`].
+    fn seal(
+        &self,
+        mk: &MessageKey,
+        header: &Header,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.codec().seal(mk, header, plaintext, ad)
+    }
+
+    /// [`MessageCodec::parse_header`].
+    fn parse_header(&self, message: &[u8]) -> Result<Header> {
+        self.codec().parse_header(message)
+    }
+
+    /// [`MessageCodec::open`].
+    fn open(&self, mk: &MessageKey, message: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
+        self.codec().open(mk, message, ad)
+    }
+
+    /// [`MessageCodec::wire_encoding`].
+    fn wire_encoding(&self) -> WireEncoding {
+        self.codec().wire_encoding()
+    }
+
+    /// [`MessageCodec::message_layout`].
+    fn message_layout(&self, message: &[u8]) -> Result<MessageLayout> {
+        self.codec().message_layout(message)
+    }
+
+    /// [`KeyAgreement::encode_initial`].
+    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
+        self.key_agreement().encode_initial(initial)
+    }
+
+    /// [`KeyAgreement::decode_initial`].
+    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage> {
+        self.key_agreement().decode_initial(bytes)
+    }
+}
+
+/// Every suite this crate implements: the one list of suites. The harness
+/// iterates it (vectors, fuzz seeds, capabilities); adding a suite is adding
+/// it here.
 pub fn all() -> [Suite; 2] {
     [&DEFAULT_SUITE, &SIGNAL_V3_SUITE]
 }
@@ -121,4 +211,10 @@ pub fn by_id(id: u8) -> Option<Suite> {
 /// Looks a suite up by its [`CipherSuite::name`].
 pub fn by_name(name: &str) -> Option<Suite> {
     all().into_iter().find(|s| s.name() == name)
+}
+
+/// Looks `id` up among `suites`: for restoring sessions of suites defined
+/// outside this crate (see [`crate::Session::from_bytes_in`]).
+pub fn find_id(suites: &[Suite], id: u8) -> Option<Suite> {
+    suites.iter().copied().find(|s| s.id() == id)
 }

@@ -19,17 +19,20 @@ use prost::Message as _;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::agreement::KeyAgreement;
 use crate::chain_key::{ChainKey, MessageKey, kdf_ck};
 use crate::consts::KEY_LEN;
 use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::keys::{DhOutput, PublicKey};
 use crate::primitives::{hkdf_sha256, hmac_sha256};
-use crate::root_key::{RootKey, SharedKey, kdf_rk, x3dh_kdf};
+use crate::root_key::{RootKey, kdf_rk};
 use crate::session::Role;
-use crate::x3dh::{AD_LEN, InitialMessage};
+use crate::x3dh::{AD_LEN, InitialMessage, InitialMessageCodec, X3dh};
 
-use super::{CipherSuite, FieldRole, MessageLayout, WireEncoding, WireField};
+use super::{
+    CipherSuite, FieldRole, MessageCodec, MessageLayout, RatchetKdf, WireEncoding, WireField,
+};
 
 /// HKDF info of the X3DH KDF.
 pub const INFO_TEXT: &[u8] = b"WhisperText";
@@ -293,6 +296,25 @@ impl CipherSuite for SignalV3Suite {
         2
     }
 
+    fn ratchet(&self) -> &dyn RatchetKdf {
+        &Ratchet
+    }
+
+    fn codec(&self) -> &dyn MessageCodec {
+        &Codec
+    }
+
+    fn key_agreement(&self) -> &dyn KeyAgreement {
+        &X3DH
+    }
+}
+
+/// `signal-v3`'s ratchet KDFs: `WhisperRatchet` root chain, 80-byte
+/// `WhisperMessageKeys` expansion.
+#[derive(Debug, Clone, Copy)]
+struct Ratchet;
+
+impl RatchetKdf for Ratchet {
     fn kdf_rk(&self, rk: &RootKey, dh_out: &DhOutput) -> (RootKey, ChainKey) {
         kdf_rk(rk, dh_out, INFO_RATCHET)
     }
@@ -301,16 +323,16 @@ impl CipherSuite for SignalV3Suite {
         kdf_ck(ck)
     }
 
-    fn x3dh_kdf(&self, dh_outputs: &[u8]) -> SharedKey {
-        // libsignal expands 64 bytes and keeps the first 32 as the root key;
-        // HKDF's first block does not depend on the output length.
-        x3dh_kdf(dh_outputs, INFO_TEXT)
-    }
-
     fn message_keys(&self, mk: &MessageKey) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(MessageKeys::derive(mk).bytes.to_vec())
     }
+}
 
+/// `signal-v3`'s `WhisperMessage`: AES-256-CBC, truncated HMAC-SHA256.
+#[derive(Debug, Clone, Copy)]
+struct Codec;
+
+impl MessageCodec for Codec {
     fn order_ad<'a>(&self, ad: &'a [u8], sender: Role) -> Result<Cow<'a, [u8]>> {
         if ad.len() != AD_LEN
             || ad.first() != Some(&KEY_TYPE)
@@ -384,8 +406,23 @@ impl CipherSuite for SignalV3Suite {
     fn message_layout(&self, message: &[u8]) -> Result<MessageLayout> {
         layout(message)
     }
+}
 
-    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
+/// X3DH with `WhisperText` and the `PreKeyWhisperMessage` initial message.
+/// libsignal expands 64 bytes and keeps the first 32 as the root key; HKDF's
+/// first block does not depend on the output length, so the shared X3DH KDF
+/// gives the same key.
+static X3DH: X3dh = X3dh {
+    info: INFO_TEXT,
+    initial: &InitialCodec,
+};
+
+/// libsignal's `PreKeyWhisperMessage` after the version byte.
+#[derive(Debug, Clone, Copy)]
+struct InitialCodec;
+
+impl InitialMessageCodec for InitialCodec {
+    fn encode(&self, initial: &InitialMessage) -> Vec<u8> {
         let proto = PreKeyWhisperMessageProto {
             pre_key_id: initial.one_time_prekey_id.map(u64::from),
             base_key: Some(encode_key(&initial.ephemeral_key)),
@@ -401,7 +438,7 @@ impl CipherSuite for SignalV3Suite {
         out
     }
 
-    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage> {
+    fn decode(&self, bytes: &[u8]) -> Result<InitialMessage> {
         let (&version, body) = bytes
             .split_first()
             .ok_or(Error::Malformed("empty initial message"))?;

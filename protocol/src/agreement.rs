@@ -1,0 +1,58 @@
+//! Key agreement: how two parties reach the Double Ratchet's first root key
+//! `SK` and the associated data `AD`, and how the initiator's first message
+//! carries what the responder needs.
+//!
+//! It is a trait apart from the ratchet's suite because agreements and
+//! ratchets vary independently: X3DH ([`crate::x3dh::X3dh`]) today; PQXDH
+//! adds a KEM encapsulation beside the DHs (a KEM prekey in the bundle, a
+//! ciphertext in the initial message, its shared secret in the KDF input);
+//! Olm's triple DH drops the signed prekey and uses a one-time key in its
+//! place. Each is one implementation of [`KeyAgreement`] that a suite names
+//! ([`crate::CipherSuite::key_agreement`]); the session code never sees the DHs.
+
+use core::fmt::Debug;
+
+use crate::error::Result;
+use crate::keys::{KeyPair, PublicKey};
+use crate::root_key::SharedKey;
+use crate::x3dh::{Agreement, InitialMessage, Initiation, PreKeyBundle};
+
+/// A key agreement protocol: its secret schedule, its KDF and the encoding
+/// of its initial message.
+pub trait KeyAgreement: Send + Sync + Debug {
+    /// The protocol's name, for reports (e.g. `x3dh`).
+    fn name(&self) -> &'static str;
+
+    /// The agreement's KDF: the concatenated secrets (DH outputs, and KEM
+    /// shared secrets where the protocol has them) → `SK`.
+    fn kdf(&self, secrets: &[u8]) -> SharedKey;
+
+    /// The initiator's side, with its ephemeral key given: checks the bundle,
+    /// computes the secrets, and returns `SK`, `AD` and what the initial
+    /// message must name.
+    fn initiate(
+        &self,
+        initiator_identity: &KeyPair,
+        bundle: &PreKeyBundle,
+        ephemeral: KeyPair,
+    ) -> Result<Initiation>;
+
+    /// The responder's side from the values of an initial message, with the
+    /// prekeys it names already looked up.
+    fn respond(
+        &self,
+        responder_identity: &KeyPair,
+        signed_prekey: &KeyPair,
+        one_time_prekey: Option<&KeyPair>,
+        initiator_identity: &PublicKey,
+        initiator_ephemeral: &PublicKey,
+    ) -> Result<Agreement>;
+
+    /// Encodes the initial message (the initiator's first message with the
+    /// keys and prekey ids the responder needs).
+    fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8>;
+
+    /// Parses an initial message; the embedded ratchet message is checked
+    /// only when it is decrypted.
+    fn decode_initial(&self, bytes: &[u8]) -> Result<InitialMessage>;
+}
