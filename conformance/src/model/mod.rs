@@ -14,7 +14,9 @@
 //! * [`check`] — plays actions against any [`Subject`] (any
 //!   [`Implementation`](crate::Implementation): the reference, a mutant, later
 //!   the shim client) and checks the oracle's invariants after every step
-//!   (listed in [`run`]); the first one broken is a [`Violation`].
+//!   (listed in [`checker`]); the first one broken is a [`Violation`]. The
+//!   suite is part of the [`ModelConfig`]: every byte offset comes from its
+//!   message layout, so the properties run on any suite.
 //! * [`to_scenario`] — writes a run as a session-scenario vector
 //!   ([`ScenarioCase`](crate::vectors::ScenarioCase)).
 //! * [`ProtocolSessions`] — the reference's sessions with their state bytes
@@ -25,18 +27,20 @@
 //! as stated in `docs/SPEC.md`.
 
 mod action;
+pub mod checker;
+mod config;
 mod direct;
 mod keys;
 mod oracle;
-pub mod run;
 mod scenario;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+mod trace;
 
 pub use action::{Action, Party, Tamper};
+pub use checker::check;
+pub use config::{MAX_ACTIONS, MODEL_MAX_SKIP, ModelConfig};
 pub use direct::{ProtocolSessions, Subject};
 pub use keys::Randomness;
-pub use run::{
-    Event, Invariant, MAX_ACTIONS, MODEL_MAX_SKIP, ModelConfig, Outcome, Trace, Violation, check,
-};
 pub use scenario::to_scenario;
+pub use trace::{Event, Invariant, Outcome, Trace, Violation};

@@ -10,7 +10,9 @@ use crate::implementation::ErrorClass;
 use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use super::action::Action;
-use super::run::{Event, ModelConfig, Outcome, Trace, Violation, check};
+use super::checker::check;
+use super::config::ModelConfig;
+use super::trace::{Event, Outcome, Trace, Violation};
 use crate::reference::Reference;
 use crate::vectors::{
     CaseInfo, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,

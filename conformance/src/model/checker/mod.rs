@@ -1,5 +1,6 @@
-//! The runner: plays a sequence of [`Action`]s against a [`Subject`] and
-//! checks it against the oracle after every step.
+//! The checker: plays a sequence of [`Action`]s against a [`Subject`] and
+//! checks it against the oracle after every step. Atomicity and key-reuse
+//! checks are in `atomicity`, the network's tampering in `tamper`.
 //!
 //! The invariants, one [`Invariant`] each:
 //! * a genuine message delivered within the limits decrypts exactly once, to
@@ -17,180 +18,26 @@
 //! * no two messages share a keystream (distinct message keys per (ratchet key, n));
 //! * where the subject shows its state, it round-trips exactly.
 //!
-//! With [`Randomness::AllZero`] the oracle cannot predict acceptance (see
-//! [`Randomness`]); the runner then checks only what must survive bad
+//! With [`Randomness::AllZero`](super::Randomness::AllZero) the oracle cannot predict acceptance (see
+//! [`Randomness`](super::Randomness)); the runner then checks only what must survive bad
 //! randomness: nothing altered, replayed or garbled is ever accepted.
 
+mod atomicity;
+mod tamper;
+
 use std::collections::BTreeSet;
-use std::fmt;
 
 use crate::implementation::ErrorClass;
 use ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS;
-use ratchetproof_protocol::header::HEADER_LEN;
-use ratchetproof_protocol::suite::{MESSAGE_OVERHEAD, MESSAGE_VERSION};
-use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, KeyPair, PrivateKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use super::action::{Action, Party, Tamper};
+use super::config::{MAX_ACTIONS, ModelConfig};
 use super::direct::Subject;
-use super::keys::{self, Randomness, Role, Secrets};
+use super::keys::{self, Role, Secrets};
 use super::oracle::{Expect, PartyState, SeenHeader, SentHeader};
+use super::trace::{Event, Invariant, Outcome, Trace, Violation};
 use crate::implementation::{ImplResult, SessionHandle, SessionInit};
-
-/// The model's default `MAX_SKIP`: small, so that a jump past it takes a few
-/// actions rather than a thousand.
-pub const MODEL_MAX_SKIP: u32 = 3;
-
-/// The longest action sequence a run accepts. It keeps the number of stored
-/// skipped keys far below the reference's cap, because the model does not
-/// model eviction.
-pub const MAX_ACTIONS: usize = 1_000;
-
-/// Everything a run depends on besides its actions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ModelConfig {
-    /// Seeds the shared key, associated data, Bob's prekey and, with
-    /// [`Randomness::Fresh`], every ratchet key.
-    pub seed: u64,
-    /// How ratchet keys are drawn.
-    pub randomness: Randomness,
-    /// `MAX_SKIP` of every session.
-    pub max_skip: u32,
-}
-
-impl ModelConfig {
-    /// Fresh randomness from `seed`, [`MODEL_MAX_SKIP`].
-    pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            randomness: Randomness::Fresh,
-            max_skip: MODEL_MAX_SKIP,
-        }
-    }
-
-    /// The same with other randomness.
-    pub fn with_randomness(self, randomness: Randomness) -> Self {
-        Self { randomness, ..self }
-    }
-}
-
-/// The property a run broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Invariant {
-    /// The run could not start, or a party could not be captured.
-    Setup,
-    /// Encryption failed where it must succeed, or the reverse.
-    Send,
-    /// A genuine message did not decrypt exactly once to its plaintext.
-    Delivery,
-    /// A replay was not rejected as a duplicate.
-    Duplicate,
-    /// An altered message was accepted or rejected with the wrong class.
-    Authenticity,
-    /// A jump past `MAX_SKIP` was not rejected as too many skipped.
-    SkipLimit,
-    /// A rejected message changed the session.
-    Atomicity,
-    /// Serialized state did not round-trip exactly.
-    RoundTrip,
-    /// Two messages were encrypted under the same key and nonce.
-    DistinctMessageKeys,
-    /// A capture decrypted a message already processed by its state (by the
-    /// victim before the capture, or by the capture itself).
-    ForwardSecrecy,
-    /// A capture decrypted what it must not, or failed what it must.
-    PostCompromise,
-}
-
-/// The first broken invariant of a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// Index of the action at fault (`None`: setup).
-    pub step: Option<usize>,
-    /// That action, with its picks reduced to the indexes they selected.
-    pub action: Option<Action>,
-    /// What was broken.
-    pub invariant: Invariant,
-    /// Expected and observed, in words.
-    pub detail: String,
-    /// The same failure as the shortest equivalent run: the actions up to
-    /// and including the failing one, with every pick reduced to the index it
-    /// selected and actions that did nothing left out.
-    pub effective_actions: Vec<Action>,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.step, &self.action) {
-            (Some(step), Some(action)) => write!(f, "step {step} ({action:?}): ")?,
-            _ => write!(f, "setup: ")?,
-        }
-        write!(f, "{:?} violated: {}", self.invariant, self.detail)
-    }
-}
-
-impl std::error::Error for Violation {}
-
-/// A decryption's or encryption's result: bytes, or the error class.
-pub type Outcome = Result<Vec<u8>, ErrorClass>;
-
-/// What the subject did, step by step, in the terms of a scenario vector.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// `party` encrypted `plaintext`.
-    Send {
-        /// Sender name.
-        party: String,
-        /// The plaintext.
-        plaintext: Vec<u8>,
-        /// The wire message, or the error.
-        outcome: Outcome,
-    },
-    /// A message (index among successful sends) reached `party`, possibly altered.
-    Deliver {
-        /// Recipient name.
-        party: String,
-        /// The genuine message it derives from.
-        message: usize,
-        /// The altered bytes, when they differ from the genuine ones.
-        bytes: Option<Vec<u8>>,
-        /// The altered associated data, when it differs.
-        ad: Option<Vec<u8>>,
-        /// The plaintext, or the error.
-        outcome: Outcome,
-    },
-    /// `victim`'s state was copied as the new party `name`.
-    Capture {
-        /// Whose state.
-        victim: String,
-        /// The copy's name.
-        name: String,
-        /// Index of the capture (its key list in [`Trace::capture_keys`]).
-        capture: usize,
-    },
-}
-
-/// A completed run: what happened, and the keys the scenario needs to replay it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trace {
-    /// The configuration it ran under.
-    pub config: ModelConfig,
-    /// What happened, in order; dropped messages and actions that had no
-    /// candidate leave no event.
-    pub events: Vec<Event>,
-    /// SK.
-    pub shared_key: [u8; 32],
-    /// AD.
-    pub associated_data: Vec<u8>,
-    /// Bob's initial ratchet (signed prekey) private key.
-    pub bob_ratchet_private_key: [u8; 32],
-    /// Alice's ratchet keys, trimmed to those she drew (untrimmed when the
-    /// model could not count, under [`Randomness::AllZero`]).
-    pub alice_keys: Vec<[u8; 32]>,
-    /// Bob's ratchet keys, likewise.
-    pub bob_keys: Vec<[u8; 32]>,
-    /// Each capture's ratchet keys, likewise.
-    pub capture_keys: Vec<Vec<[u8; 32]>>,
-}
 
 /// Plays `actions` against `subject` under `config`, checking every
 /// invariant after every step. The subject is [`reset`](crate::Implementation::reset) first.
@@ -273,15 +120,6 @@ enum Want {
     Rejection(Option<ErrorClass>),
 }
 
-struct Tampered {
-    bytes: Vec<u8>,
-    ad: Option<Vec<u8>>,
-    /// The header as altered, for the oracle; `None` where parsing fails first.
-    header: Option<SeenHeader>,
-    /// The class parsing must fail with, where it must.
-    parse_error: Option<ErrorClass>,
-}
-
 struct Run<'s, S: ?Sized> {
     subject: &'s mut S,
     config: ModelConfig,
@@ -318,7 +156,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let list = |role| keys::ratchet_keys(config.randomness, config.seed, role, key_budget);
         let (alice_keys, bob_keys) = (list(Role::Alice), list(Role::Bob));
         let init = |role: Party, ratchet_key: [u8; 32], keys: &[[u8; 32]]| SessionInit {
-            suite: DEFAULT_SUITE.name().to_string(),
+            suite: config.suite.name().to_string(),
             role: role.role(),
             shared_key: secrets.shared_key.to_vec(),
             ratchet_key: ratchet_key.to_vec(),
@@ -560,7 +398,15 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
     }
 
     fn tamper(&mut self, m: usize, field: Tamper) -> Result<(), Violation> {
-        let Some(tampered) = self.tampered(m, field) else {
+        let Some(tampered) = self.messages.get(m).and_then(|message| {
+            tamper::tampered(
+                self.config.suite,
+                &message.wire,
+                message.header.map(seen),
+                &self.secrets.associated_data,
+                field,
+            )
+        }) else {
             return Ok(());
         };
         let Some(message) = self.messages.get(m) else {
@@ -781,218 +627,6 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         Ok(outcome)
     }
 
-    /// The session's state before a decryption that may fail.
-    fn snapshot(&mut self, handle: SessionHandle) -> Result<Snapshot, Violation> {
-        match self.subject.state_bytes(handle) {
-            Some(Ok(bytes)) => Ok(Snapshot::Bytes(bytes)),
-            Some(Err(e)) => Err(self.violation(Invariant::RoundTrip, e.to_string())),
-            None => self
-                .subject
-                .clone_session(handle, &self.probe_keys)
-                .map(Snapshot::Copy)
-                .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}"))),
-        }
-    }
-
-    /// How the session now differs from `before`, if it does.
-    fn compare(
-        &mut self,
-        now: SessionHandle,
-        before: Snapshot,
-        recipient: Party,
-    ) -> Result<Option<String>, Violation> {
-        match before {
-            Snapshot::Bytes(before) => match self.subject.state_bytes(now) {
-                Some(Ok(after)) if after == before => Ok(None),
-                Some(Ok(_)) => Ok(Some("its serialized state differs".into())),
-                Some(Err(e)) => Err(self.violation(Invariant::RoundTrip, e.to_string())),
-                None => Ok(Some("it no longer shows its state".into())),
-            },
-            Snapshot::Copy(before) => self.same_behaviour(now, before, recipient),
-        }
-    }
-
-    /// Behavioural comparison: copies of both sessions, given the same keys,
-    /// must encrypt the same bytes and treat every message sent to
-    /// `recipient` alike.
-    fn same_behaviour(
-        &mut self,
-        now: SessionHandle,
-        before: SessionHandle,
-        recipient: Party,
-    ) -> Result<Option<String>, Violation> {
-        let probe_keys = self.probe_keys.clone();
-        let copy = |subject: &mut S, h| subject.clone_session(h, &probe_keys);
-        let pair = copy(self.subject, now).and_then(|a| Ok((a, copy(self.subject, before)?)));
-        let (a, b) =
-            pair.map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
-        let ad = self.secrets.associated_data.clone();
-        let probe = b"atomicity probe";
-        let (sa, sb) = (
-            class_of(self.subject.encrypt(a, probe, &ad)),
-            class_of(self.subject.encrypt(b, probe, &ad)),
-        );
-        if sa != sb {
-            return Ok(Some(format!(
-                "it now encrypts differently ({} instead of {})",
-                show(&sa),
-                show(&sb)
-            )));
-        }
-        let to_recipient: Vec<(usize, Vec<u8>)> = self
-            .messages
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.from.peer() == recipient)
-            .map(|(i, m)| (i, m.wire.clone()))
-            .collect();
-        for (i, wire) in to_recipient {
-            let da = class_of(self.subject.decrypt(a, &wire, &ad));
-            let db = class_of(self.subject.decrypt(b, &wire, &ad));
-            if da != db {
-                return Ok(Some(format!(
-                    "message {i} now gives {} instead of {}",
-                    show(&da),
-                    show(&db)
-                )));
-            }
-        }
-        Ok(None)
-    }
-
-    fn check_round_trips(&mut self) -> Result<(), Violation> {
-        let mut handles = vec![self.alice.handle, self.bob.handle];
-        handles.extend(self.captures.iter().map(|c| c.session.handle));
-        for handle in handles {
-            if let Some(Err(e)) = self.subject.state_bytes(handle) {
-                return Err(self.violation(Invariant::RoundTrip, e.to_string()));
-            }
-        }
-        Ok(())
-    }
-
-    /// Two messages under one key and nonce have ciphertexts whose XOR is the
-    /// XOR of their plaintexts (the default suite's AES-GCM is a stream
-    /// cipher with a tag). With distinct plaintexts of 8 bytes or more, a
-    /// match is no accident.
-    fn check_distinct_keystream(&self, plaintext: &[u8], wire: &[u8]) -> Result<(), Violation> {
-        let Some(body) = ciphertext(plaintext, wire) else {
-            return Ok(());
-        };
-        for (i, other) in self.messages.iter().enumerate() {
-            let Some(other_body) = ciphertext(&other.plaintext, &other.wire) else {
-                continue;
-            };
-            let len = body.len().min(other_body.len());
-            if len < 8 {
-                continue;
-            }
-            let same = (0..len).all(|j| {
-                let c = body.get(j).zip(other_body.get(j)).map(|(a, b)| a ^ b);
-                let p = plaintext
-                    .get(j)
-                    .zip(other.plaintext.get(j))
-                    .map(|(a, b)| a ^ b);
-                c == p
-            });
-            if same {
-                return Err(self.violation(
-                    Invariant::DistinctMessageKeys,
-                    format!("the new message reuses message {i}'s key and nonce (same keystream)"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The altered copy of message `m`.
-    fn tampered(&self, m: usize, field: Tamper) -> Option<Tampered> {
-        let message = self.messages.get(m)?;
-        let mut bytes = message.wire.clone();
-        let genuine = message.header.map(seen);
-        let mut ad = None;
-        let mut header = genuine;
-        let mut parse_error = None;
-        let prefix = 1 + HEADER_LEN;
-        let tag_len = MESSAGE_OVERHEAD - prefix;
-        let body_len = bytes.len().checked_sub(MESSAGE_OVERHEAD)?;
-        let flip = |bytes: &mut Vec<u8>, at: usize, mask: u8| {
-            if let Some(b) = bytes.get_mut(at) {
-                *b ^= mask;
-            }
-        };
-        match field {
-            Tamper::Version { value } => {
-                let value = if value == MESSAGE_VERSION {
-                    0xff
-                } else {
-                    value
-                };
-                if let Some(b) = bytes.get_mut(0) {
-                    *b = value;
-                }
-                parse_error = Some(ErrorClass::Unsupported);
-            }
-            Tamper::RatchetKey { byte } => {
-                flip(&mut bytes, 1 + usize::from(byte) % 32, 0x01);
-                header = genuine.map(|h| SeenHeader {
-                    key: None,
-                    against: None,
-                    ..h
-                });
-            }
-            Tamper::PreviousCounter { bit } => {
-                let mask = 1u32 << (bit % 32);
-                for (i, b) in mask.to_be_bytes().into_iter().enumerate() {
-                    flip(&mut bytes, 33 + i, b);
-                }
-                header = genuine.map(|h| SeenHeader {
-                    pn: h.pn ^ mask,
-                    ..h
-                });
-            }
-            Tamper::Counter { bit } => {
-                let mask = 1u32 << (bit % 32);
-                for (i, b) in mask.to_be_bytes().into_iter().enumerate() {
-                    flip(&mut bytes, 37 + i, b);
-                }
-                header = genuine.map(|h| SeenHeader { n: h.n ^ mask, ..h });
-            }
-            Tamper::Ciphertext { byte } => {
-                let at = match body_len {
-                    0 => prefix + usize::from(byte) % tag_len,
-                    len => prefix + usize::from(byte) % len,
-                };
-                flip(&mut bytes, at, 0x01);
-            }
-            Tamper::Tag { byte } => {
-                flip(
-                    &mut bytes,
-                    prefix + body_len + usize::from(byte) % tag_len,
-                    0x01,
-                );
-            }
-            Tamper::AssociatedData { byte } => {
-                let mut altered = self.secrets.associated_data.clone();
-                let len = altered.len().max(1);
-                if let Some(b) = altered.get_mut(usize::from(byte) % len) {
-                    *b ^= 0x01;
-                }
-                ad = Some(altered);
-            }
-            Tamper::Truncate { keep } => {
-                bytes.truncate(usize::from(keep) % MESSAGE_OVERHEAD);
-                parse_error = Some(ErrorClass::Malformed);
-            }
-        }
-        Some(Tampered {
-            bytes,
-            ad,
-            header,
-            parse_error,
-        })
-    }
-
     fn finish(self) -> Trace {
         let strict = self.strict;
         let used = |s: &Session| -> Vec<[u8; 32]> {
@@ -1013,11 +647,6 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             events: self.events,
         }
     }
-}
-
-enum Snapshot {
-    Bytes(Vec<u8>),
-    Copy(SessionHandle),
 }
 
 fn seen(h: SentHeader) -> SeenHeader {
@@ -1068,12 +697,4 @@ fn expected_classes(expect: &Expect) -> String {
             or: Some(or),
         } => format!("`{class}` or `{or}`"),
     }
-}
-
-/// The ciphertext part of a default-suite message, if `wire` has that layout.
-fn ciphertext<'a>(plaintext: &[u8], wire: &'a [u8]) -> Option<&'a [u8]> {
-    if wire.len() != plaintext.len() + MESSAGE_OVERHEAD {
-        return None;
-    }
-    wire.get(1 + HEADER_LEN..1 + HEADER_LEN + plaintext.len())
 }

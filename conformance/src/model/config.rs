@@ -1,0 +1,76 @@
+//! What a run of the model depends on besides its actions: the suite under
+//! test, the seed of its keys, how ratchet keys are drawn, and `MAX_SKIP`.
+
+use std::hash::{Hash, Hasher};
+
+use ratchetproof_protocol::{DEFAULT_SUITE, Suite};
+
+use super::keys::Randomness;
+
+/// The model's default `MAX_SKIP`: small, so that a jump past it takes a few
+/// actions rather than a thousand.
+pub const MODEL_MAX_SKIP: u32 = 3;
+
+/// The longest action sequence a run accepts. It keeps the number of stored
+/// skipped keys far below the reference's cap, because the model does not
+/// model eviction.
+pub const MAX_ACTIONS: usize = 1_000;
+
+/// Everything a run depends on besides its actions.
+///
+/// The suite is a value, not a name: the model takes every byte offset from
+/// its [`message_layout`](ratchetproof_protocol::CipherSuite::message_layout),
+/// so any suite — one of [`ratchetproof_protocol::suite::all`] or one
+/// defined in a test — runs through the same properties.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelConfig {
+    /// The suite both parties' sessions use.
+    pub suite: Suite,
+    /// Seeds the shared key, associated data, Bob's prekey and, with
+    /// [`Randomness::Fresh`], every ratchet key.
+    pub seed: u64,
+    /// How ratchet keys are drawn.
+    pub randomness: Randomness,
+    /// `MAX_SKIP` of every session.
+    pub max_skip: u32,
+}
+
+impl ModelConfig {
+    /// The default suite, fresh randomness from `seed`, [`MODEL_MAX_SKIP`].
+    pub fn new(seed: u64) -> Self {
+        Self {
+            suite: &DEFAULT_SUITE,
+            seed,
+            randomness: Randomness::Fresh,
+            max_skip: MODEL_MAX_SKIP,
+        }
+    }
+
+    /// The same with other randomness.
+    pub fn with_randomness(self, randomness: Randomness) -> Self {
+        Self { randomness, ..self }
+    }
+
+    /// The same in another suite.
+    pub fn with_suite(self, suite: Suite) -> Self {
+        Self { suite, ..self }
+    }
+}
+
+/// Suites compare by id and name (a suite is a `&'static dyn` value).
+impl PartialEq for ModelConfig {
+    fn eq(&self, other: &Self) -> bool {
+        (self.suite.id(), self.suite.name()) == (other.suite.id(), other.suite.name())
+            && (self.seed, self.randomness, self.max_skip)
+                == (other.seed, other.randomness, other.max_skip)
+    }
+}
+
+impl Eq for ModelConfig {}
+
+impl Hash for ModelConfig {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.suite.id(), self.suite.name()).hash(state);
+        (self.seed, self.randomness, self.max_skip).hash(state);
+    }
+}

@@ -1,0 +1,128 @@
+//! What a run reports: the events it played, the keys that replay it, and
+//! the first invariant it broke.
+
+use std::fmt;
+
+use crate::implementation::ErrorClass;
+
+use super::action::Action;
+use super::config::ModelConfig;
+
+/// The property a run broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Invariant {
+    /// The run could not start, or a party could not be captured.
+    Setup,
+    /// Encryption failed where it must succeed, or the reverse.
+    Send,
+    /// A genuine message did not decrypt exactly once to its plaintext.
+    Delivery,
+    /// A replay was not rejected as a duplicate.
+    Duplicate,
+    /// An altered message was accepted or rejected with the wrong class.
+    Authenticity,
+    /// A jump past `MAX_SKIP` was not rejected as too many skipped.
+    SkipLimit,
+    /// A rejected message changed the session.
+    Atomicity,
+    /// Serialized state did not round-trip exactly.
+    RoundTrip,
+    /// Two messages were encrypted under the same key and nonce.
+    DistinctMessageKeys,
+    /// A capture decrypted a message already processed by its state (by the
+    /// victim before the capture, or by the capture itself).
+    ForwardSecrecy,
+    /// A capture decrypted what it must not, or failed what it must.
+    PostCompromise,
+}
+
+/// The first broken invariant of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Index of the action at fault (`None`: setup).
+    pub step: Option<usize>,
+    /// That action, with its picks reduced to the indexes they selected.
+    pub action: Option<Action>,
+    /// What was broken.
+    pub invariant: Invariant,
+    /// Expected and observed, in words.
+    pub detail: String,
+    /// The same failure as the shortest equivalent run: the actions up to
+    /// and including the failing one, with every pick reduced to the index it
+    /// selected and actions that did nothing left out.
+    pub effective_actions: Vec<Action>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.step, &self.action) {
+            (Some(step), Some(action)) => write!(f, "step {step} ({action:?}): ")?,
+            _ => write!(f, "setup: ")?,
+        }
+        write!(f, "{:?} violated: {}", self.invariant, self.detail)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// A decryption's or encryption's result: bytes, or the error class.
+pub type Outcome = Result<Vec<u8>, ErrorClass>;
+
+/// What the subject did, step by step, in the terms of a scenario vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `party` encrypted `plaintext`.
+    Send {
+        /// Sender name.
+        party: String,
+        /// The plaintext.
+        plaintext: Vec<u8>,
+        /// The wire message, or the error.
+        outcome: Outcome,
+    },
+    /// A message (index among successful sends) reached `party`, possibly altered.
+    Deliver {
+        /// Recipient name.
+        party: String,
+        /// The genuine message it derives from.
+        message: usize,
+        /// The altered bytes, when they differ from the genuine ones.
+        bytes: Option<Vec<u8>>,
+        /// The altered associated data, when it differs.
+        ad: Option<Vec<u8>>,
+        /// The plaintext, or the error.
+        outcome: Outcome,
+    },
+    /// `victim`'s state was copied as the new party `name`.
+    Capture {
+        /// Whose state.
+        victim: String,
+        /// The copy's name.
+        name: String,
+        /// Index of the capture (its key list in [`Trace::capture_keys`]).
+        capture: usize,
+    },
+}
+
+/// A completed run: what happened, and the keys the scenario needs to replay it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The configuration it ran under.
+    pub config: ModelConfig,
+    /// What happened, in order; dropped messages and actions that had no
+    /// candidate leave no event.
+    pub events: Vec<Event>,
+    /// SK.
+    pub shared_key: [u8; 32],
+    /// AD.
+    pub associated_data: Vec<u8>,
+    /// Bob's initial ratchet (signed prekey) private key.
+    pub bob_ratchet_private_key: [u8; 32],
+    /// Alice's ratchet keys, trimmed to those she drew (untrimmed when the
+    /// model could not count, under [`Randomness::AllZero`]).
+    pub alice_keys: Vec<[u8; 32]>,
+    /// Bob's ratchet keys, likewise.
+    pub bob_keys: Vec<[u8; 32]>,
+    /// Each capture's ratchet keys, likewise.
+    pub capture_keys: Vec<Vec<[u8; 32]>>,
+}
