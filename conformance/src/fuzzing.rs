@@ -4,14 +4,17 @@
 //!
 //! A body panics only when it finds a bug (a broken invariant); it never
 //! panics on input the code under test is allowed to reject.
+//!
+//! No suite is named here: the targets run every suite of
+//! [`suite::all`], take byte offsets from each suite's message layout, and
+//! each body has an `_in` form that takes the suite (or its live sessions)
+//! as a value, so a suite defined in a test runs through the same checks.
 
 use std::sync::OnceLock;
 
-use ratchetproof_protocol::x3dh::{InitialMessage, Responder, start_session};
-use ratchetproof_protocol::{
-    CipherSuite, DEFAULT_SUITE, Header, KeyPair, PrivateKey, SIGNAL_V3_SUITE, Session,
-    SessionConfig, Suite,
-};
+use ratchetproof_protocol::suite::{self, FieldRole, WireEncoding};
+use ratchetproof_protocol::x3dh::{Responder, start_session};
+use ratchetproof_protocol::{KeyPair, PrivateKey, Session, SessionConfig, Suite};
 
 use crate::generate::derived_key;
 use crate::reference::KeyQueueRng;
@@ -47,7 +50,8 @@ fn responder() -> Responder {
     bob
 }
 
-fn build_live(suite: Suite) -> Option<LiveSessions> {
+/// The deterministic conversation of [`LiveSessions`] in `suite`.
+pub fn build_live(suite: Suite) -> Option<LiveSessions> {
     let config = SessionConfig {
         max_skip: 64,
         max_stored_skipped_keys: 128,
@@ -93,47 +97,93 @@ fn build_live(suite: Suite) -> Option<LiveSessions> {
     })
 }
 
-/// The shared live sessions of the default suite (built once per process).
-pub fn live_sessions() -> Option<&'static LiveSessions> {
-    static LIVE: OnceLock<Option<LiveSessions>> = OnceLock::new();
-    LIVE.get_or_init(|| build_live(&DEFAULT_SUITE)).as_ref()
+/// The live sessions of every suite in [`suite::all`], in its order (built
+/// once per process).
+fn all_live() -> &'static [(Suite, Option<LiveSessions>)] {
+    static LIVE: OnceLock<Vec<(Suite, Option<LiveSessions>)>> = OnceLock::new();
+    LIVE.get_or_init(|| suite::all().map(|s| (s, build_live(s))).into())
 }
 
-/// The same conversation in the `signal-v3` suite.
-pub fn live_sessions_v3() -> Option<&'static LiveSessions> {
-    static LIVE: OnceLock<Option<LiveSessions>> = OnceLock::new();
-    LIVE.get_or_init(|| build_live(&SIGNAL_V3_SUITE)).as_ref()
+/// The shared live sessions of a suite of [`suite::all`] (`None` for any
+/// other suite: build those with [`build_live`]).
+pub fn live_sessions(suite: Suite) -> Option<&'static LiveSessions> {
+    all_live()
+        .iter()
+        .find(|(s, _)| s.id() == suite.id())
+        .and_then(|(_, live)| live.as_ref())
 }
 
-/// `decode_message`: every wire decoder of the default suite. Where the input
-/// decodes, encoding the result must give the input back.
+/// `decode_message`: every wire decoder of every suite
+/// ([`decode_message_in`]).
 pub fn decode_message(data: &[u8]) {
-    if let Ok(header) = DEFAULT_SUITE.parse_header(data) {
-        let encoded = header.encode();
-        assert_eq!(
-            data.get(1..1 + encoded.len()),
-            Some(&encoded[..]),
-            "header re-encodes differently"
-        );
-        assert_eq!(Header::decode(&encoded).ok(), Some(header));
+    for suite in suite::all() {
+        decode_message_in(suite, data);
     }
-    if let Ok(initial) = InitialMessage::decode(data) {
-        assert_eq!(
-            initial.encode(),
-            data,
-            "initial message re-encodes differently"
+}
+
+/// `decode_message` in one suite. Where a ratchet message parses, its
+/// layout covers it field after field; in a fixed encoding the layout's
+/// fields hold exactly the parsed header (key bytes, big-endian counters),
+/// i.e. the header re-encodes to the same bytes. Where an initial message
+/// decodes, its re-encoding decodes to the same values, and in a fixed
+/// encoding is the input itself. (Protobuf decoders accept non-canonical
+/// encodings — unknown fields, long varints — so there the invariant is on
+/// the decoded values.)
+pub fn decode_message_in(suite: Suite, data: &[u8]) {
+    let fixed = suite.wire_encoding() == WireEncoding::Fixed;
+    if let Ok(header) = suite.parse_header(data) {
+        let layout = suite.message_layout(data);
+        assert!(
+            layout.is_ok() || !fixed,
+            "{}: a message that parses has no layout",
+            suite.name()
         );
+        if let Ok(layout) = layout {
+            let mut end = 0;
+            for field in &layout.fields {
+                assert_eq!(field.range.start, end, "{}: layout has a gap", suite.name());
+                end = field.range.end;
+            }
+            assert_eq!(
+                end,
+                data.len(),
+                "{}: layout does not cover the message",
+                suite.name()
+            );
+            if fixed {
+                let bytes = |role| layout.range(role).and_then(|r| data.get(r));
+                assert_eq!(
+                    (
+                        bytes(FieldRole::RatchetKey),
+                        bytes(FieldRole::PreviousCounter),
+                        bytes(FieldRole::Counter),
+                    ),
+                    (
+                        Some(&header.dh.as_bytes()[..]),
+                        Some(&header.pn.to_be_bytes()[..]),
+                        Some(&header.n.to_be_bytes()[..]),
+                    ),
+                    "{}: header re-encodes differently",
+                    suite.name()
+                );
+            }
+        }
     }
-    // signal-v3's protobuf decoders accept non-canonical encodings (unknown
-    // fields, long varints), so the invariant is on the decoded values: the
-    // canonical re-encoding decodes to the same thing.
-    let v3 = &SIGNAL_V3_SUITE;
-    let _ = v3.parse_header(data);
-    if let Ok(initial) = v3.decode_initial(data) {
+    if let Ok(initial) = suite.decode_initial(data) {
+        let encoded = suite.encode_initial(&initial);
+        if fixed {
+            assert_eq!(
+                encoded,
+                data,
+                "{}: initial message re-encodes differently",
+                suite.name()
+            );
+        }
         assert_eq!(
-            v3.decode_initial(&v3.encode_initial(&initial)).ok(),
+            suite.decode_initial(&encoded).ok(),
             Some(initial),
-            "signal-v3 initial message does not survive re-encoding"
+            "{}: initial message does not survive re-encoding",
+            suite.name()
         );
     }
 }
@@ -141,7 +191,12 @@ pub fn decode_message(data: &[u8]) {
 /// `state_deserialize`: arbitrary bytes to the session-state decoder; what
 /// decodes must re-encode to the same bytes.
 pub fn state_deserialize(data: &[u8]) {
-    if let Ok(session) = Session::from_bytes(data) {
+    state_deserialize_in(&suite::all(), data);
+}
+
+/// `state_deserialize` with the suite ids resolved among `suites`.
+pub fn state_deserialize_in(suites: &[Suite], data: &[u8]) {
+    if let Ok(session) = Session::from_bytes_in(data, suites) {
         assert_eq!(
             &session.to_bytes()[..],
             data,
@@ -152,17 +207,22 @@ pub fn state_deserialize(data: &[u8]) {
 
 /// `decrypt_untrusted`: arbitrary bytes delivered to a live session (to Bob,
 /// or to Alice when the first byte is odd, under the real or an altered AD
-/// when bit 1 is set, in the `signal-v3` suite when bit 2 is set).
-/// Never panics; on error the session is byte-identical; a genuine pending
-/// message still decrypts afterwards.
+/// when bit 1 is set, in suite `(byte >> 2) mod n` of [`suite::all`] — bit 2
+/// picks `signal-v3`). Never panics; on error the session is
+/// byte-identical; a genuine pending message still decrypts afterwards.
 pub fn decrypt_untrusted(data: &[u8]) {
-    let (selector, message) = data.split_first().unwrap_or((&0, &[]));
-    let live = if selector & 4 == 0 {
-        live_sessions()
-    } else {
-        live_sessions_v3()
+    let selector = data.first().copied().unwrap_or(0);
+    let live = all_live();
+    let Some((_, Some(live))) = live.get(usize::from(selector >> 2) % live.len().max(1)) else {
+        return;
     };
-    let Some(live) = live else { return };
+    decrypt_untrusted_in(live, data);
+}
+
+/// `decrypt_untrusted` on given live sessions (bits 0 and 1 of the first
+/// byte select the recipient and the AD).
+pub fn decrypt_untrusted_in(live: &LiveSessions, data: &[u8]) {
+    let (selector, message) = data.split_first().unwrap_or((&0, &[]));
     let mut session = if selector & 1 == 0 {
         live.bob.clone()
     } else {
@@ -203,16 +263,21 @@ pub fn decrypt_untrusted(data: &[u8]) {
 /// `x3dh_initial_message`: arbitrary initial messages to a responder with
 /// real prekeys. A rejected message leaves the one-time prekey in place.
 pub fn x3dh_initial_message(data: &[u8]) {
-    for suite in [&DEFAULT_SUITE as Suite, &SIGNAL_V3_SUITE] {
-        let mut bob = responder();
-        let mut rng = keys("fuzz/x3dh", 2);
-        let result = bob.accept(suite, SessionConfig::default(), data, &mut rng);
-        if result.is_err() {
-            assert!(
-                bob.has_one_time_prekey(2),
-                "a rejected initial message consumed the one-time prekey"
-            );
-        }
+    for suite in suite::all() {
+        x3dh_initial_message_in(suite, data);
+    }
+}
+
+/// `x3dh_initial_message` in one suite.
+pub fn x3dh_initial_message_in(suite: Suite, data: &[u8]) {
+    let mut bob = responder();
+    let mut rng = keys("fuzz/x3dh", 2);
+    let result = bob.accept(suite, SessionConfig::default(), data, &mut rng);
+    if result.is_err() {
+        assert!(
+            bob.has_one_time_prekey(2),
+            "a rejected initial message consumed the one-time prekey"
+        );
     }
 }
 
@@ -253,149 +318,168 @@ pub fn vector_file(data: &[u8]) {
     );
 }
 
-/// The committed seed corpora: (target, file name, bytes), deterministic.
-pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let Some(live) = live_sessions() else {
-        return out;
-    };
-    let mut push =
-        |target: &'static str, name: String, bytes: Vec<u8>| out.push((target, name, bytes));
+/// The prefix of a suite's seed names: none for the first suite of
+/// [`suite::all`] (the default; its seeds predate the others), the suite's
+/// name for every other.
+fn seed_prefix(index: usize, suite: Suite) -> String {
+    if index == 0 {
+        String::new()
+    } else {
+        format!("{}-", suite.name())
+    }
+}
 
-    // Genuine, truncated and re-versioned ratchet messages.
-    let messages: Vec<Vec<u8>> = live
+/// Seeds from a live conversation: its genuine ratchet messages, and
+/// truncated, re-addressed and tampered copies (offsets from the layout).
+fn message_seeds(live: &LiveSessions, suite: Suite, prefix: &str, selector: u8) -> Vec<Seed> {
+    let mut out = Vec::new();
+    let mut push = |target: &'static str, name: String, bytes: Vec<u8>| {
+        out.push((target, format!("{prefix}{name}"), bytes));
+    };
+    for (i, m) in live
         .pending_for_bob
         .iter()
         .chain(&live.future_for_bob)
-        .cloned()
-        .collect();
-    for (i, m) in messages.iter().enumerate() {
+        .enumerate()
+    {
         push("decode_message", format!("message-{i}"), m.clone());
         push(
             "decrypt_untrusted",
             format!("bob-genuine-{i}"),
-            [&[0u8][..], m].concat(),
+            [&[selector][..], m].concat(),
         );
         push(
             "decrypt_untrusted",
             format!("alice-{i}"),
-            [&[1u8][..], m].concat(),
+            [&[selector | 1][..], m].concat(),
         );
         push(
             "decrypt_untrusted",
             format!("bob-wrong-ad-{i}"),
-            [&[2u8][..], m].concat(),
+            [&[selector | 2][..], m].concat(),
         );
-        for cut in [0usize, 1, 41, 56] {
+        let Ok(layout) = suite.message_layout(m) else {
+            continue;
+        };
+        // Empty, the version byte alone, everything before the ciphertext,
+        // and one byte short of the overhead.
+        let start = |role| layout.range(role).map(|r| r.start);
+        let overhead = layout
+            .range(FieldRole::Ciphertext)
+            .map(|c| m.len() - c.len());
+        let cuts = [
+            Some(0),
+            layout.range(FieldRole::Version).map(|r| r.end),
+            start(FieldRole::Ciphertext),
+            overhead.and_then(|o| o.checked_sub(1)),
+        ];
+        for cut in cuts.into_iter().flatten() {
             push(
                 "decode_message",
                 format!("message-{i}-cut-{cut}"),
                 m.get(..cut).unwrap_or_default().to_vec(),
             );
         }
-        let mut tampered = m.clone();
-        if let Some(b) = tampered.get_mut(35) {
-            *b ^= 1;
-        }
-        push(
-            "decrypt_untrusted",
-            format!("bob-tampered-pn-{i}"),
-            [&[0u8][..], &tampered].concat(),
-        );
-    }
-
-    // The same for the signal-v3 conversation (selector bit 2).
-    if let Some(v3) = live_sessions_v3() {
-        for (i, m) in v3
-            .pending_for_bob
-            .iter()
-            .chain(&v3.future_for_bob)
-            .enumerate()
-        {
-            push("decode_message", format!("v3-message-{i}"), m.clone());
-            push(
-                "decrypt_untrusted",
-                format!("v3-bob-genuine-{i}"),
-                [&[4u8][..], m].concat(),
-            );
-            push(
-                "decrypt_untrusted",
-                format!("v3-alice-{i}"),
-                [&[5u8][..], m].concat(),
-            );
+        // A byte of PN: the third of a fixed field, the last of a shorter one.
+        if let Some(pn) = layout.range(FieldRole::PreviousCounter) {
             let mut tampered = m.clone();
-            if let Some(b) = tampered.get_mut(39) {
+            if let Some(b) = tampered.get_mut((pn.start + 2).min(pn.end.saturating_sub(1))) {
                 *b ^= 1;
             }
             push(
                 "decrypt_untrusted",
-                format!("v3-bob-tampered-pn-{i}"),
-                [&[4u8][..], &tampered].concat(),
+                format!("bob-tampered-pn-{i}"),
+                [&[selector][..], &tampered].concat(),
+            );
+        }
+    }
+    out
+}
+
+/// One seed file: (target, file name, bytes).
+type Seed = (&'static str, String, Vec<u8>);
+
+/// The committed seed corpora: (target, file name, bytes), deterministic.
+/// Every suite of [`suite::all`] contributes the same families.
+pub fn seed_corpus() -> Vec<Seed> {
+    let mut out = Vec::new();
+    for (index, suite) in suite::all().into_iter().enumerate() {
+        let (Some(live), Ok(selector)) = (live_sessions(suite), u8::try_from(index << 2)) else {
+            continue;
+        };
+        out.extend(message_seeds(
+            live,
+            suite,
+            &seed_prefix(index, suite),
+            selector,
+        ));
+    }
+    let mut push =
+        |target: &'static str, name: String, bytes: Vec<u8>| out.push((target, name, bytes));
+
+    // Initial messages for the fuzz responder, genuine and tampered, in
+    // every suite's encoding.
+    let bob = responder();
+    let mut rng = keys("fuzz/seed-x3dh", 8);
+    for (index, suite) in suite::all().into_iter().enumerate() {
+        let prefix = seed_prefix(index, suite);
+        for (i, opk) in [Some(2u32), None].into_iter().enumerate() {
+            let Ok(bundle) = bob.bundle(1, opk, &mut rng) else {
+                continue;
+            };
+            let Ok((_, initial)) = start_session(
+                suite,
+                SessionConfig::default(),
+                &pair("fuzz/seed/alice"),
+                &bundle,
+                b"seed",
+                &mut rng,
+            ) else {
+                continue;
+            };
+            let wire = suite.encode_initial(&initial);
+            push(
+                "x3dh_initial_message",
+                format!("{prefix}genuine-{i}"),
+                wire.clone(),
+            );
+            push(
+                "decode_message",
+                format!("{prefix}initial-{i}"),
+                wire.clone(),
+            );
+            let mut bad = wire.clone();
+            if let Some(b) = bad.last_mut() {
+                *b ^= 1;
+            }
+            push("x3dh_initial_message", format!("{prefix}bad-tag-{i}"), bad);
+            push(
+                "x3dh_initial_message",
+                format!("{prefix}truncated-{i}"),
+                wire.get(..70).unwrap_or_default().to_vec(),
             );
         }
     }
 
-    // Initial messages for the fuzz responder, genuine and tampered, in
-    // both suites' encodings.
-    let bob = responder();
-    let mut rng = keys("fuzz/seed-x3dh", 8);
-    let runs = [
-        (&DEFAULT_SUITE as Suite, Some(2u32), ""),
-        (&DEFAULT_SUITE, None, ""),
-        (&SIGNAL_V3_SUITE, Some(2), "v3-"),
-        (&SIGNAL_V3_SUITE, None, "v3-"),
-    ];
-    for (i, (suite, opk, prefix)) in runs.into_iter().enumerate() {
-        let i = i % 2;
-        let Ok(bundle) = bob.bundle(1, opk, &mut rng) else {
-            continue;
-        };
-        let Ok((_, initial)) = start_session(
-            suite,
-            SessionConfig::default(),
-            &pair("fuzz/seed/alice"),
-            &bundle,
-            b"seed",
-            &mut rng,
-        ) else {
-            continue;
-        };
-        let wire = suite.encode_initial(&initial);
-        push(
-            "x3dh_initial_message",
-            format!("{prefix}genuine-{i}"),
-            wire.clone(),
-        );
-        push(
-            "decode_message",
-            format!("{prefix}initial-{i}"),
-            wire.clone(),
-        );
-        let mut bad = wire.clone();
-        if let Some(b) = bad.last_mut() {
-            *b ^= 1;
-        }
-        push("x3dh_initial_message", format!("{prefix}bad-tag-{i}"), bad);
-        push(
-            "x3dh_initial_message",
-            format!("{prefix}truncated-{i}"),
-            wire.get(..70).unwrap_or_default().to_vec(),
-        );
-    }
-
     // Serialized states.
-    let mut states = vec![("alice", &live.alice), ("bob", &live.bob)];
-    if let Some(v3) = live_sessions_v3() {
-        states.extend([("v3-alice", &v3.alice), ("v3-bob", &v3.bob)]);
-    }
-    for (name, session) in states {
-        let bytes = session.to_bytes().to_vec();
-        push("state_deserialize", name.to_string(), bytes.clone());
-        push(
-            "state_deserialize",
-            format!("{name}-cut"),
-            bytes.get(..bytes.len() / 2).unwrap_or_default().to_vec(),
-        );
+    for (index, suite) in suite::all().into_iter().enumerate() {
+        let Some(live) = live_sessions(suite) else {
+            continue;
+        };
+        let prefix = seed_prefix(index, suite);
+        for (name, session) in [("alice", &live.alice), ("bob", &live.bob)] {
+            let bytes = session.to_bytes().to_vec();
+            push(
+                "state_deserialize",
+                format!("{prefix}{name}"),
+                bytes.clone(),
+            );
+            push(
+                "state_deserialize",
+                format!("{prefix}{name}-cut"),
+                bytes.get(..bytes.len() / 2).unwrap_or_default().to_vec(),
+            );
+        }
     }
 
     // Small vector files of every kind: the first cases of each generated file.
@@ -460,7 +544,15 @@ pub fn interaction_script(data: &[u8]) -> (crate::model::ModelConfig, Vec<crate:
 /// the property tests.
 #[cfg(feature = "arbitrary")]
 pub fn session_interaction(data: &[u8]) {
+    session_interaction_in(&ratchetproof_protocol::DEFAULT_SUITE, data);
+}
+
+/// `session_interaction` in `suite` (which the reference's sessions must
+/// know by name).
+#[cfg(feature = "arbitrary")]
+pub fn session_interaction_in(suite: Suite, data: &[u8]) {
     let (config, actions) = interaction_script(data);
+    let config = config.with_suite(suite);
     let mut subject = crate::model::ProtocolSessions::new();
     if let Err(violation) = crate::model::check(&mut subject, &config, &actions) {
         #[allow(clippy::panic)]
