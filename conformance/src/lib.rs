@@ -22,7 +22,7 @@ pub use implementation::{
     Capabilities, Fault, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
     SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
-pub use reference::{KeyQueueRng, Reference};
 /// The vector file formats, in their own crate so other projects can read
 /// the vectors without this one; re-exported so `ratchetproof::vectors` stays.
 pub use ratchetproof_vectors as vectors;
+pub use reference::{KeyQueueRng, Reference};
