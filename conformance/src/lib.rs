@@ -17,10 +17,12 @@ pub mod mutants;
 pub mod reference;
 pub mod runner;
 pub mod shim;
-pub mod vectors;
 
 pub use implementation::{
     Capabilities, Fault, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
     SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
+/// The vector file formats, in their own crate so other projects can read
+/// the vectors without this one; re-exported so `ratchetproof::vectors` stays.
+pub use ratchetproof_vectors as vectors;
 pub use reference::{KeyQueueRng, Reference};

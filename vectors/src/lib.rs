@@ -1,17 +1,52 @@
-//! The vector file formats. The JSON Schemas in `vectors/schema/` are the
-//! contract; these types mirror them, and `vectors/README.md` documents every
-//! field. Unknown fields are rejected by the schemas, which the loader
-//! checks before these types see a file. Conventions follow Wycheproof: a file names its `schema`, its
-//! `suite`, its `numberOfTests` and the `notes` that explain each flag; each
-//! test has a unique `tcId`, a `comment`, `flags` and a `result`.
+//! # ratchetproof-vectors
+//!
+//! The ratchetproof vector file formats: what a Rust project depends on to
+//! read the vectors. The JSON Schemas in `vectors/schema/` are the contract
+//! (compiled into this crate, see [`validate`]); these types mirror them, and
+//! `vectors/README.md` documents every field. Unknown fields are rejected by
+//! the schemas, which [`parse`] checks before these types see a file.
+//! Conventions follow Wycheproof: a file names its `schema`, its `suite`, its
+//! `numberOfTests` and the `notes` that explain each flag; each test has a
+//! unique `tcId`, a `comment`, `flags` and a `result`.
+//!
+//! This crate knows nothing of the protocols: it reads and checks files. The
+//! generator and the runner in the `ratchetproof` crate build on it.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+//! use ratchetproof_vectors::{AnyFile, Outcome};
+//!
+//! // `vectors` is ratchetproof's vectors/ folder (a checkout or a copy).
+//! let text = std::fs::read_to_string(vectors.join("x25519-sha256-aes256gcm/x3dh.json"))?;
+//! // Checked against the JSON Schema, then typed.
+//! let AnyFile::X3dh(file) = ratchetproof_vectors::parse(&text)? else {
+//!     return Err("not an X3DH file".into());
+//! };
+//! for case in &file.tests {
+//!     match &case.expected.outcome {
+//!         // Run your X3DH on case.initiator / case.responder; compare.
+//!         Outcome::Ok(agreed) => assert_eq!(agreed.shared_key.as_slice().len(), 32),
+//!         Outcome::Error { .. } => { /* your implementation must refuse */ }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod hex;
+mod read;
+mod schema;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 pub use hex::Hex;
+pub use read::{ReadError, from_value, parse};
+pub use schema::{COMMON_SCHEMA, COMMON_SCHEMA_ID, SCHEMAS, schema_text, validate, validate_as};
 
 /// Schema name of primitives files.
 pub const PRIMITIVES_SCHEMA: &str = "ratchetproof-primitives";
