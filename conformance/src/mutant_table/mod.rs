@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::implementation::Implementation;
-use crate::mutants::{Bug, Mutant, Variant};
+use crate::mutants::{Bug, ByVectors, Mutant, Variant};
 use crate::runner::{self, LoadError, RunOptions, Status};
 use crate::vectors::AnyFile;
 
@@ -45,24 +45,16 @@ pub struct Expectation {
     pub strict_only: bool,
 }
 
-/// What the table demands of `bug`. Every class in the catalogue changes
-/// the bytes, verdicts or plaintexts of some operation a vector drives
-/// (sessions, clone, X3DH, the prekey store); see `docs/MUTANTS.md` for
-/// the classes left out of the catalogue and why.
+/// What the table demands of `bug`, from its catalogue entry
+/// ([`Bug::entry`]). Every class in the catalogue changes the bytes, verdicts
+/// or plaintexts of some operation a vector drives (sessions, clone, X3DH,
+/// the prekey store); see `docs/MUTANTS.md` for the classes left out of the
+/// catalogue and why.
 pub fn expectation(bug: Bug) -> Expectation {
     Expectation {
         vector_catchable: true,
         reason: None,
-        // Refuses n = 2^32 − 1 through the skip bound (`too_many_skipped`)
-        // instead of as `malformed`: no MAX_SKIP a vector can use lets such a
-        // message through, so only the class shows. The u = p − 1 identity
-        // key is small-order: DH2 is all zero and refused as `invalid_key`
-        // after the forged signature was accepted, where the vector says
-        // `authentication`.
-        strict_only: matches!(
-            bug,
-            Bug::CounterMaxAccepted | Bug::XeddsaKeyMinusOneAccepted
-        ),
+        strict_only: matches!(bug.entry().vectors, ByVectors::StrictOnly(_)),
     }
 }
 

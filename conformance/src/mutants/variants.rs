@@ -5,103 +5,107 @@
 //! the same independent [`super::Mutant`] as the known bugs, so the control
 //! shares its code with what the known-bug rows prove.
 
-/// A conforming behaviour other than the reference's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Variant {
+/// Builds [`Variant`], [`Variant::ALL`] in table order, [`Variant::name`]
+/// and [`Variant::summary`] from one entry per variant, as the known-bug
+/// catalogue does for [`super::Bug`].
+macro_rules! variants {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident { name: $name:expr, summary: $summary:expr $(,)? }
+    )*) => {
+        /// A conforming behaviour other than the reference's.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Variant {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Variant {
+            /// Every variant, in a stable order.
+            pub const ALL: [Variant; [$(stringify!($variant)),*].len()] =
+                [$(Variant::$variant),*];
+
+            /// A stable kebab-case name for tables and reports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Variant::$variant => $name,)*
+                }
+            }
+
+            /// One line on what the variant does, for tables.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Variant::$variant => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+variants! {
     /// The new ratchet key is generated only when the party next sends
     /// ([DR] §6.5 allows it; Olm does so), not on receipt of the peer's new
     /// ratchet key. A state captured in between holds no next private key.
-    DeferredKeyGeneration,
+    DeferredKeyGeneration {
+        name: "deferred-key-generation",
+        summary: "the next ratchet key is generated when the party next sends",
+    }
     /// The new ratchet key is drawn inside the DH ratchet step, before the tag
     /// check (the spec's pseudocode order; libsignal), and the state is
     /// discarded on failure. Like a shim following docs/SHIM.md §4.3, a draw
     /// past the end of the injected list is an error, and a failed
     /// decryption gives its drawn key back.
-    KeyGenerationBeforeMac,
+    KeyGenerationBeforeMac {
+        name: "key-generation-before-mac",
+        summary: "the next ratchet key is drawn before the tag check and given back on failure",
+    }
     /// No window of recent ratchet keys (SPEC.md §8.3): a replay on an older
     /// chain fails authentication as in [DR]'s plain algorithm.
-    NoPreviousKeyWindow,
+    NoPreviousKeyWindow {
+        name: "no-previous-key-window",
+        summary: "no window of recent ratchet keys: old-chain replays fail authentication",
+    }
     /// No duplicate check at all, as in [DR]'s pseudocode: a message whose
     /// key is gone — a replay on the current chain (`n < Nr`, SPEC.md §5.4
     /// step 3) or on an older one — is opened with the key the algorithm
     /// derives instead (the current chain's next, or a DH ratchet step's) and
     /// fails authentication.
-    NoDuplicateCheck,
+    NoDuplicateCheck {
+        name: "no-duplicate-check",
+        summary: "no duplicate check: every replay fails authentication, as in the DR pseudocode",
+    }
     /// No all-zero DH output check (optional hardening, SPEC.md §2.1): a
     /// small-order ratchet key gives keys from the zero output, whose tag fails.
-    NoSmallOrderCheck,
+    NoSmallOrderCheck {
+        name: "no-small-order-check",
+        summary: "no all-zero DH output check",
+    }
     /// The responder remembers the initial messages it accepted, by sender
     /// identity and base key, and refuses one seen again as a duplicate
     /// (libsignal's per-sender session lookup).
-    PerSenderResponder,
+    PerSenderResponder {
+        name: "per-sender-responder",
+        summary: "the responder refuses an initial message it already accepted as a duplicate",
+    }
     /// The initiator verifies the signed prekey's signature before it checks
     /// the lengths of IKb, SPKb and the signature: a wrong-length one fails
     /// verification, `authentication` (SPEC.md §9: either order conforms).
-    SignatureCheckedFirst,
+    SignatureCheckedFirst {
+        name: "signature-checked-first",
+        summary: "the initiator verifies the signature before it checks key and signature lengths",
+    }
     /// The responder keeps nothing but its prekeys: a replayed initial
     /// message without a one-time prekey is a new session (X3DH §4.2). This
     /// is the reference's behaviour; the row keeps it a control, so a vector
     /// that demanded the per-sender refusal would fail it.
-    StatelessResponder,
+    StatelessResponder {
+        name: "stateless-responder",
+        summary: "the responder accepts a replayed initial message without a one-time prekey",
+    }
 }
 
 impl Variant {
-    /// Every variant, in a stable order.
-    pub const ALL: [Variant; 8] = [
-        Variant::DeferredKeyGeneration,
-        Variant::KeyGenerationBeforeMac,
-        Variant::NoPreviousKeyWindow,
-        Variant::NoDuplicateCheck,
-        Variant::NoSmallOrderCheck,
-        Variant::PerSenderResponder,
-        Variant::SignatureCheckedFirst,
-        Variant::StatelessResponder,
-    ];
-
-    /// A stable kebab-case name for tables and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::DeferredKeyGeneration => "deferred-key-generation",
-            Variant::KeyGenerationBeforeMac => "key-generation-before-mac",
-            Variant::NoPreviousKeyWindow => "no-previous-key-window",
-            Variant::NoDuplicateCheck => "no-duplicate-check",
-            Variant::NoSmallOrderCheck => "no-small-order-check",
-            Variant::PerSenderResponder => "per-sender-responder",
-            Variant::SignatureCheckedFirst => "signature-checked-first",
-            Variant::StatelessResponder => "stateless-responder",
-        }
-    }
-
     /// The variant with this [`Variant::name`].
     pub fn from_name(name: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == name)
-    }
-
-    /// One line on what the variant does, for tables.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Variant::DeferredKeyGeneration => {
-                "the next ratchet key is generated when the party next sends"
-            }
-            Variant::KeyGenerationBeforeMac => {
-                "the next ratchet key is drawn before the tag check and given back on failure"
-            }
-            Variant::NoPreviousKeyWindow => {
-                "no window of recent ratchet keys: old-chain replays fail authentication"
-            }
-            Variant::NoDuplicateCheck => {
-                "no duplicate check: every replay fails authentication, as in the DR pseudocode"
-            }
-            Variant::NoSmallOrderCheck => "no all-zero DH output check",
-            Variant::PerSenderResponder => {
-                "the responder refuses an initial message it already accepted as a duplicate"
-            }
-            Variant::SignatureCheckedFirst => {
-                "the initiator verifies the signature before it checks key and signature lengths"
-            }
-            Variant::StatelessResponder => {
-                "the responder accepts a replayed initial message without a one-time prekey"
-            }
-        }
     }
 }

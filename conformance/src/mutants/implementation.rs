@@ -1,0 +1,323 @@
+//! [`Mutant`] behind the harness's [`Implementation`] trait: each operation
+//! decodes its inputs and runs the mutant's own code, with the primitive and
+//! X3DH bugs applied per call and the session bugs through [`super::session`].
+
+use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
+use ratchetproof_protocol::{
+    ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Header, KeyPair, MessageKey, PrivateKey,
+    RootKey, SharedKey,
+};
+
+use super::prekeys::{PrekeyStore, accept};
+use super::primitives::{kdf_rk_swapped, own_aead, seal_with_bugs, swap_chain_outputs};
+use super::session::State;
+use super::{Bug, Mutant, Variant, x3dh};
+use crate::implementation::{
+    Capabilities, ErrorClass, ImplError, ImplResult, Implementation, Operation, Role,
+    SessionHandle, SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
+};
+use crate::reference::{bundle_from_request, check_rng, key_pair, key_queue, public, suite_named};
+
+/// A 32-byte input as a plain array (the reference's helper zeroizes it).
+fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
+    Ok(*crate::reference::key32(bytes, what)?)
+}
+
+impl Implementation for Mutant {
+    fn capabilities(&self) -> Capabilities {
+        let bugs: Vec<_> = self
+            .bugs
+            .iter()
+            .map(|b| b.name())
+            .chain(self.variants.iter().map(|v| v.name()))
+            .collect();
+        Capabilities {
+            name: format!("ratchetproof-mutant[{}]", bugs.join(",")),
+            version: env!("CARGO_PKG_VERSION").into(),
+            // Written from SPEC.md, the default suite only: signal-v3's
+            // direction-dependent MAC input is not modelled here.
+            suites: vec![DEFAULT_SUITE.name().to_string()],
+            operations: [
+                Operation::Primitives,
+                Operation::X3dh,
+                Operation::Session,
+                Operation::Clone,
+                Operation::X3dhAccept,
+                Operation::Export,
+            ]
+            .into(),
+            max_skip: Some(DEFAULT_MAX_SKIP),
+            max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
+            configurable_limits: true,
+            injected_randomness: true,
+        }
+    }
+
+    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+        let suite = suite_named(suite)?;
+        let rk = RootKey::from_bytes(key32(rk, "root key")?);
+        let dh = DhOutput::from_bytes(key32(dh_out, "DH output")?);
+        let (rk, ck) = if self.bugs.contains(&Bug::KdfRkSaltIkmSwapped) {
+            kdf_rk_swapped(&rk, &dh)
+        } else {
+            suite.kdf_rk(&rk, &dh)
+        };
+        Ok((rk.as_bytes().to_vec(), ck.as_bytes().to_vec()))
+    }
+
+    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
+        let suite = suite_named(suite)?;
+        let (next, mk) = suite.kdf_ck(&ChainKey::from_bytes(key32(ck, "chain key")?));
+        let (next, mk) = if self.bugs.contains(&Bug::KdfCkConstantsSwapped) {
+            swap_chain_outputs(next, mk)
+        } else {
+            (next, mk)
+        };
+        Ok((next.as_bytes().to_vec(), mk.as_bytes().to_vec()))
+    }
+
+    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
+        let suite = suite_named(suite)?;
+        let mut keys = suite
+            .message_keys(&MessageKey::from_bytes(key32(mk, "message key")?))
+            .to_vec();
+        if self.bugs.contains(&Bug::FixedNonce) {
+            keys.iter_mut().skip(32).for_each(|b| *b = 0);
+        }
+        Ok(keys)
+    }
+
+    fn seal(
+        &mut self,
+        suite: &str,
+        mk: &[u8],
+        ratchet_key: &[u8],
+        pn: u32,
+        n: u32,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let suite = suite_named(suite)?;
+        let mk = MessageKey::from_bytes(key32(mk, "message key")?);
+        let header = Header {
+            dh: public(ratchet_key, "ratchet public key")?,
+            pn,
+            n,
+        };
+        if own_aead(&self.bugs) {
+            return Ok(seal_with_bugs(
+                suite, &self.bugs, &mk, &header, plaintext, ad,
+            )?);
+        }
+        Ok(suite.seal(&mk, &header, plaintext, ad)?)
+    }
+
+    fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
+        let suite = suite_named(&request.suite)?;
+        // Variant::SignatureCheckedFirst: a key or signature of the wrong
+        // length cannot verify, and the signature is checked first.
+        if self.variants.contains(&Variant::SignatureCheckedFirst)
+            && !self.bugs.contains(&Bug::SignatureNotVerified)
+            && (request.peer_identity_key.len() != 32
+                || request.peer_signed_prekey.len() != 32
+                || request.peer_signed_prekey_signature.len() != 64)
+        {
+            return Err(ImplError::new(
+                ErrorClass::Authentication,
+                "the signed prekey's signature does not verify",
+            ));
+        }
+        let bundle = bundle_from_request(request)?;
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
+        if !self.bugs.contains(&Bug::SignatureNotVerified) {
+            x3dh::verify_bundle(
+                &self.bugs,
+                &bundle.identity_key,
+                &bundle.signed_prekey,
+                &request.peer_signed_prekey_signature,
+            )?;
+        }
+        let dh = x3dh::initiator_dh(
+            &identity,
+            &ephemeral,
+            &bundle.identity_key,
+            &bundle.signed_prekey,
+            bundle.one_time_prekey.as_ref().map(|(_, k)| k),
+        )?;
+        let (shared_key, associated_data) =
+            x3dh::agree(&self.bugs, &dh, identity.public_key(), &bundle.identity_key);
+        let _ = suite;
+        Ok(X3dhOutput {
+            shared_key: shared_key.as_bytes().to_vec(),
+            associated_data,
+        })
+    }
+
+    fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput> {
+        let suite = suite_named(&request.suite)?;
+        let opk = match &request.one_time_prekey_private_key {
+            Some(k) => Some(key_pair(k, "one-time prekey private key")?),
+            None => None,
+        };
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let alice = public(&request.peer_identity_key, "peer identity key")?;
+        let dh = x3dh::responder_dh(
+            &identity,
+            &key_pair(
+                &request.signed_prekey_private_key,
+                "signed prekey private key",
+            )?,
+            opk.as_ref(),
+            &alice,
+            &public(&request.peer_ephemeral_key, "peer ephemeral key")?,
+        )?;
+        let (shared_key, associated_data) =
+            x3dh::agree(&self.bugs, &dh, &alice, identity.public_key());
+        let _ = suite;
+        Ok(X3dhOutput {
+            shared_key: shared_key.as_bytes().to_vec(),
+            associated_data,
+        })
+    }
+
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+        let suite = suite_named(&request.suite)?;
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let mut store = PrekeyStore::default();
+        for (id, key) in &request.signed_prekeys {
+            store
+                .signed
+                .insert(*id, key_pair(key, "signed prekey private key")?);
+        }
+        for (id, key) in &request.one_time_prekeys {
+            store
+                .one_time
+                .insert(*id, key_pair(key, "one-time prekey private key")?);
+        }
+        let mut rng = key_queue(&request.ratchet_private_keys)?;
+        Ok(request
+            .initial_messages
+            .iter()
+            .map(|m| {
+                accept(
+                    &self.bugs,
+                    &self.variants,
+                    suite,
+                    &identity,
+                    &mut store,
+                    m,
+                    &mut rng,
+                )
+            })
+            .collect())
+    }
+
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
+        let suite = suite_named(&init.suite)?;
+        let max_stored = init
+            .max_stored_skipped_keys
+            .unwrap_or(DEFAULT_MAX_STORED_SKIPPED_KEYS);
+        if max_stored == 0 {
+            return Err(ImplError::new(
+                ErrorClass::State,
+                "max_stored_skipped_keys must be at least 1",
+            ));
+        }
+        let sk = SharedKey::from_bytes(key32(&init.shared_key, "shared key")?);
+        let mut rng = key_queue(&init.ratchet_private_keys)?;
+        let mut state = State::new(
+            suite,
+            init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
+            max_stored,
+            sk,
+            KeyPair::from_private(PrivateKey::from_bytes([0; 32])),
+        );
+        match init.role {
+            // RatchetInitAlice.
+            Role::Alice => {
+                let bob = public(&init.ratchet_key, "peer ratchet public key")?;
+                state.dhs = KeyPair::generate(&mut rng);
+                let dh_out = state.dhs.diffie_hellman(&bob)?;
+                let (rk, cks) = state.kdf_rk(&self.bugs, &state.rk, &dh_out);
+                state.rk = rk;
+                state.cks = Some(cks);
+                state.dhr = Some(bob);
+            }
+            // RatchetInitBob.
+            Role::Bob => state.dhs = key_pair(&init.ratchet_key, "ratchet private key")?,
+        }
+        check_rng(&rng)?;
+        Ok(self.add(state, rng))
+    }
+
+    fn encrypt(
+        &mut self,
+        session: SessionHandle,
+        plaintext: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let (state, rng, bugs) = self.get(session)?;
+        let message = state.encrypt(bugs, plaintext, ad, rng)?;
+        check_rng(rng)?;
+        Ok(message)
+    }
+
+    fn decrypt(
+        &mut self,
+        session: SessionHandle,
+        message: &[u8],
+        ad: &[u8],
+    ) -> ImplResult<Vec<u8>> {
+        let (state, rng, bugs) = self.get(session)?;
+        // Variant::KeyGenerationBeforeMac: a failed decryption gives back the
+        // key it drew (docs/SHIM.md §4.3).
+        let queue = state
+            .has(Variant::KeyGenerationBeforeMac)
+            .then(|| rng.clone());
+        let plaintext = match state.decrypt(bugs, message, ad, rng) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(queue) = queue {
+                    *rng = queue;
+                }
+                return Err(e.into());
+            }
+        };
+        check_rng(rng)?;
+        if bugs.contains(&Bug::RestoredStateReusesMessageKey) {
+            let copy = state.clone();
+            self.saved.insert(session.0, copy);
+        }
+        Ok(plaintext)
+    }
+
+    fn clone_session(
+        &mut self,
+        session: SessionHandle,
+        ratchet_private_keys: &[Vec<u8>],
+    ) -> ImplResult<SessionHandle> {
+        let (state, _, bugs) = self.get(session)?;
+        let mut copy = state.clone();
+        if bugs.contains(&Bug::CloneLosesSkippedKeys) {
+            copy.skipped.clear();
+        }
+        if bugs.contains(&Bug::RestoredStateReusesMessageKey)
+            && let Some(saved) = self.saved.get(&session.0)
+        {
+            copy = saved.clone();
+        }
+        let rng = key_queue(ratchet_private_keys)?;
+        Ok(self.add(copy, rng))
+    }
+
+    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
+        let (state, _, _) = self.get(session)?;
+        Ok(state.export())
+    }
+
+    fn reset(&mut self) {
+        self.sessions.clear();
+        self.saved.clear();
+    }
+}
