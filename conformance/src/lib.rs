@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod derive;
 pub mod fuzzing;
 pub mod generate;
 pub mod implementation;

@@ -33,7 +33,9 @@ use super::action::{Action, Party, Tamper};
 use super::direct::Subject;
 use super::keys::{self, Randomness, Role, Secrets};
 use super::oracle::{Expect, PartyState, SeenHeader, SentHeader};
-use crate::implementation::{ImplResult, SessionHandle, SessionInit};
+use crate::implementation::{
+    CloneSession, Decrypt, Encrypt, ImplResult, SessionHandle, SessionInit,
+};
 
 /// The model's default `MAX_SKIP`: small, so that a jump past it takes a few
 /// actions rather than a thousand.
@@ -328,7 +330,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let alice_init = init(Party::Alice, bob_public, &alice_keys);
         let bob_init = init(Party::Bob, secrets.bob_ratchet_private_key, &bob_keys);
         let start = |subject: &mut S, init: &SessionInit| {
-            subject.init_session(init).map_err(|e| {
+            subject.init_session(init).map(|o| o.session).map_err(|e| {
                 setup_violation(format!("init_session as {}: {e}", init.role.as_str()))
             })
         };
@@ -479,7 +481,11 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         // The oracle's state advances only if the send succeeds.
         let mut next = session.state.clone();
         let header = next.send();
-        let outcome = class_of(self.subject.encrypt(handle, &plaintext, &ad));
+        let outcome = class_of(
+            self.subject
+                .encrypt(&Encrypt::new(handle, &plaintext, &ad))
+                .map(|o| o.message),
+        );
         self.events.push(Event::Send {
             party: name,
             plaintext: plaintext.clone(),
@@ -602,7 +608,8 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let injected: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
         let copy = self
             .subject
-            .clone_session(handle, &injected)
+            .clone_session(&CloneSession::new(handle, &injected))
+            .map(|o| o.session)
             .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
         let processed = (0..self.messages.len())
             .filter(|&i| {
@@ -698,11 +705,15 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         } else {
             None
         };
-        let outcome = class_of(self.subject.decrypt(
-            handle,
-            &bytes,
-            ad.as_deref().unwrap_or(&session_ad),
-        ));
+        let outcome = class_of(
+            self.subject
+                .decrypt(&Decrypt::new(
+                    handle,
+                    &bytes,
+                    ad.as_deref().unwrap_or(&session_ad),
+                ))
+                .map(|o| o.plaintext),
+        );
         self.events.push(Event::Deliver {
             party: name,
             message: m,
@@ -787,7 +798,8 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             Some(Err(e)) => Err(self.violation(Invariant::RoundTrip, e.to_string())),
             None => self
                 .subject
-                .clone_session(handle, &self.probe_keys)
+                .clone_session(&CloneSession::new(handle, &self.probe_keys))
+                .map(|o| o.session)
                 .map(Snapshot::Copy)
                 .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}"))),
         }
@@ -821,15 +833,27 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         recipient: Party,
     ) -> Result<Option<String>, Violation> {
         let probe_keys = self.probe_keys.clone();
-        let copy = |subject: &mut S, h| subject.clone_session(h, &probe_keys);
+        let copy = |subject: &mut S, h| {
+            subject
+                .clone_session(&CloneSession::new(h, &probe_keys))
+                .map(|o| o.session)
+        };
         let pair = copy(self.subject, now).and_then(|a| Ok((a, copy(self.subject, before)?)));
         let (a, b) =
             pair.map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
         let ad = self.secrets.associated_data.clone();
         let probe = b"atomicity probe";
         let (sa, sb) = (
-            class_of(self.subject.encrypt(a, probe, &ad)),
-            class_of(self.subject.encrypt(b, probe, &ad)),
+            class_of(
+                self.subject
+                    .encrypt(&Encrypt::new(a, probe, &ad))
+                    .map(|o| o.message),
+            ),
+            class_of(
+                self.subject
+                    .encrypt(&Encrypt::new(b, probe, &ad))
+                    .map(|o| o.message),
+            ),
         );
         if sa != sb {
             return Ok(Some(format!(
@@ -846,8 +870,16 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             .map(|(i, m)| (i, m.wire.clone()))
             .collect();
         for (i, wire) in to_recipient {
-            let da = class_of(self.subject.decrypt(a, &wire, &ad));
-            let db = class_of(self.subject.decrypt(b, &wire, &ad));
+            let da = class_of(
+                self.subject
+                    .decrypt(&Decrypt::new(a, &wire, &ad))
+                    .map(|o| o.plaintext),
+            );
+            let db = class_of(
+                self.subject
+                    .decrypt(&Decrypt::new(b, &wire, &ad))
+                    .map(|o| o.plaintext),
+            );
             if da != db {
                 return Ok(Some(format!(
                     "message {i} now gives {} instead of {}",
