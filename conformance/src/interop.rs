@@ -1,6 +1,8 @@
 //! Live interoperability: a full X3DH session between the reference and a
 //! real implementation, both ways, through the implementations' own session
-//! builders (shim operation group `prekey`, docs/SIGNAL-V3.md §7.1).
+//! builders (operation group `prekey` of [`Implementation`],
+//! docs/SIGNAL-V3.md §7.1). Any implementation that offers the group takes
+//! part, in process or behind a shim.
 //!
 //! Vectors check a peer against bytes the reference computed; this checks
 //! that the two actually talk: every message one side produces, the other
@@ -9,371 +11,21 @@
 //! compared byte for byte, so it also catches a peer and a reference that
 //! agree on the vectors but not with each other's live state.
 
-use std::collections::BTreeMap;
+use ratchetproof_protocol::x3dh;
+use ratchetproof_protocol::{KeyPair, PrivateKey};
 
-use ratchetproof_protocol::x3dh::{self, InitialMessage, PreKeyBundle, Responder};
-use ratchetproof_protocol::{
-    ErrorClass, KeyPair, PrivateKey, PublicKey, Session, SessionConfig, Suite,
+use crate::derive::derived_key;
+use crate::implementation::{
+    Decrypt, Encrypt, ImplError, Implementation, PrekeyInitiate, PrekeyRespond, SessionHandle,
 };
-use zeroize::Zeroizing;
+use crate::reference::{KeyQueueRng, Reference};
 
-use crate::generate::derived_key;
-use crate::implementation::{ImplError, ImplResult, SessionHandle};
-use crate::reference::{KeyQueueRng, key_pair, key_queue, public, suite_named};
-use crate::shim::ShimClient;
-use crate::shim::protocol::{
-    MessageResult, PlaintextResult, PrekeyRespondResult, Request, SessionResult,
-};
-use crate::vectors::Hex;
+pub use crate::implementation::MessageType;
 
-/// How a message travels: an initial message or a plain ratchet message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MessageType {
-    /// A PreKeyWhisperMessage (libsignal type 3).
-    Prekey,
-    /// A WhisperMessage.
-    Whisper,
-}
-
-impl MessageType {
-    /// The shim protocol's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageType::Prekey => "prekey",
-            MessageType::Whisper => "whisper",
-        }
-    }
-
-    fn parse(name: Option<&str>) -> ImplResult<Self> {
-        match name {
-            None | Some("whisper") => Ok(MessageType::Whisper),
-            Some("prekey") => Ok(MessageType::Prekey),
-            Some(other) => Err(ImplError::new(
-                ErrorClass::Malformed,
-                format!("unknown message type {other:?}"),
-            )),
-        }
-    }
-}
-
-/// Alice's side: her keys and Bob's bundle (`prekey_initiate`).
-#[derive(Clone, Debug)]
-pub struct PrekeyInitiate {
-    /// Suite name.
-    pub suite: String,
-    /// IKa private key.
-    pub identity_private_key: Vec<u8>,
-    /// Alice's registration id.
-    pub registration_id: u32,
-    /// EKa private key.
-    pub ephemeral_private_key: Vec<u8>,
-    /// Alice's ratchet keys by DH ratchet step.
-    pub ratchet_private_keys: Vec<Vec<u8>>,
-    /// IKb.
-    pub peer_identity_key: Vec<u8>,
-    /// Bob's registration id.
-    pub peer_registration_id: u32,
-    /// Signed prekey id.
-    pub peer_signed_prekey_id: u32,
-    /// SPKb.
-    pub peer_signed_prekey: Vec<u8>,
-    /// Signature over Encode(SPKb).
-    pub peer_signed_prekey_signature: Vec<u8>,
-    /// (id, OPKb), when the bundle has a one-time prekey.
-    pub peer_one_time_prekey: Option<(u32, Vec<u8>)>,
-}
-
-/// Bob's side: his keys and Alice's initial message (`prekey_respond`).
-#[derive(Clone, Debug)]
-pub struct PrekeyRespond {
-    /// Suite name.
-    pub suite: String,
-    /// IKb private key.
-    pub identity_private_key: Vec<u8>,
-    /// Bob's registration id.
-    pub registration_id: u32,
-    /// Signed prekey id.
-    pub signed_prekey_id: u32,
-    /// SPKb private key.
-    pub signed_prekey_private_key: Vec<u8>,
-    /// (id, OPKb private key), when Bob holds one.
-    pub one_time_prekey: Option<(u32, Vec<u8>)>,
-    /// Bob's ratchet keys by DH ratchet step.
-    pub ratchet_private_keys: Vec<Vec<u8>>,
-    /// The initial message.
-    pub message: Vec<u8>,
-}
-
-/// An implementation that builds sessions from prekeys.
-pub trait Peer {
-    /// A name for reports.
-    fn name(&self) -> String;
-    /// Alice's session from Bob's bundle.
-    fn prekey_initiate(&mut self, request: &PrekeyInitiate) -> ImplResult<SessionHandle>;
-    /// Bob's session from Alice's initial message, and its plaintext.
-    fn prekey_respond(&mut self, request: &PrekeyRespond) -> ImplResult<(SessionHandle, Vec<u8>)>;
-    /// Encrypts on a prekey session.
-    fn send(
-        &mut self,
-        session: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<(Vec<u8>, MessageType)>;
-    /// Decrypts on a prekey session.
-    fn receive(
-        &mut self,
-        session: SessionHandle,
-        message: &[u8],
-        kind: MessageType,
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>>;
-}
-
-fn hex(bytes: &[u8]) -> Hex {
-    Hex(bytes.to_vec())
-}
-
-impl Peer for ShimClient {
-    fn name(&self) -> String {
-        let h = self.handshake();
-        format!("{} {}", h.name, h.version)
-    }
-
-    fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionHandle> {
-        let result: SessionResult = self.call(Request::PrekeyInitiate {
-            suite: r.suite.clone(),
-            identity_private_key: hex(&r.identity_private_key),
-            registration_id: r.registration_id,
-            ephemeral_private_key: hex(&r.ephemeral_private_key),
-            ratchet_private_keys: r.ratchet_private_keys.iter().map(|k| hex(k)).collect(),
-            peer_identity_key: hex(&r.peer_identity_key),
-            peer_registration_id: r.peer_registration_id,
-            peer_signed_prekey_id: r.peer_signed_prekey_id,
-            peer_signed_prekey: hex(&r.peer_signed_prekey),
-            peer_signed_prekey_signature: hex(&r.peer_signed_prekey_signature),
-            peer_one_time_prekey_id: r.peer_one_time_prekey.as_ref().map(|(id, _)| *id),
-            peer_one_time_prekey: r.peer_one_time_prekey.as_ref().map(|(_, k)| hex(k)),
-        })?;
-        Ok(SessionHandle(result.session))
-    }
-
-    fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<(SessionHandle, Vec<u8>)> {
-        let result: PrekeyRespondResult = self.call(Request::PrekeyRespond {
-            suite: r.suite.clone(),
-            identity_private_key: hex(&r.identity_private_key),
-            registration_id: r.registration_id,
-            signed_prekey_id: r.signed_prekey_id,
-            signed_prekey_private_key: hex(&r.signed_prekey_private_key),
-            one_time_prekey_id: r.one_time_prekey.as_ref().map(|(id, _)| *id),
-            one_time_prekey_private_key: r.one_time_prekey.as_ref().map(|(_, k)| hex(k)),
-            ratchet_private_keys: r.ratchet_private_keys.iter().map(|k| hex(k)).collect(),
-            message: hex(&r.message),
-        })?;
-        Ok((SessionHandle(result.session), result.plaintext.0))
-    }
-
-    fn send(
-        &mut self,
-        session: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<(Vec<u8>, MessageType)> {
-        let result: MessageResult = self.call(Request::Encrypt {
-            session: session.0,
-            plaintext: hex(plaintext),
-            ad: hex(ad),
-        })?;
-        let kind = MessageType::parse(result.message_type.as_deref())?;
-        Ok((result.message.0, kind))
-    }
-
-    fn receive(
-        &mut self,
-        session: SessionHandle,
-        message: &[u8],
-        kind: MessageType,
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let result: PlaintextResult = self.call(Request::Decrypt {
-            session: session.0,
-            message: hex(message),
-            ad: hex(ad),
-            message_type: match kind {
-                MessageType::Prekey => Some("prekey".into()),
-                MessageType::Whisper => None,
-            },
-        })?;
-        Ok(result.plaintext.0)
-    }
-}
-
-/// One session of the reference built from prekeys.
-struct PrekeySession {
-    suite: Suite,
-    session: Session,
-    ad: Vec<u8>,
-    rng: KeyQueueRng,
-    /// Alice, until she has decrypted a message: the initial message her
-    /// messages travel in (libsignal's "unacknowledged prekey message").
-    pending: Option<InitialMessage>,
-    /// Bob: EKa, which names the session in later initial messages.
-    base_key: Option<PublicKey>,
-}
-
-/// The reference as a [`Peer`], with libsignal's behaviour around X3DH:
-/// Alice wraps every message in an initial message until she has decrypted
-/// one from Bob; Bob accepts later initial messages with the same base key
-/// as messages of the session he has.
-#[derive(Default)]
-pub struct ReferencePeer {
-    sessions: BTreeMap<u64, PrekeySession>,
-    next: u64,
-}
-
-impl ReferencePeer {
-    /// No sessions yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn insert(&mut self, s: PrekeySession) -> SessionHandle {
-        self.next += 1;
-        self.sessions.insert(self.next, s);
-        SessionHandle(self.next)
-    }
-
-    fn get(&mut self, h: SessionHandle) -> ImplResult<&mut PrekeySession> {
-        self.sessions
-            .get_mut(&h.0)
-            .ok_or_else(|| ImplError::new(ErrorClass::State, format!("no session {}", h.0)))
-    }
-}
-
-impl Peer for ReferencePeer {
-    fn name(&self) -> String {
-        format!("ratchetproof-reference {}", env!("CARGO_PKG_VERSION"))
-    }
-
-    fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionHandle> {
-        let suite = suite_named(&r.suite)?;
-        let identity = key_pair(&r.identity_private_key, "identity private key")?;
-        let signature: [u8; 64] = r
-            .peer_signed_prekey_signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?;
-        let bundle = PreKeyBundle {
-            identity_key: public(&r.peer_identity_key, "peer identity key")?,
-            signed_prekey_id: r.peer_signed_prekey_id,
-            signed_prekey: public(&r.peer_signed_prekey, "peer signed prekey")?,
-            signed_prekey_signature: signature,
-            one_time_prekey: match &r.peer_one_time_prekey {
-                Some((id, key)) => Some((*id, public(key, "peer one-time prekey")?)),
-                None => None,
-            },
-        };
-        let ephemeral = key_pair(&r.ephemeral_private_key, "ephemeral private key")?;
-        let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
-        let (first, rest) = r
-            .ratchet_private_keys
-            .split_first()
-            .ok_or_else(|| ImplError::new(ErrorClass::State, "Alice needs a first ratchet key"))?;
-        let session = Session::init_alice_with_key_pair(
-            suite,
-            SessionConfig::default(),
-            initiation.agreement.shared_key.clone(),
-            bundle.signed_prekey,
-            key_pair(first, "ratchet private key")?,
-        )?;
-        Ok(self.insert(PrekeySession {
-            suite,
-            session,
-            ad: initiation.agreement.associated_data.to_vec(),
-            rng: key_queue(rest)?,
-            pending: Some(InitialMessage {
-                identity_key: *identity.public_key(),
-                ephemeral_key: initiation.ephemeral_key,
-                signed_prekey_id: initiation.signed_prekey_id,
-                one_time_prekey_id: initiation.one_time_prekey_id,
-                registration_id: r.registration_id,
-                message: Vec::new(),
-            }),
-            base_key: None,
-        }))
-    }
-
-    fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<(SessionHandle, Vec<u8>)> {
-        let suite = suite_named(&r.suite)?;
-        let mut responder = Responder::new(key_pair(&r.identity_private_key, "identity")?);
-        responder.add_signed_prekey(
-            r.signed_prekey_id,
-            key_pair(&r.signed_prekey_private_key, "signed prekey")?,
-        );
-        if let Some((id, key)) = &r.one_time_prekey {
-            responder.add_one_time_prekey(*id, key_pair(key, "one-time prekey")?);
-        }
-        let mut rng = key_queue(&r.ratchet_private_keys)?;
-        let accepted = responder.accept(suite, SessionConfig::default(), &r.message, &mut rng)?;
-        let handle = self.insert(PrekeySession {
-            suite,
-            session: accepted.session,
-            ad: accepted.associated_data.to_vec(),
-            rng,
-            pending: None,
-            base_key: Some(accepted.base_key),
-        });
-        Ok((handle, accepted.plaintext))
-    }
-
-    fn send(
-        &mut self,
-        h: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<(Vec<u8>, MessageType)> {
-        // A prekey session knows its AD from X3DH, as libsignal's do; the
-        // caller's copy is not needed.
-        let _ = ad;
-        let s = self.get(h)?;
-        let message = s.session.encrypt(plaintext, &s.ad)?;
-        Ok(match &s.pending {
-            Some(initial) => {
-                let wrapped = InitialMessage {
-                    message,
-                    ..initial.clone()
-                };
-                (s.suite.encode_initial(&wrapped), MessageType::Prekey)
-            }
-            None => (message, MessageType::Whisper),
-        })
-    }
-
-    fn receive(
-        &mut self,
-        h: SessionHandle,
-        message: &[u8],
-        kind: MessageType,
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let s = self.get(h)?;
-        let inner = match kind {
-            MessageType::Whisper => Zeroizing::new(message.to_vec()),
-            MessageType::Prekey => {
-                let initial = s.suite.decode_initial(message)?;
-                if s.base_key != Some(initial.ephemeral_key) {
-                    return Err(ImplError::new(
-                        ErrorClass::State,
-                        "an initial message for another session",
-                    ));
-                }
-                Zeroizing::new(initial.message)
-            }
-        };
-        let _ = ad;
-        let plaintext = s.session.decrypt(&inner, &s.ad, &mut s.rng)?;
-        s.pending = None;
-        Ok(plaintext)
-    }
+/// `"<name> <version>"` of an implementation, for reports.
+fn name(imp: &dyn Implementation) -> String {
+    let caps = imp.capabilities();
+    format!("{} {}", caps.name, caps.version)
 }
 
 /// The keys of one live conversation, all derived from `label`.
@@ -446,8 +98,8 @@ pub struct LiveFailure {
 }
 
 struct Conversation<'a> {
-    alice: &'a mut dyn Peer,
-    bob: &'a mut dyn Peer,
+    alice: &'a mut dyn Implementation,
+    bob: &'a mut dyn Implementation,
     ha: SessionHandle,
     hb: SessionHandle,
     ad: Vec<u8>,
@@ -461,6 +113,19 @@ struct Flight {
     plaintext: Vec<u8>,
     wire: Vec<u8>,
     kind: MessageType,
+}
+
+impl Flight {
+    /// Its delivery to session `h` (a whisper message goes without a type,
+    /// as on sessions that are not prekey sessions).
+    fn decrypt(&self, h: SessionHandle, ad: &[u8]) -> Decrypt {
+        Decrypt {
+            session: h,
+            message: self.wire.clone(),
+            ad: ad.to_vec(),
+            message_type: (self.kind == MessageType::Prekey).then_some(MessageType::Prekey),
+        }
+    }
 }
 
 impl Conversation<'_> {
@@ -486,9 +151,17 @@ impl Conversation<'_> {
             (&mut *self.bob, self.hb)
         };
         let step = format!("{who} sends message {}", self.sent);
-        let (wire, kind) = peer
-            .send(h, &plaintext, &self.ad)
+        let sent = peer
+            .encrypt(&Encrypt {
+                session: h,
+                plaintext: plaintext.clone(),
+                ad: self.ad.clone(),
+            })
             .map_err(|e| self.fail(&step, e.to_string()))?;
+        let (wire, kind) = (
+            sent.message,
+            sent.message_type.unwrap_or(MessageType::Whisper),
+        );
         if let Some(expected) = expect
             && kind != expected
         {
@@ -519,9 +192,9 @@ impl Conversation<'_> {
             String::from_utf8_lossy(&flight.plaintext)
         );
         let got = peer
-            .receive(h, &flight.wire, flight.kind, &self.ad)
+            .decrypt(&flight.decrypt(h, &self.ad))
             .map_err(|e| self.fail(&step, e.to_string()))?;
-        if got != flight.plaintext {
+        if got.plaintext != flight.plaintext {
             return Err(self.fail(&step, "decrypted to a different plaintext"));
         }
         if to_alice {
@@ -539,7 +212,7 @@ impl Conversation<'_> {
             (&mut *self.bob, self.hb, "bob")
         };
         let step = format!("{who} gets a replayed message");
-        match peer.receive(h, &flight.wire, flight.kind, &self.ad) {
+        match peer.decrypt(&flight.decrypt(h, &self.ad)) {
             Ok(_) => Err(self.fail(&step, "the replay decrypted again")),
             Err(_) => Ok(()),
         }
@@ -551,16 +224,16 @@ impl Conversation<'_> {
 /// is fixed; keys derive from `label`). Returns what happened, or the first
 /// step that failed.
 pub fn live_conversation(
-    alice: &mut dyn Peer,
-    bob: &mut dyn Peer,
+    alice: &mut dyn Implementation,
+    bob: &mut dyn Implementation,
     suite: &str,
     label: &str,
     one_time_prekey: bool,
 ) -> Result<LiveReport, LiveFailure> {
     let direction = format!(
         "{} → {}{}",
-        alice.name(),
-        bob.name(),
+        name(alice),
+        name(bob),
         if one_time_prekey {
             ""
         } else {
@@ -586,10 +259,11 @@ pub fn live_conversation(
             peer_signed_prekey_id: 11,
             peer_signed_prekey: public_of(&keys.bob_signed_prekey),
             peer_signed_prekey_signature: keys.signature.to_vec(),
-            peer_one_time_prekey: one_time_prekey
-                .then(|| (77, public_of(&keys.bob_one_time_prekey))),
+            peer_one_time_prekey_id: one_time_prekey.then_some(77),
+            peer_one_time_prekey: one_time_prekey.then(|| public_of(&keys.bob_one_time_prekey)),
         })
-        .map_err(|e| early("alice starts X3DH from the bundle", e))?;
+        .map_err(|e| early("alice starts X3DH from the bundle", e))?
+        .session;
     let ad = [
         [0x05].as_slice(),
         &public_of(&keys.alice_identity),
@@ -618,7 +292,7 @@ pub fn live_conversation(
         .collect::<Result<_, _>>()?;
     let [p0, p1, p2] = <[Flight; 3]>::try_from(first)
         .map_err(|_| c.fail("alice's initial messages", "not three"))?;
-    let (hb, plaintext) = c
+    let accepted = c
         .bob
         .prekey_respond(&PrekeyRespond {
             suite: suite.into(),
@@ -626,11 +300,13 @@ pub fn live_conversation(
             registration_id: bob_reg,
             signed_prekey_id: 11,
             signed_prekey_private_key: keys.bob_signed_prekey.to_vec(),
-            one_time_prekey: one_time_prekey.then(|| (77, keys.bob_one_time_prekey.to_vec())),
+            one_time_prekey_id: one_time_prekey.then_some(77),
+            one_time_prekey_private_key: one_time_prekey.then(|| keys.bob_one_time_prekey.to_vec()),
             ratchet_private_keys: keys.bob_ratchet.clone(),
             message: p2.wire.clone(),
         })
         .map_err(|e| c.fail("bob accepts alice's third initial message", e.to_string()))?;
+    let (hb, plaintext) = (accepted.session, accepted.plaintext);
     if plaintext != p2.plaintext {
         return Err(c.fail(
             "bob accepts alice's third initial message",
@@ -697,11 +373,11 @@ pub fn live_conversation(
 /// Both directions against `peer`: the reference as Alice and the peer as
 /// Bob, then the peer as Alice and the reference as Bob.
 pub fn live_both_ways(
-    peer: &mut dyn Peer,
+    peer: &mut dyn Implementation,
     suite: &str,
     one_time_prekey: bool,
 ) -> Vec<Result<LiveReport, LiveFailure>> {
-    let mut reference = ReferencePeer::new();
+    let mut reference = Reference::new();
     let forward = live_conversation(
         &mut reference,
         peer,
@@ -709,7 +385,7 @@ pub fn live_both_ways(
         "reference-to-peer",
         one_time_prekey,
     );
-    let mut reference = ReferencePeer::new();
+    let mut reference = Reference::new();
     let backward = live_conversation(
         peer,
         &mut reference,
@@ -724,11 +400,12 @@ pub fn live_both_ways(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::implementation::{Capabilities, EncryptOutput, ImplResult, Request, Response};
 
     #[test]
     fn the_reference_talks_to_itself_in_both_suites() {
         for suite in ratchetproof_protocol::suite::all() {
-            let mut peer = ReferencePeer::new();
+            let mut peer = Reference::new();
             for one_time_prekey in [true, false] {
                 for outcome in live_both_ways(&mut peer, suite.name(), one_time_prekey) {
                     let report = outcome.unwrap();
@@ -741,44 +418,27 @@ mod tests {
 
     #[test]
     fn a_peer_that_garbles_one_message_fails_the_conversation() {
-        struct Garbling(ReferencePeer, usize);
-        impl Peer for Garbling {
-            fn name(&self) -> String {
-                "garbling".into()
-            }
-            fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionHandle> {
-                self.0.prekey_initiate(r)
-            }
-            fn prekey_respond(
-                &mut self,
-                r: &PrekeyRespond,
-            ) -> ImplResult<(SessionHandle, Vec<u8>)> {
-                self.0.prekey_respond(r)
-            }
-            fn send(
-                &mut self,
-                h: SessionHandle,
-                pt: &[u8],
-                ad: &[u8],
-            ) -> ImplResult<(Vec<u8>, MessageType)> {
-                self.1 += 1;
-                let (mut wire, kind) = self.0.send(h, pt, ad)?;
-                if self.1 == 7 {
-                    *wire.last_mut().unwrap() ^= 1;
+        struct Garbling(Reference, usize);
+        impl Implementation for Garbling {
+            fn capabilities(&self) -> Capabilities {
+                Capabilities {
+                    name: "garbling".into(),
+                    ..self.0.capabilities()
                 }
-                Ok((wire, kind))
             }
-            fn receive(
-                &mut self,
-                h: SessionHandle,
-                m: &[u8],
-                k: MessageType,
-                ad: &[u8],
-            ) -> ImplResult<Vec<u8>> {
-                self.0.receive(h, m, k, ad)
+            fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+                self.1 += 1;
+                let mut out = self.0.encrypt(r)?;
+                if self.1 == 7 {
+                    *out.message.last_mut().unwrap() ^= 1;
+                }
+                Ok(out)
+            }
+            fn forward(&mut self, request: Request) -> ImplResult<Response> {
+                request.answer(&mut self.0)
             }
         }
-        let mut peer = Garbling(ReferencePeer::new(), 0);
+        let mut peer = Garbling(Reference::new(), 0);
         let outcomes = live_both_ways(&mut peer, "signal-v3", true);
         assert!(outcomes.iter().any(Result::is_err));
     }

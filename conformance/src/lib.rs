@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod derive;
 pub mod fuzzing;
 pub mod generate;
 pub mod implementation;

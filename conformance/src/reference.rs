@@ -1,21 +1,31 @@
 //! The reference implementation (`ratchetproof-protocol`) behind the
 //! [`Implementation`] trait, and the RNG that injects a vector's keys.
+//!
+//! Besides the sessions vectors start with injected keys, it builds prekey
+//! sessions (group `prekey`) the way libsignal does, for live interop
+//! (`crate::interop`): Alice wraps every message in an initial message until
+//! she has decrypted one from Bob; Bob accepts later initial messages with
+//! the same base key as messages of the session he has.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::x3dh::{self, PreKeyBundle, Responder};
+use ratchetproof_protocol::x3dh::{self, InitialMessage, PreKeyBundle, Responder};
 use ratchetproof_protocol::{
-    ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session,
-    SessionConfig, SharedKey, Suite, suite,
+    Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session, SessionConfig, SharedKey,
+    Suite, suite,
 };
 use zeroize::Zeroizing;
 
 use crate::implementation::{
-    Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
-    SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
+    Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
+    ExportState, ExportStateOutput, ImplError, ImplResult, Implementation, KdfCk, KdfCkOutput,
+    KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, MessageType, Operation, PrekeyInitiate,
+    PrekeyRespond, PrekeyRespondOutput, Role, Seal, SealOutput, SessionHandle, SessionInit,
+    SessionOutput, X3dhAccept, X3dhAcceptOutput, X3dhAccepted, X3dhInitiate, X3dhOutput,
+    X3dhRespond,
 };
 
 /// An RNG that hands out a fixed list of 32-byte private keys, one per
@@ -83,8 +93,31 @@ impl TryCryptoRng for KeyQueueRng {}
 /// The built-in reference implementation.
 #[derive(Debug, Default)]
 pub struct Reference {
-    sessions: BTreeMap<u64, (Session, KeyQueueRng)>,
+    sessions: BTreeMap<u64, Entry>,
     next_handle: u64,
+}
+
+/// One session, with the keys it draws from.
+#[derive(Debug)]
+struct Entry {
+    session: Session,
+    rng: KeyQueueRng,
+    /// Set on sessions built from prekeys.
+    prekey: Option<PrekeyState>,
+}
+
+/// What a session built from prekeys knows beyond the ratchet.
+#[derive(Debug)]
+struct PrekeyState {
+    suite: Suite,
+    /// The AD from X3DH, which the session uses whatever the caller passes
+    /// (as libsignal's do).
+    ad: Vec<u8>,
+    /// Alice, until she has decrypted a message: the initial message her
+    /// messages travel in (libsignal's "unacknowledged prekey message").
+    pending: Option<InitialMessage>,
+    /// Bob: EKa, which names the session in later initial messages.
+    base_key: Option<PublicKey>,
 }
 
 impl Reference {
@@ -95,20 +128,62 @@ impl Reference {
 
     /// How many injected ratchet keys session `handle` has not used yet.
     pub fn unused_injected_keys(&self, handle: SessionHandle) -> Option<usize> {
-        self.sessions.get(&handle.0).map(|(_, rng)| rng.remaining())
+        self.sessions.get(&handle.0).map(|e| e.rng.remaining())
     }
 
-    fn add(&mut self, session: Session, rng: KeyQueueRng) -> SessionHandle {
+    /// The protocol crate's serialization of session `handle` (SPEC.md §10).
+    pub fn session_bytes(&self, handle: SessionHandle) -> ImplResult<Vec<u8>> {
+        self.sessions
+            .get(&handle.0)
+            .map(|e| e.session.to_bytes().to_vec())
+            .ok_or_else(|| no_session(handle))
+    }
+
+    fn add(
+        &mut self,
+        session: Session,
+        rng: KeyQueueRng,
+        prekey: Option<PrekeyState>,
+    ) -> SessionOutput {
         let handle = self.next_handle;
         self.next_handle += 1;
-        self.sessions.insert(handle, (session, rng));
-        SessionHandle(handle)
+        self.sessions.insert(
+            handle,
+            Entry {
+                session,
+                rng,
+                prekey,
+            },
+        );
+        SessionOutput {
+            session: SessionHandle(handle),
+        }
     }
 
-    fn session(&mut self, handle: SessionHandle) -> ImplResult<&mut (Session, KeyQueueRng)> {
+    fn entry(&mut self, handle: SessionHandle) -> ImplResult<&mut Entry> {
         self.sessions
             .get_mut(&handle.0)
-            .ok_or_else(|| ImplError::new(ErrorClass::State, format!("no session {}", handle.0)))
+            .ok_or_else(|| no_session(handle))
+    }
+}
+
+fn no_session(handle: SessionHandle) -> ImplError {
+    ImplError::new(ErrorClass::State, format!("no session {}", handle.0))
+}
+
+/// An (id, key) pair whose two halves travel as separate optional fields.
+fn one_time_prekey<'a>(
+    id: Option<u32>,
+    key: Option<&'a [u8]>,
+    names: &str,
+) -> ImplResult<Option<(u32, &'a [u8])>> {
+    match (id, key) {
+        (Some(id), Some(key)) => Ok(Some((id, key))),
+        (None, None) => Ok(None),
+        _ => Err(ImplError::new(
+            ErrorClass::Malformed,
+            format!("{names} come together"),
+        )),
     }
 }
 
@@ -186,14 +261,7 @@ impl Implementation for Reference {
             name: "ratchetproof-protocol".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             suites: suite::all().iter().map(|s| s.name().to_string()).collect(),
-            operations: BTreeSet::from([
-                Operation::Primitives,
-                Operation::X3dh,
-                Operation::Session,
-                Operation::Clone,
-                Operation::X3dhAccept,
-                Operation::Export,
-            ]),
+            operations: BTreeSet::from(Operation::ALL),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
             configurable_limits: true,
@@ -201,45 +269,46 @@ impl Implementation for Reference {
         }
     }
 
-    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let suite = suite_named(suite)?;
-        let rk = RootKey::from_bytes(*key32(rk, "root key")?);
-        let dh = ratchetproof_protocol::DhOutput::from_bytes(*key32(dh_out, "DH output")?);
+    fn kdf_rk(&mut self, r: &KdfRk) -> ImplResult<KdfRkOutput> {
+        let suite = suite_named(&r.suite)?;
+        let rk = RootKey::from_bytes(*key32(&r.root_key, "root key")?);
+        let dh = ratchetproof_protocol::DhOutput::from_bytes(*key32(&r.dh_output, "DH output")?);
         let (rk, ck) = suite.kdf_rk(&rk, &dh);
-        Ok((rk.as_bytes().to_vec(), ck.as_bytes().to_vec()))
+        Ok(KdfRkOutput {
+            root_key: rk.as_bytes().to_vec(),
+            chain_key: ck.as_bytes().to_vec(),
+        })
     }
 
-    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let suite = suite_named(suite)?;
-        let ck = ratchetproof_protocol::ChainKey::from_bytes(*key32(ck, "chain key")?);
+    fn kdf_ck(&mut self, r: &KdfCk) -> ImplResult<KdfCkOutput> {
+        let suite = suite_named(&r.suite)?;
+        let ck = ratchetproof_protocol::ChainKey::from_bytes(*key32(&r.chain_key, "chain key")?);
         let (ck, mk) = suite.kdf_ck(&ck);
-        Ok((ck.as_bytes().to_vec(), mk.as_bytes().to_vec()))
+        Ok(KdfCkOutput {
+            chain_key: ck.as_bytes().to_vec(),
+            message_key: mk.as_bytes().to_vec(),
+        })
     }
 
-    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-        let suite = suite_named(suite)?;
-        let mk = MessageKey::from_bytes(*key32(mk, "message key")?);
-        Ok(suite.message_keys(&mk).to_vec())
+    fn message_keys(&mut self, r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
+        let suite = suite_named(&r.suite)?;
+        let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
+        Ok(MessageKeysOutput {
+            keys: suite.message_keys(&mk).to_vec(),
+        })
     }
 
-    fn seal(
-        &mut self,
-        suite: &str,
-        mk: &[u8],
-        ratchet_key: &[u8],
-        pn: u32,
-        n: u32,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let suite = suite_named(suite)?;
-        let mk = MessageKey::from_bytes(*key32(mk, "message key")?);
+    fn seal(&mut self, r: &Seal) -> ImplResult<SealOutput> {
+        let suite = suite_named(&r.suite)?;
+        let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
         let header = Header {
-            dh: public(ratchet_key, "ratchet public key")?,
-            pn,
-            n,
+            dh: public(&r.ratchet_key, "ratchet public key")?,
+            pn: r.pn,
+            n: r.n,
         };
-        Ok(suite.seal(&mk, &header, plaintext, ad)?)
+        Ok(SealOutput {
+            message: suite.seal(&mk, &header, &r.plaintext, &r.ad)?,
+        })
     }
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
@@ -279,7 +348,7 @@ impl Implementation for Reference {
         })
     }
 
-    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
         let suite = suite_named(&request.suite)?;
         let mut responder = Responder::new(key_pair(
             &request.identity_private_key,
@@ -307,10 +376,10 @@ impl Implementation for Reference {
                 });
             outcomes.push(outcome);
         }
-        Ok(outcomes)
+        Ok(X3dhAcceptOutput { outcomes })
     }
 
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {
         let suite = suite_named(&init.suite)?;
         let config = SessionConfig {
             max_skip: init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
@@ -336,47 +405,160 @@ impl Implementation for Reference {
             )?,
         };
         check_rng(&rng)?;
-        Ok(self.add(session, rng))
+        Ok(self.add(session, rng, None))
     }
 
-    fn encrypt(
-        &mut self,
-        session: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let (session, _) = self.session(session)?;
-        Ok(session.encrypt(plaintext, ad)?)
+    fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        let entry = self.entry(r.session)?;
+        let Some(prekey) = &entry.prekey else {
+            return Ok(EncryptOutput {
+                message: entry.session.encrypt(&r.plaintext, &r.ad)?,
+                message_type: None,
+            });
+        };
+        let message = entry.session.encrypt(&r.plaintext, &prekey.ad)?;
+        Ok(match &prekey.pending {
+            Some(initial) => {
+                let wrapped = InitialMessage {
+                    message,
+                    ..initial.clone()
+                };
+                EncryptOutput {
+                    message: prekey.suite.encode_initial(&wrapped),
+                    message_type: Some(MessageType::Prekey),
+                }
+            }
+            None => EncryptOutput {
+                message,
+                message_type: Some(MessageType::Whisper),
+            },
+        })
     }
 
-    fn decrypt(
-        &mut self,
-        session: SessionHandle,
-        message: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let (session, rng) = self.session(session)?;
-        let plaintext = session.decrypt(message, ad, rng)?;
-        check_rng(rng)?;
-        Ok(plaintext)
+    fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        let entry = self.entry(r.session)?;
+        let Some(prekey) = &mut entry.prekey else {
+            if r.message_type == Some(MessageType::Prekey) {
+                return Err(ImplError::unsupported(
+                    "a prekey message for a session not built from prekeys",
+                ));
+            }
+            let plaintext = entry.session.decrypt(&r.message, &r.ad, &mut entry.rng)?;
+            check_rng(&entry.rng)?;
+            return Ok(DecryptOutput { plaintext });
+        };
+        let inner = match r.message_type.unwrap_or(MessageType::Whisper) {
+            MessageType::Whisper => Zeroizing::new(r.message.clone()),
+            MessageType::Prekey => {
+                let initial = prekey.suite.decode_initial(&r.message)?;
+                if prekey.base_key != Some(initial.ephemeral_key) {
+                    return Err(ImplError::new(
+                        ErrorClass::State,
+                        "an initial message for another session",
+                    ));
+                }
+                Zeroizing::new(initial.message)
+            }
+        };
+        let plaintext = entry.session.decrypt(&inner, &prekey.ad, &mut entry.rng)?;
+        prekey.pending = None;
+        Ok(DecryptOutput { plaintext })
     }
 
-    fn clone_session(
-        &mut self,
-        session: SessionHandle,
-        ratchet_private_keys: &[Vec<u8>],
-    ) -> ImplResult<SessionHandle> {
-        let (original, _) = self.session(session)?;
-        let state = original.to_bytes();
+    fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
+        let state = self.entry(r.session)?.session.to_bytes();
         let copy = Session::from_bytes(&state)?;
-        let rng = key_queue(ratchet_private_keys)?;
-        Ok(self.add(copy, rng))
+        let rng = key_queue(&r.ratchet_private_keys)?;
+        Ok(self.add(copy, rng, None))
     }
 
     /// The protocol crate's own state encoding (SPEC.md §10).
-    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
-        let (session, _) = self.session(session)?;
-        Ok(session.to_bytes().to_vec())
+    fn export_state(&mut self, r: &ExportState) -> ImplResult<ExportStateOutput> {
+        Ok(ExportStateOutput {
+            state: self.session_bytes(r.session)?,
+        })
+    }
+
+    fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
+        let one_time = one_time_prekey(
+            r.peer_one_time_prekey_id,
+            r.peer_one_time_prekey.as_deref(),
+            "peerOneTimePrekeyId and peerOneTimePrekey",
+        )?;
+        let suite = suite_named(&r.suite)?;
+        let identity = key_pair(&r.identity_private_key, "identity private key")?;
+        let signature: [u8; 64] = r
+            .peer_signed_prekey_signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?;
+        let bundle = PreKeyBundle {
+            identity_key: public(&r.peer_identity_key, "peer identity key")?,
+            signed_prekey_id: r.peer_signed_prekey_id,
+            signed_prekey: public(&r.peer_signed_prekey, "peer signed prekey")?,
+            signed_prekey_signature: signature,
+            one_time_prekey: match one_time {
+                Some((id, key)) => Some((id, public(key, "peer one-time prekey")?)),
+                None => None,
+            },
+        };
+        let ephemeral = key_pair(&r.ephemeral_private_key, "ephemeral private key")?;
+        let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
+        let (first, rest) = r
+            .ratchet_private_keys
+            .split_first()
+            .ok_or_else(|| ImplError::new(ErrorClass::State, "Alice needs a first ratchet key"))?;
+        let session = Session::init_alice_with_key_pair(
+            suite,
+            SessionConfig::default(),
+            initiation.agreement.shared_key.clone(),
+            bundle.signed_prekey,
+            key_pair(first, "ratchet private key")?,
+        )?;
+        let prekey = PrekeyState {
+            suite,
+            ad: initiation.agreement.associated_data.to_vec(),
+            pending: Some(InitialMessage {
+                identity_key: *identity.public_key(),
+                ephemeral_key: initiation.ephemeral_key,
+                signed_prekey_id: initiation.signed_prekey_id,
+                one_time_prekey_id: initiation.one_time_prekey_id,
+                registration_id: r.registration_id,
+                message: Vec::new(),
+            }),
+            base_key: None,
+        };
+        Ok(self.add(session, key_queue(rest)?, Some(prekey)))
+    }
+
+    fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
+        let one_time = one_time_prekey(
+            r.one_time_prekey_id,
+            r.one_time_prekey_private_key.as_deref(),
+            "oneTimePrekeyId and oneTimePrekeyPrivateKey",
+        )?;
+        let suite = suite_named(&r.suite)?;
+        let mut responder = Responder::new(key_pair(&r.identity_private_key, "identity")?);
+        responder.add_signed_prekey(
+            r.signed_prekey_id,
+            key_pair(&r.signed_prekey_private_key, "signed prekey")?,
+        );
+        if let Some((id, key)) = one_time {
+            responder.add_one_time_prekey(id, key_pair(key, "one-time prekey")?);
+        }
+        let mut rng = key_queue(&r.ratchet_private_keys)?;
+        let accepted = responder.accept(suite, SessionConfig::default(), &r.message, &mut rng)?;
+        let prekey = PrekeyState {
+            suite,
+            ad: accepted.associated_data.to_vec(),
+            pending: None,
+            base_key: Some(accepted.base_key),
+        };
+        let SessionOutput { session } = self.add(accepted.session, rng, Some(prekey));
+        Ok(PrekeyRespondOutput {
+            session,
+            plaintext: accepted.plaintext,
+        })
     }
 
     fn reset(&mut self) {

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use ratchetproof::implementation::{CloneSession, Decrypt, Encrypt};
 use ratchetproof::model::strategy::{self, Mix};
 use ratchetproof::model::{self, Action, ModelConfig, ProtocolSessions, Randomness, Violation};
 use ratchetproof::vectors::{Outcome, ScenarioCase, Step};
@@ -314,11 +315,15 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
     );
     parties.insert(
         "alice".to_string(),
-        imp.init_session(&alice).map_err(|e| e.to_string())?,
+        imp.init_session(&alice)
+            .map(|o| o.session)
+            .map_err(|e| e.to_string())?,
     );
     parties.insert(
         "bob".to_string(),
-        imp.init_session(&bob).map_err(|e| e.to_string())?,
+        imp.init_session(&bob)
+            .map(|o| o.session)
+            .map_err(|e| e.to_string())?,
     );
     let mut sent: Vec<Vec<u8>> = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
@@ -330,11 +335,13 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                 ad,
                 expected,
             } => {
-                let got = imp.encrypt(
-                    parties[party],
-                    &plaintext.0,
-                    &ad.as_ref().unwrap_or(&setup.associated_data).0,
-                );
+                let got = imp
+                    .encrypt(&Encrypt::new(
+                        parties[party],
+                        &plaintext.0,
+                        &ad.as_ref().unwrap_or(&setup.associated_data).0,
+                    ))
+                    .map(|o| o.message);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(m), Ok(wire)) if m.message.0 == wire => sent.push(wire),
                     (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
@@ -355,11 +362,13 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                     (None, Some(m)) => sent[*m].clone(),
                     (None, None) => return Err(fail("deliver names no message".into())),
                 };
-                let got = imp.decrypt(
-                    parties[party],
-                    &wire,
-                    &ad.as_ref().unwrap_or(&setup.associated_data).0,
-                );
+                let got = imp
+                    .decrypt(&Decrypt::new(
+                        parties[party],
+                        &wire,
+                        &ad.as_ref().unwrap_or(&setup.associated_data).0,
+                    ))
+                    .map(|o| o.plaintext);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(p), Ok(pt)) if p.plaintext.0 == pt => {}
                     (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
@@ -376,7 +385,8 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
             } => {
                 let keys: Vec<Vec<u8>> = ratchet_private_keys.iter().map(|k| k.0.clone()).collect();
                 let copy = imp
-                    .clone_session(parties[party], &keys)
+                    .clone_session(&CloneSession::new(parties[party], &keys))
+                    .map(|o| o.session)
                     .map_err(|e| fail(e.to_string()))?;
                 parties.insert(name.clone(), copy);
             }

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use ratchetproof::implementation::{
-    Capabilities, ErrorClass, ImplError, ImplResult, Implementation, Operation, Role,
-    SessionHandle, SessionInit, X3dhInitiate, X3dhOutput, X3dhRespond,
+    Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
+    ImplError, ImplResult, Implementation, Operation, Role, SessionHandle, SessionInit,
+    SessionOutput,
 };
 use ratchetproof::model::strategy::{self, Mix};
 use ratchetproof::model::{self, ModelConfig, Subject};
@@ -294,10 +295,6 @@ fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
     Ok(KeyQueueRng::new(keys))
 }
 
-fn unsupported<T>() -> ImplResult<T> {
-    Err(ImplError::unsupported("session operations only"))
-}
-
 impl Implementation for Sessions {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
@@ -312,40 +309,7 @@ impl Implementation for Sessions {
         }
     }
 
-    fn kdf_rk(&mut self, _: &str, _: &[u8], _: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        unsupported()
-    }
-
-    fn kdf_ck(&mut self, _: &str, _: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        unsupported()
-    }
-
-    fn message_keys(&mut self, _: &str, _: &[u8]) -> ImplResult<Vec<u8>> {
-        unsupported()
-    }
-
-    fn seal(
-        &mut self,
-        _: &str,
-        _: &[u8],
-        _: &[u8],
-        _: u32,
-        _: u32,
-        _: &[u8],
-        _: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        unsupported()
-    }
-
-    fn x3dh_initiate(&mut self, _: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-        unsupported()
-    }
-
-    fn x3dh_respond(&mut self, _: &X3dhRespond) -> ImplResult<X3dhOutput> {
-        unsupported()
-    }
-
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {
         let suite = SUITES
             .iter()
             .copied()
@@ -375,25 +339,33 @@ impl Implementation for Sessions {
                 KeyPair::from_private(PrivateKey::from_bytes(ratchet_key)),
             )?,
         };
-        Ok(self.add(session, rng))
+        Ok(SessionOutput {
+            session: self.add(session, rng),
+        })
     }
 
-    fn encrypt(&mut self, h: SessionHandle, plaintext: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        Ok(self.get(h)?.0.encrypt(plaintext, ad)?)
+    fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        let message = self.get(r.session)?.0.encrypt(&r.plaintext, &r.ad)?;
+        Ok(EncryptOutput {
+            message,
+            message_type: None,
+        })
     }
 
-    fn decrypt(&mut self, h: SessionHandle, message: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        let (session, rng) = self.get(h)?;
-        let plaintext = session.decrypt(message, ad, rng)?;
+    fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        let (session, rng) = self.get(r.session)?;
+        let plaintext = session.decrypt(&r.message, &r.ad, rng)?;
         if rng.misused() {
             return Err(ImplError::new(ErrorClass::State, "ran out of keys"));
         }
-        Ok(plaintext)
+        Ok(DecryptOutput { plaintext })
     }
 
-    fn clone_session(&mut self, h: SessionHandle, keys: &[Vec<u8>]) -> ImplResult<SessionHandle> {
-        let copy = Session::from_bytes_in(&self.get(h)?.0.to_bytes(), SUITES)?;
-        Ok(self.add(copy, key_queue(keys)?))
+    fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
+        let copy = Session::from_bytes_in(&self.get(r.session)?.0.to_bytes(), SUITES)?;
+        Ok(SessionOutput {
+            session: self.add(copy, key_queue(&r.ratchet_private_keys)?),
+        })
     }
 
     fn reset(&mut self) {

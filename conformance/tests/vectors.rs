@@ -115,67 +115,25 @@ struct AcceptsReplays {
 /// Declares no clone support.
 struct CannotClone(Reference);
 
-macro_rules! delegate {
-    ($t:ty, $inner:tt) => {
-        fn kdf_rk(&mut self, s: &str, rk: &[u8], dh: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-            self.$inner.kdf_rk(s, rk, dh)
-        }
-        fn kdf_ck(&mut self, s: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-            self.$inner.kdf_ck(s, ck)
-        }
-        fn message_keys(&mut self, s: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-            self.$inner.message_keys(s, mk)
-        }
-        fn x3dh_initiate(&mut self, r: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-            self.$inner.x3dh_initiate(r)
-        }
-        fn x3dh_respond(&mut self, r: &X3dhRespond) -> ImplResult<X3dhOutput> {
-            self.$inner.x3dh_respond(r)
-        }
-        fn x3dh_accept(&mut self, r: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
-            self.$inner.x3dh_accept(r)
-        }
-        fn init_session(&mut self, i: &SessionInit) -> ImplResult<SessionHandle> {
-            self.$inner.init_session(i)
-        }
-        fn clone_session(&mut self, h: SessionHandle, k: &[Vec<u8>]) -> ImplResult<SessionHandle> {
-            self.$inner.clone_session(h, k)
-        }
-        fn export_state(&mut self, h: SessionHandle) -> ImplResult<Vec<u8>> {
-            self.$inner.export_state(h)
-        }
-        fn reset(&mut self) {
-            self.$inner.reset()
-        }
-    };
-}
-
 impl Implementation for CorruptsOutput {
     fn capabilities(&self) -> Capabilities {
         self.0.capabilities()
     }
-    delegate!(CorruptsOutput, 0);
-    fn seal(
-        &mut self,
-        s: &str,
-        mk: &[u8],
-        dh: &[u8],
-        pn: u32,
-        n: u32,
-        p: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let mut out = self.0.seal(s, mk, dh, pn, n, p, ad)?;
-        *out.last_mut().unwrap() ^= 1;
+    fn seal(&mut self, r: &Seal) -> ImplResult<SealOutput> {
+        let mut out = self.0.seal(r)?;
+        *out.message.last_mut().unwrap() ^= 1;
         Ok(out)
     }
-    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        let mut out = self.0.encrypt(h, p, ad)?;
-        *out.last_mut().unwrap() ^= 1;
+    fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        let mut out = self.0.encrypt(r)?;
+        *out.message.last_mut().unwrap() ^= 1;
         Ok(out)
     }
-    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.decrypt(h, m, ad)
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.0)
+    }
+    fn reset(&mut self) {
+        self.0.reset()
     }
 }
 
@@ -183,30 +141,26 @@ impl Implementation for AcceptsReplays {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
-    delegate!(AcceptsReplays, inner);
-    fn seal(
-        &mut self,
-        s: &str,
-        mk: &[u8],
-        dh: &[u8],
-        pn: u32,
-        n: u32,
-        p: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        self.inner.seal(s, mk, dh, pn, n, p, ad)
-    }
-    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.inner.encrypt(h, p, ad)
-    }
-    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        match self.inner.decrypt(h, m, ad) {
-            Ok(p) => {
-                self.seen.insert((h, m.to_vec()), p.clone());
-                Ok(p)
+    fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        let seen = (r.session, r.message.clone());
+        match self.inner.decrypt(r) {
+            Ok(out) => {
+                self.seen.insert(seen, out.plaintext.clone());
+                Ok(out)
             }
-            Err(e) => self.seen.get(&(h, m.to_vec())).cloned().ok_or(e),
+            Err(e) => match self.seen.get(&seen) {
+                Some(plaintext) => Ok(DecryptOutput {
+                    plaintext: plaintext.clone(),
+                }),
+                None => Err(e),
+            },
         }
+    }
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.inner)
+    }
+    fn reset(&mut self) {
+        self.inner.reset()
     }
 }
 
@@ -216,24 +170,11 @@ impl Implementation for CannotClone {
         caps.operations.remove(&Operation::Clone);
         caps
     }
-    delegate!(CannotClone, 0);
-    fn seal(
-        &mut self,
-        s: &str,
-        mk: &[u8],
-        dh: &[u8],
-        pn: u32,
-        n: u32,
-        p: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        self.0.seal(s, mk, dh, pn, n, p, ad)
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.0)
     }
-    fn encrypt(&mut self, h: SessionHandle, p: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.encrypt(h, p, ad)
-    }
-    fn decrypt(&mut self, h: SessionHandle, m: &[u8], ad: &[u8]) -> ImplResult<Vec<u8>> {
-        self.0.decrypt(h, m, ad)
+    fn reset(&mut self) {
+        self.0.reset()
     }
 }
 

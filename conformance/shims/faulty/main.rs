@@ -26,7 +26,37 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ratchetproof::Reference;
+use ratchetproof::implementation::{
+    Capabilities, ImplResult, Implementation, Operation, Request, Response,
+};
 use ratchetproof::shim::server;
+
+/// The reference without the `prekey` group, so `ratchetproof interop`
+/// against this shim meets a peer that declines it (`tests/interop.rs`).
+struct WithoutPrekeys(Reference);
+
+impl Implementation for WithoutPrekeys {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.0.capabilities();
+        caps.operations.remove(&Operation::Prekey);
+        caps
+    }
+
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        match request {
+            Request::PrekeyInitiate(_) | Request::PrekeyRespond(_) => {
+                Err(ratchetproof::ImplError::unsupported(
+                    "this shim does not offer the prekey operations",
+                ))
+            }
+            other => other.answer(&mut self.0),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,7 +86,7 @@ fn main() -> ExitCode {
         .map(|(b, n)| (b.trim().to_string(), n.trim().to_string()))
         .filter(|(_, n)| !n.is_empty())
         .collect();
-    let mut reference = Reference::new();
+    let mut reference = WithoutPrekeys(Reference::new());
     let mut out = stdout().lock();
     for line in stdin().lock().lines() {
         let Ok(line) = line else {

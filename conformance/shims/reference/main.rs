@@ -13,14 +13,12 @@ use std::io::{BufWriter, stdin, stdout};
 use std::process::ExitCode;
 
 use ratchetproof::Reference;
-use ratchetproof::interop::ReferencePeer;
 use ratchetproof::shim::server;
 
 fn main() -> ExitCode {
     let mut reference = Reference::new();
-    let mut prekeys = ReferencePeer::new();
     let out = BufWriter::new(stdout().lock());
-    match server::serve_with_prekeys(&mut reference, Some(&mut prekeys), stdin().lock(), out) {
+    match server::serve(&mut reference, stdin().lock(), out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ratchetproof-reference-shim: {e}");

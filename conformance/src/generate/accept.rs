@@ -196,6 +196,7 @@ impl Cases {
         let outcomes = self
             .reference
             .x3dh_accept(&request)
+            .map(|o| o.outcomes)
             .map_err(|e| disagree(format!("the store: {e}")))?;
         let mut initial_messages = Vec::new();
         let mut invalid = false;
@@ -251,6 +252,7 @@ impl Cases {
                     let read = self
                         .reference
                         .x3dh_accept(&lenient)
+                        .map(|o| o.outcomes)
                         .map_err(|e| disagree(format!("the store: {e}")))?
                         .into_iter()
                         .next()

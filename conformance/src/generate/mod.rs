@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::vectors::{Note, SCHEMA_VERSION, SchemaId, VectorFile};
 
@@ -48,13 +47,7 @@ pub enum GenerateError {
     Io(PathBuf, std::io::Error),
 }
 
-/// A 32-byte key derived from a label: SHA-256("ratchetproof vectors v1/" ‖ label).
-pub fn derived_key(label: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"ratchetproof vectors v1/");
-    h.update(label.as_bytes());
-    h.finalize().into()
-}
+pub use crate::derive::derived_key;
 
 /// The generator string recorded in every file.
 pub fn generator_name() -> String {

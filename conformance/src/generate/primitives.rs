@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
-use crate::implementation::{ImplResult, Implementation};
+use crate::implementation::{ImplResult, Implementation, KdfCk, KdfRk, MessageKeys, Seal};
 use crate::reference::Reference;
 use crate::vectors::{
     CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, PrimitiveOutput,
@@ -64,26 +64,40 @@ pub fn run(
     suite: &str,
     input: &PrimitiveInput,
 ) -> ImplResult<PrimitiveOutput> {
+    let suite = suite.to_string();
     Ok(match input {
         PrimitiveInput::KdfRk {
             root_key,
             dh_output,
         } => {
-            let (rk, ck) = imp.kdf_rk(suite, root_key.as_slice(), dh_output.as_slice())?;
+            let out = imp.kdf_rk(&KdfRk {
+                suite,
+                root_key: root_key.0.clone(),
+                dh_output: dh_output.0.clone(),
+            })?;
             PrimitiveOutput::Root {
-                root_key: rk.into(),
-                chain_key: ck.into(),
+                root_key: out.root_key.into(),
+                chain_key: out.chain_key.into(),
             }
         }
         PrimitiveInput::KdfCk { chain_key } => {
-            let (ck, mk) = imp.kdf_ck(suite, chain_key.as_slice())?;
+            let out = imp.kdf_ck(&KdfCk {
+                suite,
+                chain_key: chain_key.0.clone(),
+            })?;
             PrimitiveOutput::Chain {
-                chain_key: ck.into(),
-                message_key: mk.into(),
+                chain_key: out.chain_key.into(),
+                message_key: out.message_key.into(),
             }
         }
         PrimitiveInput::MessageKeys { message_key } => PrimitiveOutput::Keys {
-            keys: imp.message_keys(suite, message_key.as_slice())?.into(),
+            keys: imp
+                .message_keys(&MessageKeys {
+                    suite,
+                    message_key: message_key.0.clone(),
+                })?
+                .keys
+                .into(),
         },
         PrimitiveInput::Seal {
             message_key,
@@ -94,15 +108,16 @@ pub fn run(
             ad,
         } => PrimitiveOutput::Message {
             message: imp
-                .seal(
+                .seal(&Seal {
                     suite,
-                    message_key.as_slice(),
-                    ratchet_key.as_slice(),
-                    *pn,
-                    *n,
-                    plaintext.as_slice(),
-                    ad.as_slice(),
-                )?
+                    message_key: message_key.0.clone(),
+                    ratchet_key: ratchet_key.0.clone(),
+                    pn: *pn,
+                    n: *n,
+                    plaintext: plaintext.0.clone(),
+                    ad: ad.0.clone(),
+                })?
+                .message
                 .into(),
         },
     })

@@ -27,7 +27,9 @@ use ratchetproof_protocol::x3dh::InitialMessage;
 use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, KeyPair, PrivateKey};
 use serde::Serialize;
 
-use crate::implementation::{Role, SessionInit, X3dhAccept, X3dhInitiate, X3dhRespond};
+use crate::implementation::{
+    CloneSession, Decrypt, Encrypt, Role, SessionInit, X3dhAccept, X3dhInitiate, X3dhRespond,
+};
 use crate::model::{self, Action, ModelConfig, Party, Randomness, Subject, Tamper};
 
 /// How many seeded runs each property gets.
@@ -322,9 +324,11 @@ fn restored_session_continues<S: Subject>(subject: &mut S, run: u64) -> Result<(
     let bob_init = init(Role::Bob, bob_spk.to_vec(), keys(&mut rng));
     let mut alice = subject
         .init_session(&alice_init)
+        .map(|o| o.session)
         .map_err(|e| err("init Alice", e))?;
     let mut bob = subject
         .init_session(&bob_init)
+        .map(|o| o.session)
         .map_err(|e| err("init Bob", e))?;
     // (plaintext, wire) of every message, and each direction's queue.
     let mut sent: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -348,7 +352,10 @@ fn restored_session_continues<S: Subject>(subject: &mut S, run: u64) -> Result<(
             let Some((plaintext, wire)) = sent.get(m) else {
                 continue;
             };
-            match subject.decrypt(*me, wire, &ad) {
+            match subject
+                .decrypt(&Decrypt::new(*me, wire, &ad))
+                .map(|o| o.plaintext)
+            {
                 Ok(p) if p == *plaintext => {}
                 other => {
                     return Err(format!(
@@ -363,7 +370,8 @@ fn restored_session_continues<S: Subject>(subject: &mut S, run: u64) -> Result<(
         }
         if step > 0 && below(&mut rng, 3) == 0 {
             *me = subject
-                .clone_session(*me, &keys(&mut rng))
+                .clone_session(&CloneSession::new(*me, &keys(&mut rng)))
+                .map(|o| o.session)
                 .map_err(|e| err("restore", e))?;
             restores += 1;
         }
@@ -374,7 +382,8 @@ fn restored_session_continues<S: Subject>(subject: &mut S, run: u64) -> Result<(
         )
         .into_bytes();
         let wire = subject
-            .encrypt(*me, &plaintext, &ad)
+            .encrypt(&Encrypt::new(*me, &plaintext, &ad))
+            .map(|o| o.message)
             .map_err(|e| err("send", e))?;
         if let Some(i) = sent
             .iter()
@@ -497,10 +506,12 @@ fn one_time_prekey_single_use<S: Subject>(subject: &mut S, run: u64) -> Result<(
             max_skip: None,
             max_stored_skipped_keys: None,
         })
+        .map(|o| o.session)
         .map_err(|e| format!("Alice's session: {e}"))?;
     let plaintext = b"the first message".to_vec();
     let first = subject
-        .encrypt(alice, &plaintext, &agreement.associated_data)
+        .encrypt(&Encrypt::new(alice, &plaintext, &agreement.associated_data))
+        .map(|o| o.message)
         .map_err(|e| format!("Alice's first message: {e}"))?;
     let frame = |message: Vec<u8>| {
         DEFAULT_SUITE.encode_initial(&InitialMessage {
@@ -531,6 +542,7 @@ fn one_time_prekey_single_use<S: Subject>(subject: &mut S, run: u64) -> Result<(
             ratchet_private_keys: vec![key(&mut rng).to_vec(), key(&mut rng).to_vec()],
             initial_messages: vec![forged, genuine.clone(), genuine],
         })
+        .map(|o| o.outcomes)
         .map_err(|e| format!("x3dh_accept: {e}"))?;
     let accepted: Vec<bool> = outcomes.iter().map(Result::is_ok).collect();
     let plaintext_ok = outcomes

@@ -13,8 +13,11 @@ use super::primitives::{kdf_rk_swapped, own_aead, seal_with_bugs, swap_chain_out
 use super::session::State;
 use super::{Bug, Mutant, Variant, x3dh};
 use crate::implementation::{
-    Capabilities, ErrorClass, ImplError, ImplResult, Implementation, Operation, Role,
-    SessionHandle, SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
+    Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
+    ExportState, ExportStateOutput, ImplError, ImplResult, Implementation, KdfCk, KdfCkOutput,
+    KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, Operation, Role, Seal, SealOutput,
+    SessionInit, SessionOutput, X3dhAccept, X3dhAcceptOutput, X3dhInitiate, X3dhOutput,
+    X3dhRespond,
 };
 use crate::reference::{bundle_from_request, check_rng, key_pair, key_queue, public, suite_named};
 
@@ -53,63 +56,64 @@ impl Implementation for Mutant {
         }
     }
 
-    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let suite = suite_named(suite)?;
-        let rk = RootKey::from_bytes(key32(rk, "root key")?);
-        let dh = DhOutput::from_bytes(key32(dh_out, "DH output")?);
+    fn kdf_rk(&mut self, r: &KdfRk) -> ImplResult<KdfRkOutput> {
+        let suite = suite_named(&r.suite)?;
+        let rk = RootKey::from_bytes(key32(&r.root_key, "root key")?);
+        let dh = DhOutput::from_bytes(key32(&r.dh_output, "DH output")?);
         let (rk, ck) = if self.bugs.contains(&Bug::KdfRkSaltIkmSwapped) {
             kdf_rk_swapped(&rk, &dh)
         } else {
             suite.kdf_rk(&rk, &dh)
         };
-        Ok((rk.as_bytes().to_vec(), ck.as_bytes().to_vec()))
+        Ok(KdfRkOutput {
+            root_key: rk.as_bytes().to_vec(),
+            chain_key: ck.as_bytes().to_vec(),
+        })
     }
 
-    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let suite = suite_named(suite)?;
-        let (next, mk) = suite.kdf_ck(&ChainKey::from_bytes(key32(ck, "chain key")?));
+    fn kdf_ck(&mut self, r: &KdfCk) -> ImplResult<KdfCkOutput> {
+        let suite = suite_named(&r.suite)?;
+        let (next, mk) = suite.kdf_ck(&ChainKey::from_bytes(key32(&r.chain_key, "chain key")?));
         let (next, mk) = if self.bugs.contains(&Bug::KdfCkConstantsSwapped) {
             swap_chain_outputs(next, mk)
         } else {
             (next, mk)
         };
-        Ok((next.as_bytes().to_vec(), mk.as_bytes().to_vec()))
+        Ok(KdfCkOutput {
+            chain_key: next.as_bytes().to_vec(),
+            message_key: mk.as_bytes().to_vec(),
+        })
     }
 
-    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-        let suite = suite_named(suite)?;
+    fn message_keys(&mut self, r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
+        let suite = suite_named(&r.suite)?;
         let mut keys = suite
-            .message_keys(&MessageKey::from_bytes(key32(mk, "message key")?))
+            .message_keys(&MessageKey::from_bytes(key32(
+                &r.message_key,
+                "message key",
+            )?))
             .to_vec();
         if self.bugs.contains(&Bug::FixedNonce) {
             keys.iter_mut().skip(32).for_each(|b| *b = 0);
         }
-        Ok(keys)
+        Ok(MessageKeysOutput { keys })
     }
 
-    fn seal(
-        &mut self,
-        suite: &str,
-        mk: &[u8],
-        ratchet_key: &[u8],
-        pn: u32,
-        n: u32,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let suite = suite_named(suite)?;
-        let mk = MessageKey::from_bytes(key32(mk, "message key")?);
+    fn seal(&mut self, r: &Seal) -> ImplResult<SealOutput> {
+        let suite = suite_named(&r.suite)?;
+        let mk = MessageKey::from_bytes(key32(&r.message_key, "message key")?);
         let header = Header {
-            dh: public(ratchet_key, "ratchet public key")?,
-            pn,
-            n,
+            dh: public(&r.ratchet_key, "ratchet public key")?,
+            pn: r.pn,
+            n: r.n,
         };
-        if own_aead(&self.bugs) {
-            return Ok(seal_with_bugs(
-                suite, &self.bugs, &mk, &header, plaintext, ad,
-            )?);
-        }
-        Ok(suite.seal(&mk, &header, plaintext, ad)?)
+        let (plaintext, ad) = (r.plaintext.as_slice(), r.ad.as_slice());
+        let message = if own_aead(&self.bugs) {
+            seal_with_bugs(suite, &self.bugs, &mk, &header, plaintext, ad)?
+        } else {
+            suite.seal(&mk, &header, plaintext, ad)?
+        };
+        Ok(SealOutput { message })
     }
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
@@ -181,7 +185,7 @@ impl Implementation for Mutant {
         })
     }
 
-    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
+    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
         let suite = suite_named(&request.suite)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let mut store = PrekeyStore::default();
@@ -196,7 +200,7 @@ impl Implementation for Mutant {
                 .insert(*id, key_pair(key, "one-time prekey private key")?);
         }
         let mut rng = key_queue(&request.ratchet_private_keys)?;
-        Ok(request
+        let outcomes = request
             .initial_messages
             .iter()
             .map(|m| {
@@ -210,10 +214,11 @@ impl Implementation for Mutant {
                     &mut rng,
                 )
             })
-            .collect())
+            .collect();
+        Ok(X3dhAcceptOutput { outcomes })
     }
 
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
+    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {
         let suite = suite_named(&init.suite)?;
         let max_stored = init
             .max_stored_skipped_keys
@@ -248,27 +253,23 @@ impl Implementation for Mutant {
             Role::Bob => state.dhs = key_pair(&init.ratchet_key, "ratchet private key")?,
         }
         check_rng(&rng)?;
-        Ok(self.add(state, rng))
+        Ok(SessionOutput {
+            session: self.add(state, rng),
+        })
     }
 
-    fn encrypt(
-        &mut self,
-        session: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let (state, rng, bugs) = self.get(session)?;
-        let message = state.encrypt(bugs, plaintext, ad, rng)?;
+    fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        let (state, rng, bugs) = self.get(r.session)?;
+        let message = state.encrypt(bugs, &r.plaintext, &r.ad, rng)?;
         check_rng(rng)?;
-        Ok(message)
+        Ok(EncryptOutput {
+            message,
+            message_type: None,
+        })
     }
 
-    fn decrypt(
-        &mut self,
-        session: SessionHandle,
-        message: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
+    fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        let (session, message, ad) = (r.session, r.message.as_slice(), r.ad.as_slice());
         let (state, rng, bugs) = self.get(session)?;
         // Variant::KeyGenerationBeforeMac: a failed decryption gives back the
         // key it drew (docs/SHIM.md §4.3).
@@ -289,14 +290,11 @@ impl Implementation for Mutant {
             let copy = state.clone();
             self.saved.insert(session.0, copy);
         }
-        Ok(plaintext)
+        Ok(DecryptOutput { plaintext })
     }
 
-    fn clone_session(
-        &mut self,
-        session: SessionHandle,
-        ratchet_private_keys: &[Vec<u8>],
-    ) -> ImplResult<SessionHandle> {
+    fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
+        let session = r.session;
         let (state, _, bugs) = self.get(session)?;
         let mut copy = state.clone();
         if bugs.contains(&Bug::CloneLosesSkippedKeys) {
@@ -307,13 +305,17 @@ impl Implementation for Mutant {
         {
             copy = saved.clone();
         }
-        let rng = key_queue(ratchet_private_keys)?;
-        Ok(self.add(copy, rng))
+        let rng = key_queue(&r.ratchet_private_keys)?;
+        Ok(SessionOutput {
+            session: self.add(copy, rng),
+        })
     }
 
-    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
-        let (state, _, _) = self.get(session)?;
-        Ok(state.export())
+    fn export_state(&mut self, r: &ExportState) -> ImplResult<ExportStateOutput> {
+        let (state, _, _) = self.get(r.session)?;
+        Ok(ExportStateOutput {
+            state: state.export(),
+        })
     }
 
     fn reset(&mut self) {

@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 use super::{Status, failed};
-use crate::implementation::{Implementation, Operation, SessionHandle};
+use crate::implementation::{ExportState, Implementation, Operation, SessionHandle};
 use crate::vectors::ErasedSecret;
 
 /// Where `secret` occurs in `export`, if it does: the spelling found.
@@ -113,8 +113,8 @@ pub(super) fn check(
     if secrets.is_empty() || !imp.capabilities().operations.contains(&Operation::Export) {
         return None;
     }
-    let export = match imp.export_state(handle) {
-        Ok(bytes) => bytes,
+    let export = match imp.export_state(&ExportState { session: handle }) {
+        Ok(out) => out.state,
         Err(e) => {
             return Some(failed(
                 Some(step),

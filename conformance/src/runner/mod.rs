@@ -21,8 +21,8 @@ use serde::Serialize;
 use crate::generate::primitives::run as run_primitive;
 use crate::generate::x3dh::{initiate_request, respond_request};
 use crate::implementation::{
-    Capabilities, ImplError, Implementation, Role, SessionHandle, SessionInit, X3dhAccept,
-    X3dhOutput,
+    Capabilities, CloneSession, Decrypt, Encrypt, ImplError, Implementation, Role, SessionHandle,
+    SessionInit, X3dhAccept, X3dhOutput,
 };
 use crate::vectors::{
     AcceptCase, AnyFile, CaseInfo, Expected, Outcome, PrimitiveCase, ScenarioCase, Step, Verdict,
@@ -484,7 +484,7 @@ fn run_accept_case(
             .map(|m| m.message.0.clone())
             .collect(),
     };
-    let outcomes = match imp.x3dh_accept(&request) {
+    let outcomes = match imp.x3dh_accept(&request).map(|o| o.outcomes) {
         Ok(o) if o.len() == case.initial_messages.len() => o,
         Ok(o) => {
             return failed(
@@ -579,7 +579,7 @@ fn run_scenario_noting_alternatives(
             max_skip: case.limits.map(|l| l.max_skip),
             max_stored_skipped_keys: case.limits.map(|l| l.max_stored_skipped_keys),
         };
-        match imp.init_session(&init) {
+        match imp.init_session(&init).map(|o| o.session) {
             Ok(h) => {
                 parties.insert(name.into(), h);
             }
@@ -603,7 +603,13 @@ fn run_scenario_noting_alternatives(
                 expected,
             } => {
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
-                let got = imp.encrypt(handle, plaintext.as_slice(), ad.as_slice());
+                let got = imp
+                    .encrypt(&Encrypt {
+                        session: handle,
+                        plaintext: plaintext.0.clone(),
+                        ad: ad.0.clone(),
+                    })
+                    .map(|o| o.message);
                 let same =
                     |want: &crate::vectors::SentMessage, wire: &Vec<u8>| *wire == want.message.0;
                 match judge(expected, &got, same, options) {
@@ -663,7 +669,14 @@ fn run_scenario_noting_alternatives(
                     Some(i) => format!("message {i}"),
                     None => format!("bytes {}", hex(&wire)),
                 };
-                let got = imp.decrypt(handle, &wire, ad.as_slice());
+                let got = imp
+                    .decrypt(&Decrypt {
+                        session: handle,
+                        message: wire.clone(),
+                        ad: ad.0.clone(),
+                        message_type: None,
+                    })
+                    .map(|o| o.plaintext);
                 let same = |want: &crate::vectors::Plaintext, p: &Vec<u8>| *p == want.plaintext.0;
                 match judge(expected, &got, same, options) {
                     Some(Matched::Primary) => {}
@@ -695,7 +708,11 @@ fn run_scenario_noting_alternatives(
                 if let Some(failure) = erasure::check(imp, handle, party, index, erased_secrets) {
                     return failure;
                 }
-                match imp.clone_session(handle, &keys(ratchet_private_keys)) {
+                let copy = CloneSession {
+                    session: handle,
+                    ratchet_private_keys: keys(ratchet_private_keys),
+                };
+                match imp.clone_session(&copy).map(|o| o.session) {
                     Ok(h) => {
                         parties.insert(name.clone(), h);
                     }

@@ -13,21 +13,14 @@
 
 use std::time::{Duration, Instant};
 
-use ratchetproof_protocol::ErrorClass;
-use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::process::{Event, ShimProcess};
-use super::protocol::{
-    AcceptOutcome, ChainResult, Handshake, KeysResult, MessageResult, PROTOCOL_VERSION,
-    PlaintextResult, PrekeyEntry, Request, RequestLine, ResponseLine, RootResult, SessionResult,
-    StateResult, X3dhAcceptResult, X3dhResult,
-};
+use super::protocol::{Control, Handshake, PROTOCOL_VERSION, RequestLine, ResponseLine};
 use crate::implementation::{
-    Capabilities, Fault, ImplError, ImplResult, Implementation, SessionHandle, SessionInit,
-    X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
+    Capabilities, ErrorClass, Fault, ImplError, ImplResult, Implementation, Request, Response,
 };
-use crate::vectors::Hex;
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,27 +209,20 @@ impl ShimClient {
         message
     }
 
-    /// Sends one request and reads its result (faults are recorded for
-    /// [`Implementation::take_fault`]).
-    pub(crate) fn call<T: DeserializeOwned>(&mut self, request: Request) -> ImplResult<T> {
+    /// Sends one request and reads its `result` (faults are recorded for
+    /// [`Implementation::take_fault`]); `read` turns the result into the
+    /// operation's output, and its error is a fault too.
+    fn call<T>(
+        &mut self,
+        op: &str,
+        request: &impl Serialize,
+        read: impl FnOnce(Value) -> Result<T, String>,
+    ) -> ImplResult<T> {
         if self.poisoned {
             return Err(ImplError::new(
                 ErrorClass::State,
                 "not sent: the shim faulted earlier in this case",
             ));
-        }
-        let op = request.op();
-        if matches!(
-            request,
-            Request::InitSession { .. }
-                | Request::CloneSession { .. }
-                | Request::Encrypt { .. }
-                | Request::Decrypt { .. }
-                | Request::PrekeyInitiate { .. }
-                | Request::X3dhAccept { .. }
-                | Request::PrekeyRespond { .. }
-        ) {
-            self.dirty = true;
         }
         let id = self.id();
         let (timeout, max_line) = (self.config.timeout, self.config.max_line_bytes);
@@ -245,11 +231,9 @@ impl ShimClient {
             Err(message) => return Err(self.fault(format!("{op}: {message}"))),
         };
         match exchange(process, id, request, timeout, max_line) {
-            Ok(Reply::Result(value)) => serde_json::from_value(value).map_err(|e| {
-                self.fault(format!(
-                    "{op} (request id {id}): the result does not have the fields of a {op} result: {e}"
-                ))
-            }),
+            Ok(Reply::Result(value)) => {
+                read(value).map_err(|e| self.fault(format!("{op} (request id {id}): {e}")))
+            }
             Ok(Reply::Error(error)) => Err(error),
             Err(message) => Err(self.fault(format!("{op} (request id {id}): {message}"))),
         }
@@ -274,13 +258,13 @@ fn start_process(
     .map_err(|e| error(format!("cannot start it: {e}"), String::new()))?;
     let id = *next_id;
     *next_id += 1;
-    let request = Request::Handshake {
+    let request = Control::Handshake {
         protocol: PROTOCOL_VERSION,
     };
     let outcome = match exchange(
         &mut process,
         id,
-        request,
+        &request,
         config.timeout,
         config.max_line_bytes,
     ) {
@@ -308,7 +292,7 @@ fn start_process(
 fn exchange(
     process: &mut ShimProcess,
     id: u64,
-    request: Request,
+    request: &impl Serialize,
     timeout: Duration,
     max_line: usize,
 ) -> Result<Reply, String> {
@@ -363,14 +347,7 @@ fn exchange(
     }
     match (response.result, response.error) {
         (Some(value), None) => Ok(Reply::Result(value)),
-        (None, Some(error)) => match ErrorClass::from_name(&error.class) {
-            Some(class) => Ok(Reply::Error(ImplError::new(class, error.message))),
-            None => Err(format!(
-                "unknown error class {:?} (known: {})",
-                error.class,
-                ErrorClass::ALL.map(ErrorClass::as_str).join(", ")
-            )),
-        },
+        (None, Some(error)) => ImplError::try_from(error).map(Reply::Error),
         (Some(_), Some(_)) => Err("the response has both a result and an error".into()),
         (None, None) => Err("the response has neither a result nor an error".into()),
     }
@@ -395,204 +372,25 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> Hex {
-    Hex(bytes.to_vec())
-}
-
-fn hexes(list: &[Vec<u8>]) -> Vec<Hex> {
-    list.iter().map(|k| hex(k)).collect()
-}
-
+/// Every operation goes over the protocol the same way: the request as
+/// written, its output read back by [`Request::decode`].
 impl Implementation for ShimClient {
     fn capabilities(&self) -> Capabilities {
         self.handshake.capabilities()
     }
 
-    fn kdf_rk(&mut self, suite: &str, rk: &[u8], dh_out: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let r: RootResult = self.call(Request::KdfRk {
-            suite: suite.into(),
-            root_key: hex(rk),
-            dh_output: hex(dh_out),
-        })?;
-        Ok((r.root_key.0, r.chain_key.0))
-    }
-
-    fn kdf_ck(&mut self, suite: &str, ck: &[u8]) -> ImplResult<(Vec<u8>, Vec<u8>)> {
-        let r: ChainResult = self.call(Request::KdfCk {
-            suite: suite.into(),
-            chain_key: hex(ck),
-        })?;
-        Ok((r.chain_key.0, r.message_key.0))
-    }
-
-    fn message_keys(&mut self, suite: &str, mk: &[u8]) -> ImplResult<Vec<u8>> {
-        let r: KeysResult = self.call(Request::MessageKeys {
-            suite: suite.into(),
-            message_key: hex(mk),
-        })?;
-        Ok(r.keys.0)
-    }
-
-    fn seal(
-        &mut self,
-        suite: &str,
-        mk: &[u8],
-        ratchet_key: &[u8],
-        pn: u32,
-        n: u32,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let r: MessageResult = self.call(Request::Seal {
-            suite: suite.into(),
-            message_key: hex(mk),
-            ratchet_key: hex(ratchet_key),
-            pn,
-            n,
-            plaintext: hex(plaintext),
-            ad: hex(ad),
-        })?;
-        Ok(r.message.0)
-    }
-
-    fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-        let r: X3dhResult = self.call(Request::X3dhInitiate {
-            suite: request.suite.clone(),
-            identity_private_key: hex(&request.identity_private_key),
-            ephemeral_private_key: hex(&request.ephemeral_private_key),
-            peer_identity_key: hex(&request.peer_identity_key),
-            peer_signed_prekey: hex(&request.peer_signed_prekey),
-            peer_signed_prekey_signature: hex(&request.peer_signed_prekey_signature),
-            peer_one_time_prekey: request.peer_one_time_prekey.as_deref().map(hex),
-        })?;
-        Ok(X3dhOutput {
-            shared_key: r.shared_key.0,
-            associated_data: r.associated_data.0,
-        })
-    }
-
-    fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput> {
-        let r: X3dhResult = self.call(Request::X3dhRespond {
-            suite: request.suite.clone(),
-            identity_private_key: hex(&request.identity_private_key),
-            signed_prekey_private_key: hex(&request.signed_prekey_private_key),
-            one_time_prekey_private_key: request.one_time_prekey_private_key.as_deref().map(hex),
-            peer_identity_key: hex(&request.peer_identity_key),
-            peer_ephemeral_key: hex(&request.peer_ephemeral_key),
-        })?;
-        Ok(X3dhOutput {
-            shared_key: r.shared_key.0,
-            associated_data: r.associated_data.0,
-        })
-    }
-
-    fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<Vec<ImplResult<X3dhAccepted>>> {
-        let entries = |list: &[(u32, Vec<u8>)]| {
-            list.iter()
-                .map(|(id, key)| PrekeyEntry {
-                    id: *id,
-                    private_key: hex(key),
-                })
-                .collect()
-        };
-        let r: X3dhAcceptResult = self.call(Request::X3dhAccept {
-            suite: request.suite.clone(),
-            identity_private_key: hex(&request.identity_private_key),
-            signed_prekeys: entries(&request.signed_prekeys),
-            one_time_prekeys: entries(&request.one_time_prekeys),
-            ratchet_private_keys: hexes(&request.ratchet_private_keys),
-            initial_messages: hexes(&request.initial_messages),
-        })?;
-        if r.outcomes.len() != request.initial_messages.len() {
-            return Err(self.fault(format!(
-                "x3dh_accept: {} outcomes for {} initial messages",
-                r.outcomes.len(),
-                request.initial_messages.len()
-            )));
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        if request.touches_sessions() && !self.poisoned {
+            self.dirty = true;
         }
-        let mut out = Vec::with_capacity(r.outcomes.len());
-        for outcome in r.outcomes {
-            out.push(match outcome {
-                AcceptOutcome::Accepted {
-                    plaintext,
-                    associated_data,
-                    peer_identity_key,
-                } => Ok(X3dhAccepted {
-                    plaintext: plaintext.0,
-                    associated_data: associated_data.0,
-                    peer_identity_key: peer_identity_key.0,
-                }),
-                AcceptOutcome::Refused { error } => match ErrorClass::from_name(&error.class) {
-                    Some(class) => Err(ImplError::new(class, error.message)),
-                    None => {
-                        return Err(self.fault(format!(
-                            "x3dh_accept: unknown error class {:?}",
-                            error.class
-                        )));
-                    }
-                },
-            });
-        }
-        Ok(out)
-    }
-
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionHandle> {
-        let r: SessionResult = self.call(Request::InitSession {
-            suite: init.suite.clone(),
-            role: init.role.as_str().into(),
-            shared_key: hex(&init.shared_key),
-            ratchet_key: hex(&init.ratchet_key),
-            ratchet_private_keys: hexes(&init.ratchet_private_keys),
-            max_skip: init.max_skip,
-            max_stored_skipped_keys: init.max_stored_skipped_keys,
-        })?;
-        Ok(SessionHandle(r.session))
-    }
-
-    fn encrypt(
-        &mut self,
-        session: SessionHandle,
-        plaintext: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let r: MessageResult = self.call(Request::Encrypt {
-            session: session.0,
-            plaintext: hex(plaintext),
-            ad: hex(ad),
-        })?;
-        Ok(r.message.0)
-    }
-
-    fn decrypt(
-        &mut self,
-        session: SessionHandle,
-        message: &[u8],
-        ad: &[u8],
-    ) -> ImplResult<Vec<u8>> {
-        let r: PlaintextResult = self.call(Request::Decrypt {
-            session: session.0,
-            message: hex(message),
-            ad: hex(ad),
-            message_type: None,
-        })?;
-        Ok(r.plaintext.0)
-    }
-
-    fn clone_session(
-        &mut self,
-        session: SessionHandle,
-        ratchet_private_keys: &[Vec<u8>],
-    ) -> ImplResult<SessionHandle> {
-        let r: SessionResult = self.call(Request::CloneSession {
-            session: session.0,
-            ratchet_private_keys: hexes(ratchet_private_keys),
-        })?;
-        Ok(SessionHandle(r.session))
-    }
-
-    fn export_state(&mut self, session: SessionHandle) -> ImplResult<Vec<u8>> {
-        let r: StateResult = self.call(Request::ExportState { session: session.0 })?;
-        Ok(r.state.0)
+        let op = request.op();
+        self.call(op, &request, |value| {
+            let response = request.decode(value).map_err(|e| {
+                format!("the result does not have the fields of a {op} result: {e}")
+            })?;
+            request.check(&response)?;
+            Ok(response)
+        })
     }
 
     fn reset(&mut self) {
@@ -603,7 +401,7 @@ impl Implementation for ShimClient {
         // A fresh (or restarted) process holds no sessions.
         if self.dirty && self.process.is_some() {
             self.dirty = false;
-            let _ = self.call::<Value>(Request::Reset {});
+            let _ = self.call("reset", &Control::Reset {}, |_| Ok(()));
         }
     }
 

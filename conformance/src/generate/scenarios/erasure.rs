@@ -27,7 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use ratchetproof_protocol::{ChainKey, PrivateKey, Suite};
 
 use crate::generate::note;
-use crate::implementation::{Implementation, Role, SessionHandle, SessionInit};
+use crate::implementation::{
+    CloneSession, Decrypt, Encrypt, ExportState, Implementation, Role, SessionHandle, SessionInit,
+};
 use crate::reference::Reference;
 use crate::vectors::{ErasedSecret, Hex, Limits, Note, Outcome, ScenarioSetup, Step};
 
@@ -182,7 +184,8 @@ impl Replay {
             .ok_or_else(|| format!("no party {party}"))?;
         let bytes = self
             .reference
-            .export_state(handle)
+            .export_state(&ExportState { session: handle })
+            .map(|o| o.state)
             .map_err(|e| e.to_string())?;
         Snapshot::decode(&bytes).ok_or_else(|| "the reference state does not decode".into())
     }
@@ -301,6 +304,7 @@ pub(super) fn annotate(
         let handle = replay
             .reference
             .init_session(&init)
+            .map(|o| o.session)
             .map_err(|e| e.to_string())?;
         replay.handles.insert(name.into(), handle);
         // SK is the initial root key; Alice's init already moved past it.
@@ -327,7 +331,10 @@ pub(super) fn annotate(
                 let before = replay.snapshot(party)?;
                 let handle = *replay.handles.get(party.as_str()).ok_or("no party")?;
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
-                let got = replay.reference.encrypt(handle, &plaintext.0, &ad.0);
+                let got = replay
+                    .reference
+                    .encrypt(&Encrypt::new(handle, &plaintext.0, &ad.0))
+                    .map(|o| o.message);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(want), Ok(wire)) if want.message.0 == wire => {
                         let ck = before.cks.ok_or("a send without a sending chain")?;
@@ -366,7 +373,10 @@ pub(super) fn annotate(
                     (None, None) => return Err(format!("step {index} delivers nothing")),
                 };
                 let ad = ad.as_ref().unwrap_or(&setup.associated_data);
-                let got = replay.reference.decrypt(handle, &wire, &ad.0);
+                let got = replay
+                    .reference
+                    .decrypt(&Decrypt::new(handle, &wire, &ad.0))
+                    .map(|o| o.plaintext);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(want), Ok(p)) if want.plaintext.0 == p => {
                         if let Some(i) = message {
@@ -389,7 +399,8 @@ pub(super) fn annotate(
                 let keys: Vec<Vec<u8>> = ratchet_private_keys.iter().map(|k| k.0.clone()).collect();
                 let copy = replay
                     .reference
-                    .clone_session(handle, &keys)
+                    .clone_session(&CloneSession::new(handle, &keys))
+                    .map(|o| o.session)
                     .map_err(|e| e.to_string())?;
                 replay.handles.insert(name.clone(), copy);
                 let history = replay.history(party).clone();

@@ -18,7 +18,9 @@ mod erasure;
 mod forward_secrecy_copies;
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
-use crate::implementation::{Implementation, Role, SessionHandle, SessionInit};
+use crate::implementation::{
+    CloneSession, Decrypt, Encrypt, Implementation, Role, SessionHandle, SessionInit,
+};
 use crate::reference::{Reference, suite_named};
 use crate::vectors::{
     CaseInfo, Expected, Hex, Limits, Outcome, PartyKeys, Plaintext, SCENARIO_SCHEMA, SPARE_KEYS,
@@ -110,6 +112,7 @@ impl Scenario {
             let handle = s
                 .reference
                 .init_session(&init)
+                .map(|o| o.session)
                 .map_err(|e| s.fail(format!("init {name}: {e}")))?;
             s.parties.insert(name.into(), Party { handle, keys });
         }
@@ -140,7 +143,8 @@ impl Scenario {
         let h = self.handle(party)?;
         let wire = self
             .reference
-            .encrypt(h, plaintext, &self.ad())
+            .encrypt(&Encrypt::new(h, plaintext, &self.ad()))
+            .map(|o| o.message)
             .map_err(|e| self.fail(format!("{party} send: {e}")))?;
         self.steps.push(Step::Send {
             party: party.into(),
@@ -166,7 +170,11 @@ impl Scenario {
 
     fn send_fails(&mut self, party: &str, class: &str) -> R<()> {
         let h = self.handle(party)?;
-        match self.reference.encrypt(h, b"too early", &self.ad()) {
+        match self
+            .reference
+            .encrypt(&Encrypt::new(h, b"too early", &self.ad()))
+            .map(|o| o.message)
+        {
             Err(e) if e.class.as_str() == class => {}
             other => {
                 return Err(self.fail(format!("{party} send: expected {class}, got {other:?}")));
@@ -216,9 +224,13 @@ impl Scenario {
         let h = self.handle(party)?;
         let probe = self
             .reference
-            .clone_session(h, &[])
+            .clone_session(&CloneSession::new(h, &[]))
+            .map(|o| o.session)
             .map_err(|e| self.fail(e.to_string()))?;
-        let got = self.reference.decrypt(probe, &bytes, &self.ad());
+        let got = self
+            .reference
+            .decrypt(&Decrypt::new(probe, &bytes, &self.ad()))
+            .map(|o| o.plaintext);
         match got {
             Err(e) if classes.contains(&e.class.as_str()) => {
                 let class = e.class.as_str();
@@ -258,7 +270,12 @@ impl Scenario {
         let h = self.handle(party)?;
         let got = self
             .reference
-            .decrypt(h, &bytes, ad.as_deref().unwrap_or(&self.ad()));
+            .decrypt(&Decrypt::new(
+                h,
+                &bytes,
+                ad.as_deref().unwrap_or(&self.ad()),
+            ))
+            .map(|o| o.plaintext);
         let expected = match (&want, got) {
             (Ok(p), Ok(q)) if *p == q => Expected::from(Outcome::Ok(Plaintext {
                 plaintext: q.into(),
@@ -338,7 +355,8 @@ impl Scenario {
         let lists: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
         let handle = self
             .reference
-            .clone_session(h, &lists)
+            .clone_session(&CloneSession::new(h, &lists))
+            .map(|o| o.session)
             .map_err(|e| self.fail(format!("capture {party}: {e}")))?;
         self.parties.insert(name.into(), Party { handle, keys });
         self.steps.push(Step::Capture {

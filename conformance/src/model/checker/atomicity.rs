@@ -4,7 +4,7 @@
 //! keystream.
 
 use super::{Invariant, Party, Run, Subject, Violation, class_of, show, tamper};
-use crate::implementation::SessionHandle;
+use crate::implementation::{CloneSession, Decrypt, Encrypt, SessionHandle};
 
 /// A session's state before a decryption that may fail.
 pub(super) enum Snapshot {
@@ -20,7 +20,8 @@ impl<S: Subject + ?Sized> Run<'_, S> {
             Some(Err(e)) => Err(self.violation(Invariant::RoundTrip, e.to_string())),
             None => self
                 .subject
-                .clone_session(handle, &self.probe_keys)
+                .clone_session(&CloneSession::new(handle, &self.probe_keys))
+                .map(|o| o.session)
                 .map(Snapshot::Copy)
                 .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}"))),
         }
@@ -54,15 +55,27 @@ impl<S: Subject + ?Sized> Run<'_, S> {
         recipient: Party,
     ) -> Result<Option<String>, Violation> {
         let probe_keys = self.probe_keys.clone();
-        let copy = |subject: &mut S, h| subject.clone_session(h, &probe_keys);
+        let copy = |subject: &mut S, h| {
+            subject
+                .clone_session(&CloneSession::new(h, &probe_keys))
+                .map(|o| o.session)
+        };
         let pair = copy(self.subject, now).and_then(|a| Ok((a, copy(self.subject, before)?)));
         let (a, b) =
             pair.map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
         let ad = self.secrets.associated_data.clone();
         let probe = b"atomicity probe";
         let (sa, sb) = (
-            class_of(self.subject.encrypt(a, probe, &ad)),
-            class_of(self.subject.encrypt(b, probe, &ad)),
+            class_of(
+                self.subject
+                    .encrypt(&Encrypt::new(a, probe, &ad))
+                    .map(|o| o.message),
+            ),
+            class_of(
+                self.subject
+                    .encrypt(&Encrypt::new(b, probe, &ad))
+                    .map(|o| o.message),
+            ),
         );
         if sa != sb {
             return Ok(Some(format!(
@@ -79,8 +92,16 @@ impl<S: Subject + ?Sized> Run<'_, S> {
             .map(|(i, m)| (i, m.wire.clone()))
             .collect();
         for (i, wire) in to_recipient {
-            let da = class_of(self.subject.decrypt(a, &wire, &ad));
-            let db = class_of(self.subject.decrypt(b, &wire, &ad));
+            let da = class_of(
+                self.subject
+                    .decrypt(&Decrypt::new(a, &wire, &ad))
+                    .map(|o| o.plaintext),
+            );
+            let db = class_of(
+                self.subject
+                    .decrypt(&Decrypt::new(b, &wire, &ad))
+                    .map(|o| o.plaintext),
+            );
             if da != db {
                 return Ok(Some(format!(
                     "message {i} now gives {} instead of {}",

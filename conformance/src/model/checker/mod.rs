@@ -37,7 +37,9 @@ use super::direct::Subject;
 use super::keys::{self, Role, Secrets};
 use super::oracle::{Expect, PartyState, SeenHeader, SentHeader};
 use super::trace::{Event, Invariant, Outcome, Trace, Violation};
-use crate::implementation::{ImplResult, SessionHandle, SessionInit};
+use crate::implementation::{
+    CloneSession, Decrypt, Encrypt, ImplResult, SessionHandle, SessionInit,
+};
 
 /// Plays `actions` against `subject` under `config`, checking every
 /// invariant after every step. The subject is [`reset`](crate::Implementation::reset) first.
@@ -167,7 +169,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let alice_init = init(Party::Alice, bob_public, &alice_keys);
         let bob_init = init(Party::Bob, secrets.bob_ratchet_private_key, &bob_keys);
         let start = |subject: &mut S, init: &SessionInit| {
-            subject.init_session(init).map_err(|e| {
+            subject.init_session(init).map(|o| o.session).map_err(|e| {
                 setup_violation(format!("init_session as {}: {e}", init.role.as_str()))
             })
         };
@@ -318,7 +320,11 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         // The oracle's state advances only if the send succeeds.
         let mut next = session.state.clone();
         let header = next.send();
-        let outcome = class_of(self.subject.encrypt(handle, &plaintext, &ad));
+        let outcome = class_of(
+            self.subject
+                .encrypt(&Encrypt::new(handle, &plaintext, &ad))
+                .map(|o| o.message),
+        );
         self.events.push(Event::Send {
             party: name,
             plaintext: plaintext.clone(),
@@ -449,7 +455,8 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let injected: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
         let copy = self
             .subject
-            .clone_session(handle, &injected)
+            .clone_session(&CloneSession::new(handle, &injected))
+            .map(|o| o.session)
             .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
         let processed = (0..self.messages.len())
             .filter(|&i| {
@@ -545,11 +552,15 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         } else {
             None
         };
-        let outcome = class_of(self.subject.decrypt(
-            handle,
-            &bytes,
-            ad.as_deref().unwrap_or(&session_ad),
-        ));
+        let outcome = class_of(
+            self.subject
+                .decrypt(&Decrypt::new(
+                    handle,
+                    &bytes,
+                    ad.as_deref().unwrap_or(&session_ad),
+                ))
+                .map(|o| o.plaintext),
+        );
         self.events.push(Event::Deliver {
             party: name,
             message: m,
