@@ -16,7 +16,7 @@ use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, X3dhAccept};
-use crate::reference::{KeyQueueRng, Reference, suite_named};
+use crate::reference::{KeyQueueRng, Reference};
 use crate::vectors::{
     AcceptCase, AcceptExpected, AcceptResponder, CaseInfo, Expected, Hex, InitialDelivery, Outcome,
     PrekeyEntry, VectorFile, Verdict, X3DH_ACCEPT_SCHEMA,
@@ -496,12 +496,7 @@ fn empty(c: &mut Cases) -> R<()> {
     )
 }
 
-pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
-    let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
-        tc_id: 0,
-        comment: suite_name.into(),
-        message: e.to_string(),
-    })?;
+pub(super) fn file(suite: Suite) -> R<VectorFile<AcceptCase>> {
     let mut c = Cases {
         suite,
         reference: Reference::new(),
@@ -560,6 +555,11 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
             ),
         ),
     ]);
-    notes.extend(v3_wire::notes(suite_name));
-    Ok(vector_file(X3DH_ACCEPT_SCHEMA, suite_name, notes, c.tests))
+    notes.extend(v3_wire::notes(suite));
+    Ok(vector_file(
+        X3DH_ACCEPT_SCHEMA,
+        suite.name(),
+        notes,
+        c.tests,
+    ))
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use ratchetproof_protocol::Suite;
+
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{ImplResult, Implementation};
 use crate::reference::Reference;
@@ -123,10 +125,10 @@ fn bytes(label: &str, len: usize) -> Hex {
     Hex(out)
 }
 
-pub(super) fn file(suite: &str) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
+pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
     let mut b = Builder {
         reference: Reference::new(),
-        suite: suite.into(),
+        suite: suite.name().into(),
         tests: Vec::new(),
     };
     for i in 0..32 {
@@ -321,5 +323,5 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<PrimitiveCase>, GenerateErr
             ),
         ),
     ]);
-    Ok(vector_file(PRIMITIVES_SCHEMA, suite, notes, b.tests))
+    Ok(vector_file(PRIMITIVES_SCHEMA, suite.name(), notes, b.tests))
 }

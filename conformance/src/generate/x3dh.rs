@@ -6,7 +6,7 @@ pub(crate) mod signatures;
 
 use std::collections::BTreeMap;
 
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, Suite};
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, X3dhInitiate, X3dhOutput, X3dhRespond};
@@ -192,10 +192,10 @@ impl Builder {
     }
 }
 
-pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
+pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> {
     let mut b = Builder {
         reference: Reference::new(),
-        suite: suite.into(),
+        suite: suite.name().into(),
         tests: Vec::new(),
     };
     for i in 0..12 {
@@ -388,7 +388,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
         ),
     ]);
     notes.extend(xeddsa_notes());
-    Ok(vector_file(X3DH_SCHEMA, suite, notes, b.tests))
+    Ok(vector_file(X3DH_SCHEMA, suite.name(), notes, b.tests))
 }
 
 /// The first label `{prefix}/{i}` for which `make` gives a value.

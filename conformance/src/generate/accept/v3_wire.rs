@@ -12,9 +12,10 @@ use aes::Aes256;
 use cbc::cipher::block_padding::{NoPadding, Pkcs7};
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
+use ratchetproof_protocol::suite::WireEncoding;
 use ratchetproof_protocol::suite::v3::VERSION;
 use ratchetproof_protocol::x3dh;
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey, Suite};
 use sha2::Sha256;
 
 use super::{Bob, Cases, OPK_IDS, R, SPK_ID, Want, initial_message, pair};
@@ -257,9 +258,10 @@ fn add(
 const M: &[&str] = &["malformed"];
 const K: &[&str] = &["invalid_key"];
 
-/// The cases; signal-v3 only (the default suite's encodings have their own).
+/// The cases; for suites with libsignal's protobuf encoding only (the
+/// fixed-layout encodings have their own).
 pub(super) fn cases(c: &mut Cases) -> R<()> {
-    if c.suite.name() != "signal-v3" {
+    if c.suite.wire_encoding() != WireEncoding::WhisperProtobuf {
         return Ok(());
     }
     let whisper = ["V3Wire", "CorrectMac"];
@@ -584,9 +586,9 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
-/// Notes of this family's flags (signal-v3 only).
-pub(super) fn notes(suite: &str) -> Vec<(String, Note)> {
-    if suite != "signal-v3" {
+/// Notes of this family's flags (protobuf encoding only).
+pub(super) fn notes(suite: Suite) -> Vec<(String, Note)> {
+    if suite.wire_encoding() != WireEncoding::WhisperProtobuf {
         return Vec::new();
     }
     let doc = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";

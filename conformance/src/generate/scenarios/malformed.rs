@@ -2,6 +2,9 @@
 //! byte, other version bytes, garbage; written against the suite's wire
 //! encoding.
 
+use std::ops::Range;
+
+use ratchetproof_protocol::suite::{FieldRole, MessageLayout, WireEncoding};
 use ratchetproof_protocol::{Header, MessageKey, PublicKey};
 
 use super::tampering::tamper_base;
@@ -52,11 +55,52 @@ fn with_version(version: u8) -> impl FnOnce(Vec<u8>) -> Vec<u8> {
 }
 
 pub(super) fn malformed(c: &mut Cases) -> R<()> {
-    if c.suite.name() == "signal-v3" {
-        return malformed_v3(c);
+    let genuine = tamper_base(c, false)?.0.wire(1)?;
+    let layout = c
+        .suite
+        .message_layout(&genuine)
+        .map_err(|e| fail(format!("the suite cannot lay out its own message: {e}")))?;
+    match c.suite.wire_encoding() {
+        WireEncoding::Fixed => malformed_fixed(c, &genuine, &layout),
+        WireEncoding::WhisperProtobuf => malformed_protobuf(c, &genuine, &layout),
     }
-    let overhead = ratchetproof_protocol::suite::MESSAGE_OVERHEAD;
-    let base_len = tamper_base(c, false)?.0.wire(1)?.len();
+}
+
+fn fail(message: String) -> GenerateError {
+    GenerateError::Disagreement {
+        tc_id: 0,
+        comment: "malformed".into(),
+        message,
+    }
+}
+
+/// The byte range of the first field of `role` in `layout`.
+fn range(layout: &MessageLayout, role: FieldRole) -> R<Range<usize>> {
+    layout
+        .range(role)
+        .ok_or_else(|| fail(format!("the layout has no {role:?} field")))
+}
+
+/// The genuine message's version bytes.
+fn version_of(genuine: &[u8], layout: &MessageLayout) -> R<Vec<u8>> {
+    let version = range(layout, FieldRole::Version)?;
+    Ok(genuine.get(version).unwrap_or_default().to_vec())
+}
+
+/// Version bytes to try, without the suite's own.
+fn other_versions<'a>(candidates: &'a [u8], genuine: &'a [u8]) -> impl Iterator<Item = u8> + 'a {
+    candidates
+        .iter()
+        .copied()
+        .filter(move |v| genuine.first() != Some(v))
+}
+
+/// [`malformed`] for fixed-layout messages: any prefix shorter than the
+/// fields around the ciphertext is malformed.
+fn malformed_fixed(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> R<()> {
+    let base_len = genuine.len();
+    let body = range(layout, FieldRole::Ciphertext)?;
+    let overhead = base_len - body.len();
     let mut lengths: Vec<usize> = (0..overhead).collect();
     lengths.extend([overhead, base_len - 1]);
     for len in lengths {
@@ -80,7 +124,7 @@ pub(super) fn malformed(c: &mut Cases) -> R<()> {
         "a trailing byte appended to the message is refused",
         &["Malformed", "Atomicity"],
     )?;
-    for version in [0x00u8, 0x02, 0x03, 0x33, 0xff] {
+    for version in other_versions(&[0x00, 0x02, 0x03, 0x33, 0xff], genuine) {
         refused_then_genuine(
             c,
             with_version(version),
@@ -89,16 +133,21 @@ pub(super) fn malformed(c: &mut Cases) -> R<()> {
             &["TamperVersion", "Atomicity"],
         )?;
     }
+    // The version, then zeros; the same with 0x55 bytes after the header,
+    // which names the all-zero (small-order) ratchet key.
+    let version = version_of(genuine, layout)?;
+    let zeros_to = |len: usize| {
+        let mut v = version.clone();
+        v.resize(len, 0);
+        v
+    };
+    let small_order = [zeros_to(body.start), vec![0x55; 20]].concat();
     for (what, bytes, class) in [
         ("64 zero bytes", vec![0u8; 64], &["unsupported"][..]),
-        (
-            "version byte then zeros",
-            [vec![1u8], vec![0; 63]].concat(),
-            SMALL_ORDER_CLASSES,
-        ),
+        ("version byte then zeros", zeros_to(64), SMALL_ORDER_CLASSES),
         (
             "a header naming a small-order ratchet key",
-            [vec![1u8], vec![0; 40], vec![0x55; 20]].concat(),
+            small_order,
             SMALL_ORDER_CLASSES,
         ),
     ] {
@@ -116,13 +165,50 @@ pub(super) fn malformed(c: &mut Cases) -> R<()> {
 /// Turns the genuine message into the bytes a case delivers instead.
 type BadBytes = Box<dyn FnOnce(Vec<u8>) -> Vec<u8>>;
 
-/// [`malformed`] for `signal-v3`'s protobuf messages (docs/SIGNAL-V3.md §3).
-fn malformed_v3(c: &mut Cases) -> R<()> {
-    let base_len = tamper_base(c, false)?.0.wire(1)?.len();
+/// The start of the protobuf structure (field tag, length) in front of the
+/// first field of `role`.
+fn field_start(layout: &MessageLayout, role: FieldRole) -> R<usize> {
+    let at = layout
+        .fields
+        .iter()
+        .position(|f| f.role == role)
+        .ok_or_else(|| fail(format!("the layout has no {role:?} field")))?;
+    let before = layout.fields.get(..at).unwrap_or_default();
+    let structure = before
+        .iter()
+        .rev()
+        .take_while(|f| f.role == FieldRole::Structure)
+        .last();
+    structure
+        .or_else(|| layout.fields.get(at))
+        .map(|f| f.range.start)
+        .ok_or_else(|| fail(format!("the layout has no {role:?} field")))
+}
+
+/// [`malformed`] for libsignal's `WhisperMessage` protobuf
+/// (docs/SIGNAL-V3.md §3).
+fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> R<()> {
+    let base_len = genuine.len();
+    let key = range(layout, FieldRole::RatchetKey)?;
+    let counter = range(layout, FieldRole::Counter)?;
+    let counter_field = field_start(layout, FieldRole::Counter)?..counter.end;
+    let body = range(layout, FieldRole::Ciphertext)?;
+    let tag_len = range(layout, FieldRole::Tag)?.len();
     // Every cut leaves a field truncated or missing (the ciphertext is the
-    // last field and the MAC is taken from the end), or no room for a MAC.
+    // last field and the MAC is taken from the end), or no room for a MAC:
+    // within the first bytes, inside the ratchet key, at the counter's tag
+    // and value, at the ciphertext's tag and value, around the MAC.
     let mut lengths: Vec<usize> = (0..12).collect();
-    lengths.extend([20, 36, 37, 40, 42, base_len - 9, base_len - 8, base_len - 1]);
+    lengths.extend([
+        key.start + key.len() / 2,
+        counter_field.start,
+        counter.start,
+        field_start(layout, FieldRole::Ciphertext)?,
+        body.start,
+        base_len - tag_len - 1,
+        base_len - tag_len,
+        base_len - 1,
+    ]);
     for len in lengths {
         refused_then_genuine(
             c,
@@ -141,7 +227,8 @@ fn malformed_v3(c: &mut Cases) -> R<()> {
         "a trailing byte appended to the message is refused",
         &["Malformed", "Atomicity"],
     )?;
-    for version in [0x00u8, 0x01, 0x02, 0x23, 0x32, 0x34, 0x43, 0xff] {
+    let candidates = [0x00u8, 0x01, 0x02, 0x23, 0x32, 0x34, 0x43, 0xff];
+    for version in other_versions(&candidates, genuine) {
         refused_then_genuine(
             c,
             with_version(version),
@@ -158,27 +245,21 @@ fn malformed_v3(c: &mut Cases) -> R<()> {
         };
         c.suite
             .seal(&MessageKey::from_bytes([0x55; 32]), &header, b"x", &[])
-            .map_err(|e| GenerateError::Disagreement {
-                tc_id: 0,
-                comment: "malformed".into(),
-                message: e.to_string(),
-            })?
+            .map_err(|e| fail(e.to_string()))?
     };
+    let mut zeros = version_of(genuine, layout)?;
+    zeros.resize(64, 0);
     let fixed = |bytes: Vec<u8>| -> BadBytes { Box::new(|_| bytes) };
     let garbage: [(&str, BadBytes, &[&str]); 4] = [
         ("64 zero bytes", fixed(vec![0u8; 64]), &["unsupported"]),
-        (
-            "version byte then zeros",
-            fixed([vec![0x33u8], vec![0; 63]].concat()),
-            &["malformed"],
-        ),
+        ("version byte then zeros", fixed(zeros), &["malformed"]),
         (
             "a WhisperMessage without its counter field",
-            // The genuine message without field 2 (tag and value, 2 bytes).
-            Box::new(|wire: Vec<u8>| {
+            // The genuine message without field 2 (tag and value).
+            Box::new(move |wire: Vec<u8>| {
                 [
-                    wire.get(..36).unwrap_or_default(),
-                    wire.get(38..).unwrap_or_default(),
+                    wire.get(..counter_field.start).unwrap_or_default(),
+                    wire.get(counter_field.end..).unwrap_or_default(),
                 ]
                 .concat()
             }),

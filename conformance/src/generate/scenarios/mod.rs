@@ -24,16 +24,12 @@ mod erasure;
 mod forward_secrecy_copies;
 
 use crate::generate::{GenerateError, note, vector_file};
-use crate::reference::suite_named;
 use crate::vectors::{SCENARIO_SCHEMA, ScenarioCase, VectorFile};
 use builder::{ANY_REFUSAL, Cases, R, SMALL_ORDER_CLASSES, Scenario, ping_pong};
+use ratchetproof_protocol::Suite;
+use ratchetproof_protocol::suite::WireEncoding;
 
-pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, GenerateError> {
-    let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
-        tc_id: 0,
-        comment: suite_name.into(),
-        message: e.to_string(),
-    })?;
+pub(super) fn file(suite: Suite) -> Result<VectorFile<ScenarioCase>, GenerateError> {
     let mut c = Cases {
         suite,
         tests: Vec::new(),
@@ -243,7 +239,7 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
     ]);
     let mut notes = notes;
     notes.extend(erasure::notes());
-    if suite_name == "signal-v3" {
+    if suite.wire_encoding() == WireEncoding::WhisperProtobuf {
         notes.insert(
             "TamperEncoding".into(),
             n(
@@ -261,5 +257,5 @@ pub(super) fn file(suite_name: &str) -> Result<VectorFile<ScenarioCase>, Generat
             ),
         );
     }
-    Ok(vector_file(SCENARIO_SCHEMA, suite_name, notes, c.tests))
+    Ok(vector_file(SCENARIO_SCHEMA, suite.name(), notes, c.tests))
 }

@@ -2,6 +2,9 @@
 //! layout, and delivered under altered associated data: each is refused
 //! without changing the receiver's state.
 
+use ratchetproof_protocol::Role;
+use ratchetproof_protocol::suite::FieldRole;
+
 use super::{ANY_REFUSAL, Cases, R, Scenario};
 use crate::generate::GenerateError;
 
@@ -43,128 +46,71 @@ const COUNTER_CLASSES: &[&str] = &["authentication", "too_many_skipped", "duplic
 const BOTH_MASKS: &[u8] = &[0x01, 0x80];
 const LOW_MASK: &[u8] = &[0x01];
 
-/// The byte positions to tamper with in a message of `len` bytes, by suite.
+/// The byte positions to tamper with in `wire`, from the suite's layout:
+/// the version, then the encoding's structure bytes, then the key type
+/// byte, then the other fields in wire order. Every byte of a short field
+/// is flipped; of the ciphertext, the first two and the last.
 fn tamper_positions(c: &Cases, wire: &[u8]) -> R<Vec<Tamper>> {
-    let len = wire.len();
-    let t = |pos, flag, field, classes, masks| Tamper {
-        pos,
-        flag,
-        field,
-        classes,
-        masks,
-    };
-    let mut out = vec![t(
-        0,
-        "TamperVersion",
-        "version byte",
-        &["unsupported"],
-        BOTH_MASKS,
-    )];
-    if c.suite.name() == "signal-v3" {
-        // 0x33 ‖ 0a 21 05 u(32) ‖ 10 n ‖ 18 pc ‖ 22 len ct ‖ mac(8), with
-        // single-byte varints (docs/SIGNAL-V3.md §3).
-        let structure = [1usize, 2, 36, 38, 40, 41];
-        let expect = |pos: usize, byte: u8| wire.get(pos) == Some(&byte);
-        if !(expect(1, 0x0a)
-            && expect(2, 0x21)
-            && expect(3, 0x05)
-            && expect(36, 0x10)
-            && expect(38, 0x18)
-            && expect(40, 0x22)
-            && wire
-                .get(41)
-                .is_some_and(|l| usize::from(*l) + 42 + 8 == len))
-        {
-            return Err(GenerateError::Disagreement {
-                tc_id: 0,
-                comment: "tampering".into(),
-                message: "a signal-v3 message does not have the expected layout".into(),
-            });
-        }
-        for pos in structure {
-            out.push(t(
-                pos,
-                "TamperEncoding",
-                "protobuf tag or length",
-                ANY_REFUSAL,
-                LOW_MASK,
-            ));
-        }
-        out.push(t(
-            3,
-            "TamperRatchetKey",
-            "key type byte",
-            &["invalid_key"],
-            LOW_MASK,
-        ));
-        for i in 4..=35 {
-            let masks = if i == 35 { BOTH_MASKS } else { LOW_MASK };
-            out.push(t(
-                i,
-                "TamperRatchetKey",
-                "ratchet key",
-                &["authentication"],
-                masks,
-            ));
-        }
-        out.push(t(37, "TamperCounter", "N", COUNTER_CLASSES, LOW_MASK));
-        out.push(t(
-            39,
-            "TamperPreviousCounter",
-            "PN",
-            COUNTER_CLASSES,
-            LOW_MASK,
-        ));
-        let mac_start = len - 8;
-        for i in [42, 43, mac_start - 1] {
-            out.push(t(
-                i,
-                "TamperCiphertext",
-                "ciphertext",
-                &["authentication"],
-                BOTH_MASKS,
-            ));
-        }
-        for i in mac_start..len {
-            out.push(t(i, "TamperTag", "MAC", &["authentication"], BOTH_MASKS));
-        }
-        return Ok(out);
-    }
-    let header = ratchetproof_protocol::header::HEADER_LEN;
-    for i in 1..=32 {
-        let masks = if i == 32 { BOTH_MASKS } else { LOW_MASK };
-        out.push(t(
-            i,
-            "TamperRatchetKey",
-            "ratchet key",
-            &["authentication"],
+    let layout = c
+        .suite
+        .message_layout(wire)
+        .map_err(|e| GenerateError::Disagreement {
+            tc_id: 0,
+            comment: "tampering".into(),
+            message: format!("the suite cannot lay out its own message: {e}"),
+        })?;
+    let mut out = Vec::new();
+    let first_roles = [FieldRole::Version, FieldRole::Structure, FieldRole::KeyType];
+    let ordered = first_roles.iter().flat_map(|&role| layout.of(role)).chain(
+        layout
+            .fields
+            .iter()
+            .filter(|f| !first_roles.contains(&f.role)),
+    );
+    for field in ordered {
+        let range = field.range.clone();
+        let last = range.end.saturating_sub(1);
+        let t = |pos, flag, classes, masks| Tamper {
+            pos,
+            flag,
+            field: field.name,
+            classes,
             masks,
-        ));
-    }
-    for i in 33..37 {
-        out.push(t(
-            i,
-            "TamperPreviousCounter",
-            "PN",
-            COUNTER_CLASSES,
-            LOW_MASK,
-        ));
-    }
-    for i in 37..41 {
-        out.push(t(i, "TamperCounter", "N", COUNTER_CLASSES, LOW_MASK));
-    }
-    let tag_start = len - 16;
-    for i in [1 + header, 2 + header, tag_start - 1] {
-        out.push(t(
-            i,
-            "TamperCiphertext",
-            "ciphertext",
-            &["authentication"],
-            BOTH_MASKS,
-        ));
-    }
-    for i in tag_start..len {
-        out.push(t(i, "TamperTag", "tag", &["authentication"], BOTH_MASKS));
+        };
+        match field.role {
+            FieldRole::Version => {
+                out.extend(range.map(|i| t(i, "TamperVersion", &["unsupported"][..], BOTH_MASKS)));
+            }
+            FieldRole::Structure => {
+                out.extend(range.map(|i| t(i, "TamperEncoding", ANY_REFUSAL, LOW_MASK)));
+            }
+            FieldRole::KeyType => {
+                out.extend(range.map(|i| t(i, "TamperRatchetKey", &["invalid_key"][..], LOW_MASK)));
+            }
+            FieldRole::RatchetKey => out.extend(range.map(|i| {
+                let masks = if i == last { BOTH_MASKS } else { LOW_MASK };
+                t(i, "TamperRatchetKey", &["authentication"][..], masks)
+            })),
+            FieldRole::PreviousCounter => {
+                out.extend(range.map(|i| t(i, "TamperPreviousCounter", COUNTER_CLASSES, LOW_MASK)));
+            }
+            FieldRole::Counter => {
+                out.extend(range.map(|i| t(i, "TamperCounter", COUNTER_CLASSES, LOW_MASK)));
+            }
+            FieldRole::Ciphertext => {
+                for i in [range.start, range.start + 1, last] {
+                    out.push(t(
+                        i,
+                        "TamperCiphertext",
+                        &["authentication"][..],
+                        BOTH_MASKS,
+                    ));
+                }
+            }
+            FieldRole::Tag => {
+                out.extend(range.map(|i| t(i, "TamperTag", &["authentication"][..], BOTH_MASKS)));
+            }
+        }
     }
     Ok(out)
 }
@@ -261,12 +207,9 @@ pub(super) fn tampering(c: &mut Cases) -> R<()> {
             let (mut s, target, follow) = tamper_base(c, new_chain)?;
             let bad_ad = f(&s.ad());
             let wire = s.wire(target)?;
-            // signal-v3 reads the AD as two encoded identity keys and refuses
-            // bytes that are not (docs/SIGNAL-V3.md §2).
-            let names_two_keys = bad_ad.len() == 66
-                && bad_ad.first() == Some(&0x05)
-                && bad_ad.get(33) == Some(&0x05);
-            let class = if c.suite.name() == "signal-v3" && !names_two_keys {
+            // A suite may read the AD as something (signal-v3: two encoded
+            // identity keys, docs/SIGNAL-V3.md §2) and refuse other bytes.
+            let class = if c.suite.order_ad(&bad_ad, Role::Alice).is_err() {
                 "invalid_key"
             } else {
                 "authentication"
