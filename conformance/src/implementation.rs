@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-pub use ratchetproof_protocol::ErrorClass;
+pub use crate::vectors::ErrorClass;
 
 /// What an implementation reports instead of a result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +47,27 @@ impl core::fmt::Display for ImplError {
 
 impl std::error::Error for ImplError {}
 
+impl From<ratchetproof_protocol::ErrorClass> for ErrorClass {
+    fn from(class: ratchetproof_protocol::ErrorClass) -> Self {
+        use ratchetproof_protocol::ErrorClass as P;
+        match class {
+            P::Authentication => ErrorClass::Authentication,
+            P::Duplicate => ErrorClass::Duplicate,
+            P::TooManySkipped => ErrorClass::TooManySkipped,
+            P::Malformed => ErrorClass::Malformed,
+            P::InvalidKey => ErrorClass::InvalidKey,
+            P::Unsupported => ErrorClass::Unsupported,
+            P::State => ErrorClass::State,
+            // `#[non_exhaustive]`: a class the protocol adds before this
+            // table maps it reads as API misuse.
+            _ => ErrorClass::State,
+        }
+    }
+}
+
 impl From<ratchetproof_protocol::Error> for ImplError {
     fn from(e: ratchetproof_protocol::Error) -> Self {
-        Self::new(e.class(), e.to_string())
+        Self::new(e.class().into(), e.to_string())
     }
 }
 

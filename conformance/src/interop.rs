@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::x3dh::{self, InitialMessage, PreKeyBundle, Responder};
-use ratchetproof_protocol::{
-    ErrorClass, KeyPair, PrivateKey, PublicKey, Session, SessionConfig, Suite,
-};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, Session, SessionConfig, Suite};
+
+use crate::implementation::ErrorClass;
 use zeroize::Zeroizing;
 
 use crate::generate::derived_key;

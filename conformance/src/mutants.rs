@@ -33,9 +33,11 @@ use ratchetproof_protocol::consts::{
 };
 use ratchetproof_protocol::suite::{INFO_ROOT, MESSAGE_VERSION};
 use ratchetproof_protocol::{
-    ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Error, ErrorClass, Header, KeyPair, MessageKey,
-    PrivateKey, PublicKey, RootKey, SharedKey, Suite,
+    ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, Error, Header, KeyPair, MessageKey, PrivateKey,
+    PublicKey, RootKey, SharedKey, Suite,
 };
+
+use crate::implementation::ErrorClass;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 

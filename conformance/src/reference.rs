@@ -8,9 +8,11 @@ use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
 use ratchetproof_protocol::x3dh::{self, PreKeyBundle, Responder};
 use ratchetproof_protocol::{
-    ErrorClass, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session,
-    SessionConfig, SharedKey, Suite, suite,
+    Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session, SessionConfig, SharedKey,
+    Suite, suite,
 };
+
+use crate::implementation::ErrorClass;
 use zeroize::Zeroizing;
 
 use crate::implementation::{

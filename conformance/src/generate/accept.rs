@@ -17,6 +17,7 @@ use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, X3dhAccept};
 use crate::reference::{KeyQueueRng, Reference};
+use crate::vectors::ErrorClass;
 use crate::vectors::{
     AcceptCase, AcceptExpected, AcceptResponder, CaseInfo, Expected, Hex, InitialDelivery, Outcome,
     PrekeyEntry, VectorFile, Verdict, X3DH_ACCEPT_SCHEMA,
@@ -148,12 +149,12 @@ struct Cases {
 /// a fresh store receiving the genuine message).
 enum Want<'a> {
     Accept(&'a [u8]),
-    Refuse(&'a [&'a str]),
-    AcceptOrRefuse(&'a [u8], &'a [&'a str]),
-    RefuseOrReadAs(&'a [&'a str], Vec<u8>),
+    Refuse(&'a [ErrorClass]),
+    AcceptOrRefuse(&'a [u8], &'a [ErrorClass]),
+    RefuseOrReadAs(&'a [ErrorClass], Vec<u8>),
     /// Refused with exactly this class, which the specifications fix
     /// (`classFixed`: even the default mode requires it).
-    RefuseFixed(&'a str),
+    RefuseFixed(ErrorClass),
 }
 
 impl Cases {
@@ -219,29 +220,24 @@ impl Cases {
                             associated_data: Hex(got.associated_data),
                             peer_identity_key: Hex(got.peer_identity_key),
                         })),
-                        |e, class| e.or_error(class),
+                        |e, class| e.or_error(*class),
                     )
                 }
-                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class.as_str()) => {
+                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class) => {
                     invalid = true;
-                    let class = e.class.as_str();
-                    classes.iter().filter(|c| **c != class).fold(
-                        Expected::from(Outcome::Error {
-                            error: class.into(),
-                        }),
-                        |e, alt| e.or_error(alt),
-                    )
+                    let class = e.class;
+                    classes
+                        .iter()
+                        .filter(|c| **c != class)
+                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                            e.or_error(*alt)
+                        })
                 }
-                (Want::RefuseFixed(class), Err(e)) if e.class.as_str() == *class => {
+                (Want::RefuseFixed(class), Err(e)) if e.class == *class => {
                     invalid = true;
-                    Expected::from(Outcome::Error {
-                        error: (*class).into(),
-                    })
-                    .class_fixed()
+                    Expected::from(Outcome::Error { error: *class }).class_fixed()
                 }
-                (Want::RefuseOrReadAs(classes, genuine), Err(e))
-                    if classes.contains(&e.class.as_str()) =>
-                {
+                (Want::RefuseOrReadAs(classes, genuine), Err(e)) if classes.contains(&e.class) => {
                     acceptable = true;
                     let lenient = X3dhAccept {
                         initial_messages: vec![genuine.clone()],
@@ -258,16 +254,13 @@ impl Cases {
                         .ok_or_else(|| {
                             disagree(format!("initial message {i}: the genuine one is refused"))
                         })?;
-                    let class = e.class.as_str();
+                    let class = e.class;
                     classes
                         .iter()
                         .filter(|c| **c != class)
-                        .fold(
-                            Expected::from(Outcome::Error {
-                                error: class.into(),
-                            }),
-                            |e, alt| e.or_error(alt),
-                        )
+                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                            e.or_error(*alt)
+                        })
                         .or(Outcome::Ok(AcceptExpected {
                             plaintext: Hex(read.plaintext),
                             associated_data: Hex(read.associated_data),
@@ -351,7 +344,7 @@ fn cases(c: &mut Cases) -> R<()> {
             (m.clone(), Want::Accept(hello)),
             // A per-sender responder (libsignal) finds the session this
             // initial message already set up, whose first message key is used.
-            (m, Want::Refuse(&["invalid_key", "duplicate"])),
+            (m, Want::Refuse(&[ErrorClass::InvalidKey, ErrorClass::Duplicate])),
         ],
     )?;
 
@@ -367,7 +360,7 @@ fn cases(c: &mut Cases) -> R<()> {
         "a second initiator naming a one-time prekey that an accepted session already used is refused",
         &["OneTimePrekeyDeleted"],
         &bob,
-        vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&["invalid_key"]))],
+        vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&[ErrorClass::InvalidKey]))],
     )?;
 
     // Without a one-time prekey a replay is a new session ([X3DH] §4.2).
@@ -389,7 +382,7 @@ fn cases(c: &mut Cases) -> R<()> {
         // per-sender one (libsignal, docs/SIGNAL-V3.md) refuses it as a duplicate.
         vec![
             (m.clone(), Want::Accept(hello)),
-            (m, Want::AcceptOrRefuse(hello, &["duplicate"])),
+            (m, Want::AcceptOrRefuse(hello, &[ErrorClass::Duplicate])),
         ],
     )?;
 
@@ -406,7 +399,7 @@ fn cases(c: &mut Cases) -> R<()> {
         &["OneTimePrekeyAtomicity"],
         &bob,
         vec![
-            (forged, Want::Refuse(&["authentication"])),
+            (forged, Want::Refuse(&[ErrorClass::Authentication])),
             (genuine, Want::Accept(hello)),
         ],
     )?;
@@ -442,7 +435,7 @@ fn cases(c: &mut Cases) -> R<()> {
             &["UnknownPreKey"],
             &bob,
             vec![
-                (m, Want::Refuse(&["invalid_key"])),
+                (m, Want::Refuse(&[ErrorClass::InvalidKey])),
                 (genuine, Want::Accept(again)),
             ],
         )?;
@@ -465,7 +458,10 @@ fn cases(c: &mut Cases) -> R<()> {
         &["Malformed"],
         &bob,
         vec![
-            (cut, Want::Refuse(&["malformed", "unsupported"])),
+            (
+                cut,
+                Want::Refuse(&[ErrorClass::Malformed, ErrorClass::Unsupported]),
+            ),
             (m, Want::Accept(hello)),
         ],
     )?;
@@ -490,7 +486,7 @@ fn empty(c: &mut Cases) -> R<()> {
         &["Malformed"],
         &bob,
         vec![
-            (Vec::new(), Want::Refuse(&["malformed"])),
+            (Vec::new(), Want::Refuse(&[ErrorClass::Malformed])),
             (m, Want::Accept(b"hello Bob")),
         ],
     )

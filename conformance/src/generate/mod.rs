@@ -4,6 +4,7 @@
 //! `--check` can compare them with what is committed.
 
 mod accept;
+pub mod flags;
 pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;

@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use ratchetproof_protocol::Suite;
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
-use crate::implementation::{ImplResult, Implementation};
 use crate::reference::Reference;
+use crate::runner::requests::run_primitive;
 use crate::vectors::{
-    CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, PrimitiveOutput,
-    VectorFile, Verdict,
+    CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, VectorFile, Verdict,
 };
 
 struct Builder {
@@ -27,12 +26,10 @@ impl Builder {
         input: PrimitiveInput,
     ) -> Result<(), GenerateError> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
-        let outcome = run(&mut self.reference, &self.suite, &input);
+        let outcome = run_primitive(&mut self.reference, &self.suite, &input);
         let expected = match outcome {
             Ok(out) => Outcome::Ok(out),
-            Err(e) => Outcome::Error {
-                error: e.class.as_str().into(),
-            },
+            Err(e) => Outcome::Error { error: e.class },
         };
         let result = match expected {
             Outcome::Ok(_) => Verdict::Valid,
@@ -58,56 +55,6 @@ impl Builder {
         });
         Ok(())
     }
-}
-
-/// Runs one primitive case against an implementation.
-pub fn run(
-    imp: &mut dyn Implementation,
-    suite: &str,
-    input: &PrimitiveInput,
-) -> ImplResult<PrimitiveOutput> {
-    Ok(match input {
-        PrimitiveInput::KdfRk {
-            root_key,
-            dh_output,
-        } => {
-            let (rk, ck) = imp.kdf_rk(suite, root_key.as_slice(), dh_output.as_slice())?;
-            PrimitiveOutput::Root {
-                root_key: rk.into(),
-                chain_key: ck.into(),
-            }
-        }
-        PrimitiveInput::KdfCk { chain_key } => {
-            let (ck, mk) = imp.kdf_ck(suite, chain_key.as_slice())?;
-            PrimitiveOutput::Chain {
-                chain_key: ck.into(),
-                message_key: mk.into(),
-            }
-        }
-        PrimitiveInput::MessageKeys { message_key } => PrimitiveOutput::Keys {
-            keys: imp.message_keys(suite, message_key.as_slice())?.into(),
-        },
-        PrimitiveInput::Seal {
-            message_key,
-            ratchet_key,
-            pn,
-            n,
-            plaintext,
-            ad,
-        } => PrimitiveOutput::Message {
-            message: imp
-                .seal(
-                    suite,
-                    message_key.as_slice(),
-                    ratchet_key.as_slice(),
-                    *pn,
-                    *n,
-                    plaintext.as_slice(),
-                    ad.as_slice(),
-                )?
-                .into(),
-        },
-    })
 }
 
 fn k(label: String) -> Hex {

@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::{
-    ErrorClass, KeyPair, PrivateKey, PublicKey, Session, SessionConfig, SharedKey,
-};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, Session, SessionConfig, SharedKey};
+
+use crate::implementation::ErrorClass;
 
 use crate::implementation::{
     Capabilities, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,

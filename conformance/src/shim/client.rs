@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use ratchetproof_protocol::ErrorClass;
+use crate::implementation::ErrorClass;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

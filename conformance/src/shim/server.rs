@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, Write};
 
-use ratchetproof_protocol::ErrorClass;
+use crate::implementation::ErrorClass;
 use serde::Serialize;
 use serde_json::{Value, json};
 

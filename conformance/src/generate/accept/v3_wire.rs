@@ -20,6 +20,7 @@ use sha2::Sha256;
 
 use super::{Bob, Cases, OPK_IDS, R, SPK_ID, Want, initial_message, pair};
 use crate::generate::{GenerateError, derived_key, note};
+use crate::vectors::ErrorClass;
 use crate::vectors::Note;
 
 const HELLO: &[u8] = b"hello Bob";
@@ -255,8 +256,8 @@ fn add(
     c.add(&k.label, comment, flags, &k.bob, deliveries)
 }
 
-const M: &[&str] = &["malformed"];
-const K: &[&str] = &["invalid_key"];
+const M: &[ErrorClass] = &[ErrorClass::Malformed];
+const K: &[ErrorClass] = &[ErrorClass::InvalidKey];
 
 /// The cases; for suites with libsignal's protobuf encoding only (the
 /// fixed-layout encodings have their own).
@@ -433,7 +434,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         "embedded WhisperMessage whose PKCS#7 padding is invalid, MAC correct: refused",
         &["V3Wire", "CorrectMac", "Padding"],
         good,
-        Want::Refuse(&["authentication", "malformed"]),
+        Want::Refuse(&[ErrorClass::Authentication, ErrorClass::Malformed]),
     )?;
     let k = Craft::new(c, "bad-padding-bad-mac")?;
     let ct = k.ciphertext(&block, false)?;
@@ -445,7 +446,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         "embedded WhisperMessage with invalid padding AND a wrong MAC: authentication (the MAC is checked first: no padding oracle)",
         &["V3Wire", "Padding"],
         bad,
-        Want::RefuseFixed("authentication"),
+        Want::RefuseFixed(ErrorClass::Authentication),
     )?;
 
     // --- PreKeyWhisperMessage envelope (no MAC covers it).

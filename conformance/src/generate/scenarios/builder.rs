@@ -3,16 +3,18 @@
 //! failing generation when that outcome is not the one the case asserts.
 //! Every case family is written against this builder only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ratchetproof_protocol::{
     DhOutput, Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Suite,
 };
 
 use super::erasure;
+use crate::generate::flags::{self, Flag};
 use crate::generate::{GenerateError, derived_key};
 use crate::implementation::{Implementation, Role, SessionHandle, SessionInit};
 use crate::reference::Reference;
+use crate::vectors::ErrorClass;
 use crate::vectors::{
     CaseInfo, Expected, Hex, Limits, Outcome, PartyKeys, Plaintext, SPARE_KEYS, ScenarioCase,
     ScenarioSetup, SentMessage, Step, Verdict,
@@ -157,10 +159,10 @@ impl Scenario {
         self.send(party, text.as_bytes())
     }
 
-    pub(super) fn send_fails(&mut self, party: &str, class: &str) -> R<()> {
+    pub(super) fn send_fails(&mut self, party: &str, class: ErrorClass) -> R<()> {
         let h = self.handle(party)?;
         match self.reference.encrypt(h, b"too early", &self.ad()) {
-            Err(e) if e.class.as_str() == class => {}
+            Err(e) if e.class == class => {}
             other => {
                 return Err(self.fail(format!("{party} send: expected {class}, got {other:?}")));
             }
@@ -170,10 +172,7 @@ impl Scenario {
             party: party.into(),
             plaintext: Hex::from(&b"too early"[..]),
             ad: None,
-            expected: Outcome::Error {
-                error: class.into(),
-            }
-            .into(),
+            expected: Outcome::Error { error: class }.into(),
         });
         Ok(())
     }
@@ -185,7 +184,7 @@ impl Scenario {
     }
 
     /// Delivers message `index` to `party`, which must refuse it with `class`.
-    pub(super) fn refuse(&mut self, party: &str, index: usize, class: &str) -> R<()> {
+    pub(super) fn refuse(&mut self, party: &str, index: usize, class: ErrorClass) -> R<()> {
         let (wire, _) = self.message(index)?;
         self.deliver_raw(party, Some(index), wire, None, Err(class))
     }
@@ -196,7 +195,7 @@ impl Scenario {
         party: &str,
         bytes: Vec<u8>,
         ad: Option<Vec<u8>>,
-        class: &str,
+        class: ErrorClass,
     ) -> R<()> {
         self.deliver_raw(party, None, bytes, ad, Err(class))
     }
@@ -209,7 +208,7 @@ impl Scenario {
         &mut self,
         party: &str,
         bytes: Vec<u8>,
-        classes: &[&str],
+        classes: &[ErrorClass],
     ) -> R<()> {
         let h = self.handle(party)?;
         let probe = self
@@ -218,12 +217,12 @@ impl Scenario {
             .map_err(|e| self.fail(e.to_string()))?;
         let got = self.reference.decrypt(probe, &bytes, &self.ad());
         match got {
-            Err(e) if classes.contains(&e.class.as_str()) => {
-                let class = e.class.as_str();
+            Err(e) if classes.contains(&e.class) => {
+                let class = e.class;
                 self.refuse_bytes(party, bytes, None, class)?;
                 if classes != ANY_REFUSAL {
                     for alt in classes.iter().filter(|c| **c != class) {
-                        self.or_refused(alt)?;
+                        self.or_refused(*alt)?;
                     }
                 }
                 Ok(())
@@ -251,7 +250,7 @@ impl Scenario {
         index: Option<usize>,
         bytes: Vec<u8>,
         ad: Option<Vec<u8>>,
-        want: Result<Vec<u8>, &str>,
+        want: Result<Vec<u8>, ErrorClass>,
     ) -> R<()> {
         let h = self.handle(party)?;
         let got = self
@@ -261,18 +260,16 @@ impl Scenario {
             (Ok(p), Ok(q)) if *p == q => Expected::from(Outcome::Ok(Plaintext {
                 plaintext: q.into(),
             })),
-            (Err(class), Err(e)) if e.class.as_str() == *class => {
+            (Err(class), Err(e)) if e.class == *class => {
                 self.invalid = true;
-                let expected = Expected::from(Outcome::Error {
-                    error: e.class.as_str().into(),
-                });
+                let expected = Expected::from(Outcome::Error { error: e.class });
                 // `duplicate` is this suite's name for a message whose key is
                 // gone (SPEC.md §5.4 steps 3 and 8); the Double Ratchet's
                 // pseudocode has no such check: it derives a key that is not
                 // the message's (the current chain's next one, or a fresh DH
                 // ratchet's for an older ratchet key) and fails the tag.
-                if *class == "duplicate" {
-                    expected.or_error("authentication")
+                if *class == ErrorClass::Duplicate {
+                    expected.or_error(ErrorClass::Authentication)
                 } else {
                     expected
                 }
@@ -311,12 +308,10 @@ impl Scenario {
 
     /// The last delivery may also be refused with `class` (another behaviour
     /// the specifications allow).
-    pub(super) fn or_refused(&mut self, class: &str) -> R<()> {
+    pub(super) fn or_refused(&mut self, class: ErrorClass) -> R<()> {
         let expected = self.last_delivery()?;
         if !expected.error_classes().contains(&class) {
-            expected.alternatives.push(Outcome::Error {
-                error: class.into(),
-            });
+            expected.alternatives.push(Outcome::Error { error: class });
         }
         Ok(())
     }
@@ -423,9 +418,9 @@ impl Scenario {
     pub(super) fn finish(
         mut self,
         comment: &str,
-        flags: &[&str],
+        flags: &[Flag],
         acceptable: bool,
-    ) -> R<ScenarioCase> {
+    ) -> R<(ScenarioCase, Vec<Flag>)> {
         // Keep only the injected keys each party used, so the vector states exactly what it needs.
         let mut used = BTreeMap::new();
         for (name, party) in &self.parties {
@@ -464,10 +459,11 @@ impl Scenario {
         }
         let erasure = erasure::annotate(self.suite, self.limits, &self.setup, &mut self.steps);
         let erasure = erasure.map_err(|e| self.fail(format!("key-erasure replay: {e}")))?;
-        let flags = flags
+        let flags: Vec<Flag> = flags
             .iter()
             .copied()
-            .chain(erasure.then_some(erasure::FLAG));
+            .chain(erasure.then_some(Flag::KeyErasure))
+            .collect();
         let either = self.steps.iter().any(|step| match step {
             Step::Send { expected, .. } => expected.success_or_refusal(),
             Step::Deliver { expected, .. } => expected.success_or_refusal(),
@@ -480,23 +476,26 @@ impl Scenario {
         } else {
             Verdict::Valid
         };
-        Ok(ScenarioCase {
+        let case = ScenarioCase {
             info: CaseInfo {
                 tc_id: 0,
                 comment: comment.into(),
-                flags: flags.map(str::to_string).collect(),
+                flags: flags::names(&flags),
                 result,
             },
             limits: self.limits,
             setup: self.setup,
             steps: self.steps,
-        })
+        };
+        Ok((case, flags))
     }
 }
 
 pub(super) struct Cases {
     pub(super) suite: Suite,
     pub(super) tests: Vec<ScenarioCase>,
+    /// The flags the cases use, for the file's notes.
+    pub(super) used: BTreeSet<Flag>,
 }
 
 impl Cases {
@@ -516,8 +515,10 @@ impl Cases {
         )
     }
 
-    pub(super) fn add(&mut self, s: Scenario, comment: &str, flags: &[&str]) -> R<()> {
-        self.add_case(s.finish(comment, flags, false)?)
+    pub(super) fn add(&mut self, s: Scenario, comment: &str, flags: &[Flag]) -> R<()> {
+        let (case, flags) = s.finish(comment, flags, false)?;
+        self.used.extend(flags);
+        self.add_case(case)
     }
 
     pub(super) fn add_case(&mut self, mut case: ScenarioCase) -> R<()> {
@@ -543,14 +544,15 @@ pub(super) fn ping_pong(s: &mut Scenario, rounds: usize, burst: usize) -> R<()> 
 /// A small-order ratchet key: refused as `invalid_key` where the optional
 /// all-zero check is made (SPEC.md §2.1), else the keys derived from the
 /// all-zero DH output fail the tag.
-pub(super) const SMALL_ORDER_CLASSES: &[&str] = &["invalid_key", "authentication"];
+pub(super) const SMALL_ORDER_CLASSES: &[ErrorClass] =
+    &[ErrorClass::InvalidKey, ErrorClass::Authentication];
 
 /// Every error class: bytes whose damage can read as any of them.
-pub(super) const ANY_REFUSAL: &[&str] = &[
-    "authentication",
-    "duplicate",
-    "too_many_skipped",
-    "malformed",
-    "invalid_key",
-    "unsupported",
+pub(super) const ANY_REFUSAL: &[ErrorClass] = &[
+    ErrorClass::Authentication,
+    ErrorClass::Duplicate,
+    ErrorClass::TooManySkipped,
+    ErrorClass::Malformed,
+    ErrorClass::InvalidKey,
+    ErrorClass::Unsupported,
 ];

@@ -3,6 +3,8 @@
 //! (post-compromise security).
 
 use super::{Cases, R, forward_secrecy_copies, ping_pong};
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 
 pub(super) fn forward_secrecy(c: &mut Cases) -> R<()> {
     for delivered in [1usize, 3, 6] {
@@ -15,10 +17,10 @@ pub(super) fn forward_secrecy(c: &mut Cases) -> R<()> {
         s.deliver("alice", r)?;
         s.capture("bob", "eve")?;
         for &m in &ids {
-            s.refuse("eve", m, "duplicate")?;
+            s.refuse("eve", m, ErrorClass::Duplicate)?;
         }
         forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
-        c.add(s, &format!("state captured after {delivered} messages were decrypted cannot decrypt any of them"), &["ForwardSecrecy"])?;
+        c.add(s, &format!("state captured after {delivered} messages were decrypted cannot decrypt any of them"), &[Flag::ForwardSecrecy])?;
     }
     for (sent, delivered) in [(4usize, &[3usize][..]), (5, &[0, 4]), (6, &[1, 5])] {
         let mut s = c.start("fs-skipped")?;
@@ -29,17 +31,17 @@ pub(super) fn forward_secrecy(c: &mut Cases) -> R<()> {
             s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
         }
         s.capture("bob", "eve")?;
-        s.refuse("eve", first, "duplicate")?;
+        s.refuse("eve", first, ErrorClass::Duplicate)?;
         for (i, &m) in ids.iter().enumerate() {
             if delivered.contains(&i) {
-                s.refuse("eve", m, "duplicate")?;
+                s.refuse("eve", m, ErrorClass::Duplicate)?;
             } else if i < *delivered.iter().max().unwrap_or(&0) {
                 // Still stored as skipped in the captured state: expected to decrypt.
                 s.deliver("eve", m)?;
             }
         }
         forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
-        c.add(s, &format!("a capture decrypts only the still-skipped messages ({sent} sent, {delivered:?} delivered)"), &["ForwardSecrecy", "OutOfOrder"])?;
+        c.add(s, &format!("a capture decrypts only the still-skipped messages ({sent} sent, {delivered:?} delivered)"), &[Flag::ForwardSecrecy, Flag::OutOfOrder])?;
     }
     for rounds in [1usize, 3] {
         let mut s = c.start("fs-old-chains")?;
@@ -55,13 +57,13 @@ pub(super) fn forward_secrecy(c: &mut Cases) -> R<()> {
         s.deliver("bob", m)?;
         s.capture("bob", "eve")?;
         for &m in &old {
-            s.refuse("eve", m, "duplicate")?;
+            s.refuse("eve", m, ErrorClass::Duplicate)?;
         }
         forward_secrecy_copies::working_copy(&mut s, "eve", "bob")?;
         c.add(
             s,
             &format!("messages from {rounds} earlier chains stay secret from a later capture"),
-            &["ForwardSecrecy", "DelayedChains"],
+            &[Flag::ForwardSecrecy, Flag::DelayedChains],
         )?;
     }
     Ok(())
@@ -91,15 +93,15 @@ pub(super) fn post_compromise(c: &mut Cases) -> R<()> {
         // Alice's new chain is keyed to the ratchet key Bob drew on receiving
         // m. A Bob that defers drawing it until he sends ([DR] §6.5) had none
         // when captured, so Eve cannot read it: either conforms.
-        s.or_refused("authentication")?;
+        s.or_refused(ErrorClass::Authentication)?;
         let r2 = s.say("bob")?;
         s.deliver("alice", r2)?;
         for _ in 0..2 {
             let m = s.say("alice")?;
             s.deliver("bob", m)?;
-            s.refuse("eve", m, "authentication")?;
+            s.refuse("eve", m, ErrorClass::Authentication)?;
         }
-        c.add(s, &format!("after {before} round trips Bob is captured; Eve reads {burst} more messages, then nothing after Bob's fresh DH ratchet"), &["PostCompromise"])?;
+        c.add(s, &format!("after {before} round trips Bob is captured; Eve reads {burst} more messages, then nothing after Bob's fresh DH ratchet"), &[Flag::PostCompromise])?;
     }
     {
         let mut s = c.start("pcs-alice")?;
@@ -116,13 +118,13 @@ pub(super) fn post_compromise(c: &mut Cases) -> R<()> {
         s.deliver("mallory", r2)?;
         // An Alice that defers drawing her next ratchet key until she sends
         // had none when captured: Mallory cannot read this chain either.
-        s.or_refused("authentication")?;
+        s.or_refused(ErrorClass::Authentication)?;
         let a2 = s.say("alice")?;
         s.deliver("bob", a2)?;
         let r3 = s.say("bob")?;
         s.deliver("alice", r3)?;
-        s.refuse("mallory", r3, "authentication")?;
-        c.add(s, "Alice is captured; the capture reads Bob's chains until Alice's first post-capture ratchet key is in use, then nothing", &["PostCompromise"])?;
+        s.refuse("mallory", r3, ErrorClass::Authentication)?;
+        c.add(s, "Alice is captured; the capture reads Bob's chains until Alice's first post-capture ratchet key is in use, then nothing", &[Flag::PostCompromise])?;
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! ratchet steps, with chains held back and messages lost.
 
 use super::{Cases, R, ping_pong};
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 
 pub(super) fn in_order(c: &mut Cases) -> R<()> {
     for (rounds, burst) in [
@@ -19,7 +21,7 @@ pub(super) fn in_order(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("{rounds} round trips of {burst}-message bursts, delivered in order"),
-            &["InOrder"],
+            &[Flag::InOrder],
         )?;
     }
     let mut s = c.start("one-way")?;
@@ -27,20 +29,28 @@ pub(super) fn in_order(c: &mut Cases) -> R<()> {
         let m = s.say("alice")?;
         s.deliver("bob", m)?;
     }
-    c.add(s, "twenty messages one way on a single chain", &["InOrder"])?;
+    c.add(
+        s,
+        "twenty messages one way on a single chain",
+        &[Flag::InOrder],
+    )?;
     let mut s = c.start("empty")?;
     let m = s.send("alice", b"")?;
     s.deliver("bob", m)?;
     let m = s.send("bob", b"")?;
     s.deliver("alice", m)?;
-    c.add(s, "empty plaintexts both ways", &["InOrder", "EdgeCase"])?;
+    c.add(
+        s,
+        "empty plaintexts both ways",
+        &[Flag::InOrder, Flag::EdgeCase],
+    )?;
     let mut s = c.start("large")?;
     let big: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
     let m = s.send("alice", &big)?;
     s.deliver("bob", m)?;
-    c.add(s, "a 4096-byte plaintext", &["InOrder", "EdgeCase"])?;
+    c.add(s, "a 4096-byte plaintext", &[Flag::InOrder, Flag::EdgeCase])?;
     let mut s = c.start("bob-first")?;
-    s.send_fails("bob", "state")?;
+    s.send_fails("bob", ErrorClass::State)?;
     let m = s.say("alice")?;
     s.deliver("bob", m)?;
     let m = s.say("bob")?;
@@ -48,7 +58,7 @@ pub(super) fn in_order(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "Bob cannot send before he has received Alice's first message",
-        &["SendBeforeReceive"],
+        &[Flag::SendBeforeReceive],
     )
 }
 
@@ -75,7 +85,7 @@ pub(super) fn out_of_order(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("one chain delivered in order {order:?}"),
-            &["OutOfOrder"],
+            &[Flag::OutOfOrder],
         )?;
     }
     for order in [&[1usize, 0][..], &[2, 0, 1]] {
@@ -85,7 +95,7 @@ pub(super) fn out_of_order(c: &mut Cases) -> R<()> {
             s.deliver("bob", ids.get(i).copied().unwrap_or(0))?;
         }
         s.continue_both_ways()?;
-        c.add(s, &format!("Alice's first chain delivered in order {order:?}, before Bob has any receiving chain"), &["OutOfOrder"])?;
+        c.add(s, &format!("Alice's first chain delivered in order {order:?}, before Bob has any receiving chain"), &[Flag::OutOfOrder])?;
     }
     Ok(())
 }
@@ -103,7 +113,7 @@ pub(super) fn across_ratchet(c: &mut Cases) -> R<()> {
             s.deliver("bob", m)?;
         }
         s.continue_both_ways()?;
-        c.add(s, &format!("{held} messages of Alice's previous chain arrive after her next chain's first (PN = {})", held + 1), &["AcrossRatchetSteps"])?;
+        c.add(s, &format!("{held} messages of Alice's previous chain arrive after her next chain's first (PN = {})", held + 1), &[Flag::AcrossRatchetSteps])?;
     }
     for held in 1..=4usize {
         let mut s = c.start("pn-new-chain-first")?;
@@ -127,7 +137,7 @@ pub(super) fn across_ratchet(c: &mut Cases) -> R<()> {
             &format!(
                 "a whole chain of {held} skipped via PN, delivered after the next DH ratchet step"
             ),
-            &["AcrossRatchetSteps", "OutOfOrder"],
+            &[Flag::AcrossRatchetSteps, Flag::OutOfOrder],
         )?;
     }
     Ok(())
@@ -150,7 +160,7 @@ pub(super) fn delayed_chains(c: &mut Cases) -> R<()> {
             s.deliver("bob", m)?;
         }
         s.continue_both_ways()?;
-        c.add(s, &format!("messages held back from each of the last {back} chains arrive last, newest chain first"), &["DelayedChains"])?;
+        c.add(s, &format!("messages held back from each of the last {back} chains arrive last, newest chain first"), &[Flag::DelayedChains])?;
     }
     Ok(())
 }
@@ -170,7 +180,7 @@ pub(super) fn message_loss(c: &mut Cases) -> R<()> {
             &format!(
                 "{lost} of {total} messages lost; later ones and the next round trips decrypt"
             ),
-            &["MessageLoss"],
+            &[Flag::MessageLoss],
         )?;
     }
     let mut s = c.start("loss-whole-chain")?;
@@ -184,6 +194,6 @@ pub(super) fn message_loss(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "Bob's whole first chain is lost; his next message still decrypts",
-        &["MessageLoss"],
+        &[Flag::MessageLoss],
     )
 }

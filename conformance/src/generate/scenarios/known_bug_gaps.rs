@@ -3,6 +3,8 @@
 //! earlier tcIds stay stable.
 
 use super::{Cases, R};
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 use crate::vectors::Limits;
 
 pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
@@ -23,7 +25,7 @@ pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
                 Some(a0),
                 s.wire(a0)?,
                 Some(ad),
-                Err("authentication"),
+                Err(ErrorClass::Authentication),
             )?;
             s.class_fixed()?;
         } else {
@@ -31,21 +33,21 @@ pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
             if let Some(b) = forged.last_mut() {
                 *b ^= 0x01;
             }
-            s.refuse_bytes("bob", forged, None, "authentication")?;
+            s.refuse_bytes("bob", forged, None, ErrorClass::Authentication)?;
             s.class_fixed()?;
         }
         s.deliver("bob", a0)?;
-        s.refuse("bob", a0, "duplicate")?;
+        s.refuse("bob", a0, ErrorClass::Duplicate)?;
         let (what, flag) = if tamper_ad {
-            ("under altered associated data", "TamperAssociatedData")
+            ("under altered associated data", Flag::TamperAssociatedData)
         } else {
-            ("with an altered tag", "TamperTag")
+            ("with an altered tag", Flag::TamperTag)
         };
         s.continue_both_ways()?;
         c.add(
             s,
             &format!("a copy of a message whose key is stored as skipped, {what}, is refused and leaves the key: the genuine message then decrypts once"),
-            &["OutOfOrder", "Atomicity", flag, "Replay"],
+            &[Flag::OutOfOrder, Flag::Atomicity, flag, Flag::Replay],
         )?;
     }
     // previous-chain-keys-not-stored: the keys of Alice's previous chain
@@ -66,7 +68,7 @@ pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("the last {late} messages of Alice's previous chain, after the last one Bob received from it, arrive after her next chain's first: their keys come from its PN"),
-            &["AcrossRatchetSteps", "OutOfOrder"],
+            &[Flag::AcrossRatchetSteps, Flag::OutOfOrder],
         )?;
     }
     // pn-unbounded-without-receiving-chain: a correctly sealed first-chain
@@ -96,14 +98,14 @@ pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
                 Ok(b"claims a long previous chain".to_vec()),
             )?;
         } else {
-            s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+            s.refuse_bytes("bob", m, None, ErrorClass::TooManySkipped)?;
             let a0 = s.say("alice")?;
             s.deliver("bob", a0)?;
         }
         let (flag, verdict) = match (limits, accepted) {
-            (None, _) => ("SkipLimitUniversal", "is refused"),
-            (Some(_), false) => ("SkipLimitExact", "is refused"),
-            (Some(_), true) => ("SkipLimitExact", "is accepted"),
+            (None, _) => (Flag::SkipLimitUniversal, "is refused"),
+            (Some(_), false) => (Flag::SkipLimitExact, "is refused"),
+            (Some(_), true) => (Flag::SkipLimitExact, "is accepted"),
         };
         // The accepted message stands in for Alice's own message 0.
         if !accepted {
@@ -112,7 +114,7 @@ pub(super) fn known_bug_gaps(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("before Bob has a receiving chain, a correctly sealed message whose header claims PN = {pn} {verdict} (the PN bound holds without a receiving chain)"),
-            &[flag, "Atomicity"],
+            &[flag, Flag::Atomicity],
         )?;
     }
     Ok(())

@@ -10,6 +10,8 @@ use ratchetproof_protocol::{Header, MessageKey, PublicKey};
 use super::tampering::tamper_base;
 use super::{Cases, R, SMALL_ORDER_CLASSES};
 use crate::generate::GenerateError;
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 
 /// Bob, mid-conversation, is handed `bad(genuine)` in place of Alice's next
 /// message: he refuses it with one of `classes` (the reference's class is
@@ -17,14 +19,14 @@ use crate::generate::GenerateError;
 pub(super) fn refused_then_genuine(
     c: &mut Cases,
     bad: impl FnOnce(Vec<u8>) -> Vec<u8>,
-    classes: &[&str],
+    classes: &[ErrorClass],
     comment: &str,
-    flags: &[&str],
+    flags: &[Flag],
 ) -> R<()> {
     let (mut s, target, follow) = tamper_base(c, false)?;
     let bytes = bad(s.wire(target)?);
     match classes {
-        [class] => s.refuse_bytes("bob", bytes, None, class)?,
+        [class] => s.refuse_bytes("bob", bytes, None, *class)?,
         _ => s.refuse_bytes_as_one_of("bob", bytes, classes)?,
     }
     s.deliver("bob", target)?;
@@ -105,32 +107,32 @@ fn malformed_fixed(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> R<(
     lengths.extend([overhead, base_len - 1]);
     for len in lengths {
         let class = if len < overhead {
-            "malformed"
+            ErrorClass::Malformed
         } else {
-            "authentication"
+            ErrorClass::Authentication
         };
         refused_then_genuine(
             c,
             cut_to(len),
             &[class],
             &format!("the message truncated to {len} bytes is refused"),
-            &["Truncated", "Atomicity"],
+            &[Flag::Truncated, Flag::Atomicity],
         )?;
     }
     refused_then_genuine(
         c,
         with_trailing_byte,
-        &["authentication"],
+        &[ErrorClass::Authentication],
         "a trailing byte appended to the message is refused",
-        &["Malformed", "Atomicity"],
+        &[Flag::Malformed, Flag::Atomicity],
     )?;
     for version in other_versions(&[0x00, 0x02, 0x03, 0x33, 0xff], genuine) {
         refused_then_genuine(
             c,
             with_version(version),
-            &["unsupported"],
+            &[ErrorClass::Unsupported],
             &format!("version byte 0x{version:02x} is refused"),
-            &["TamperVersion", "Atomicity"],
+            &[Flag::TamperVersion, Flag::Atomicity],
         )?;
     }
     // The version, then zeros; the same with 0x55 bytes after the header,
@@ -143,7 +145,11 @@ fn malformed_fixed(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> R<(
     };
     let small_order = [zeros_to(body.start), vec![0x55; 20]].concat();
     for (what, bytes, class) in [
-        ("64 zero bytes", vec![0u8; 64], &["unsupported"][..]),
+        (
+            "64 zero bytes",
+            vec![0u8; 64],
+            &[ErrorClass::Unsupported][..],
+        ),
         ("version byte then zeros", zeros_to(64), SMALL_ORDER_CLASSES),
         (
             "a header naming a small-order ratchet key",
@@ -156,7 +162,7 @@ fn malformed_fixed(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> R<(
             |_| bytes,
             class,
             &format!("garbage input ({what}) is refused"),
-            &["Malformed", "Atomicity"],
+            &[Flag::Malformed, Flag::Atomicity],
         )?;
     }
     Ok(())
@@ -213,9 +219,9 @@ fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> 
         refused_then_genuine(
             c,
             cut_to(len),
-            &["malformed"],
+            &[ErrorClass::Malformed],
             &format!("the message truncated to {len} bytes is refused"),
-            &["Truncated", "Atomicity"],
+            &[Flag::TruncatedProtobuf, Flag::Atomicity],
         )?;
     }
     // The appended byte becomes the MAC's last byte and the MAC's first byte
@@ -223,18 +229,18 @@ fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> 
     refused_then_genuine(
         c,
         with_trailing_byte,
-        &["malformed", "authentication"],
+        &[ErrorClass::Malformed, ErrorClass::Authentication],
         "a trailing byte appended to the message is refused",
-        &["Malformed", "Atomicity"],
+        &[Flag::Malformed, Flag::Atomicity],
     )?;
     let candidates = [0x00u8, 0x01, 0x02, 0x23, 0x32, 0x34, 0x43, 0xff];
     for version in other_versions(&candidates, genuine) {
         refused_then_genuine(
             c,
             with_version(version),
-            &["unsupported"],
+            &[ErrorClass::Unsupported],
             &format!("version byte 0x{version:02x} is refused"),
-            &["TamperVersion", "Atomicity"],
+            &[Flag::TamperVersion, Flag::Atomicity],
         )?;
     }
     let small_order = {
@@ -250,9 +256,17 @@ fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> 
     let mut zeros = version_of(genuine, layout)?;
     zeros.resize(64, 0);
     let fixed = |bytes: Vec<u8>| -> BadBytes { Box::new(|_| bytes) };
-    let garbage: [(&str, BadBytes, &[&str]); 4] = [
-        ("64 zero bytes", fixed(vec![0u8; 64]), &["unsupported"]),
-        ("version byte then zeros", fixed(zeros), &["malformed"]),
+    let garbage: [(&str, BadBytes, &[ErrorClass]); 4] = [
+        (
+            "64 zero bytes",
+            fixed(vec![0u8; 64]),
+            &[ErrorClass::Unsupported],
+        ),
+        (
+            "version byte then zeros",
+            fixed(zeros),
+            &[ErrorClass::Malformed],
+        ),
         (
             "a WhisperMessage without its counter field",
             // The genuine message without field 2 (tag and value).
@@ -263,7 +277,7 @@ fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> 
                 ]
                 .concat()
             }),
-            &["malformed"],
+            &[ErrorClass::Malformed],
         ),
         (
             "a well-formed message naming a small-order ratchet key",
@@ -277,7 +291,7 @@ fn malformed_protobuf(c: &mut Cases, genuine: &[u8], layout: &MessageLayout) -> 
             bad,
             class,
             &format!("garbage input ({what}) is refused"),
-            &["Malformed", "Atomicity"],
+            &[Flag::Malformed, Flag::Atomicity],
         )?;
     }
     Ok(())

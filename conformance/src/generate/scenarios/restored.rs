@@ -6,6 +6,7 @@
 //! Added at the end so earlier tcIds stay stable.
 
 use super::{Cases, R};
+use crate::generate::flags::Flag;
 
 pub(super) fn restored_sessions(c: &mut Cases) -> R<()> {
     // Alice has only sent; her copy sends next.
@@ -24,7 +25,7 @@ pub(super) fn restored_sessions(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "Alice's state is exported and re-imported after two sends; the restored copy continues with message 2 under the next message key, and the conversation goes on",
-        &["RestoredSession"],
+        &[Flag::RestoredSession],
     )?;
     // Sends after the last decryption, some still in flight, then a restore.
     let mut s = c.start("restore/after-receive")?;
@@ -49,7 +50,7 @@ pub(super) fn restored_sessions(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "both parties are restored from states exported after sends that followed their last decryption; each restored copy seals its next message under a key it never used",
-        &["RestoredSession"],
+        &[Flag::RestoredSession],
     )?;
     Ok(())
 }

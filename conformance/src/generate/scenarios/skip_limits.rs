@@ -2,6 +2,8 @@
 //! implementation holds, exact boundaries for stated limits, eviction.
 
 use super::{Cases, R};
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 use crate::vectors::Limits;
 
 pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
@@ -13,21 +15,21 @@ pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("a jump of {jump} within one chain is accepted by every implementation"),
-            &["SkipLimitUniversal"],
+            &[Flag::SkipLimitUniversal],
         )?;
     }
     {
         let jump = 1_000_000u32;
         let mut s = c.start("jump-huge")?;
         let m = s.craft_alice_first_chain(jump, b"too far")?;
-        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        s.refuse_bytes("bob", m, None, ErrorClass::TooManySkipped)?;
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
         s.continue_both_ways()?;
         c.add(
             s,
             &format!("a genuine message {jump} ahead is refused by every implementation"),
-            &["SkipLimitUniversal", "Atomicity"],
+            &[Flag::SkipLimitUniversal, Flag::Atomicity],
         )?;
     }
     let default = Limits {
@@ -49,18 +51,18 @@ pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
             &format!(
                 "n = MAX_SKIP = {max} on the first chain skips exactly MAX_SKIP keys: accepted"
             ),
-            &["SkipLimitExact"],
+            &[Flag::SkipLimitExact],
         )?;
         let mut s = c.start_limited("exact-over", limits)?;
         let m = s.craft_alice_first_chain(max + 1, b"over the limit")?;
-        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        s.refuse_bytes("bob", m, None, ErrorClass::TooManySkipped)?;
         let a = s.say("alice")?;
         s.deliver("bob", a)?;
         s.continue_both_ways()?;
         c.add(
             s,
             &format!("n = MAX_SKIP + 1 = {} is refused", max + 1),
-            &["SkipLimitExact", "Atomicity"],
+            &[Flag::SkipLimitExact, Flag::Atomicity],
         )?;
     }
     // Small limits: PN bound and eviction, where sending is cheap.
@@ -76,20 +78,20 @@ pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
         let r = s.say("bob")?;
         s.deliver("alice", r)?;
         let a2 = s.say("alice")?;
-        s.refuse("bob", a2, "too_many_skipped")?;
+        s.refuse("bob", a2, ErrorClass::TooManySkipped)?;
         // Atomicity: the refused header left Bob's state as it was.
         let a3 = s.say("alice")?;
-        s.refuse("bob", a3, "too_many_skipped")?;
-        c.add(s, "a new chain whose PN would skip more than MAX_SKIP keys of the previous chain is refused", &["SkipLimitExact", "Atomicity"])?;
+        s.refuse("bob", a3, ErrorClass::TooManySkipped)?;
+        c.add(s, "a new chain whose PN would skip more than MAX_SKIP keys of the previous chain is refused", &[Flag::SkipLimitExact, Flag::Atomicity])?;
     }
     {
         let mut s = c.start_limited("pn-bound-no-chain", small)?;
         let m = s.craft_alice_first_chain(11, b"x")?;
-        s.refuse_bytes("bob", m, None, "too_many_skipped")?;
+        s.refuse_bytes("bob", m, None, ErrorClass::TooManySkipped)?;
         c.add(
             s,
             "before any receiving chain exists, n = MAX_SKIP + 1 is still refused",
-            &["SkipLimitExact"],
+            &[Flag::SkipLimitExact],
         )?;
     }
     {
@@ -104,7 +106,7 @@ pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
         }
         // 24 keys were skipped with a cap of 20: the oldest four are gone.
         for &m in skipped.iter().take(4) {
-            s.refuse("bob", m, "duplicate")?;
+            s.refuse("bob", m, ErrorClass::Duplicate)?;
         }
         for &m in skipped.iter().skip(4) {
             s.deliver("bob", m)?;
@@ -113,7 +115,7 @@ pub(super) fn skip_limits(c: &mut Cases) -> R<()> {
         c.add(
             s,
             "past the cap on stored skipped keys the oldest are evicted first",
-            &["SkipLimitExact", "Eviction"],
+            &[Flag::SkipLimitExact, Flag::Eviction],
         )?;
     }
     Ok(())

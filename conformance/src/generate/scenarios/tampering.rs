@@ -7,6 +7,8 @@ use ratchetproof_protocol::suite::FieldRole;
 
 use super::{ANY_REFUSAL, Cases, R, Scenario};
 use crate::generate::GenerateError;
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 
 /// A session pair where Bob is mid-conversation, and the next message from
 /// Alice either continues Bob's current receiving chain or starts a new one.
@@ -34,15 +36,19 @@ type AdChange = Box<dyn Fn(&[u8]) -> Vec<u8>>;
 /// error classes a refusal may carry.
 struct Tamper {
     pos: usize,
-    flag: &'static str,
+    flag: Flag,
     field: &'static str,
-    classes: &'static [&'static str],
+    classes: &'static [ErrorClass],
     masks: &'static [u8],
 }
 
 /// A changed counter can claim a jump past MAX_SKIP (refused before
 /// authentication) or an already-used number (a duplicate).
-const COUNTER_CLASSES: &[&str] = &["authentication", "too_many_skipped", "duplicate"];
+const COUNTER_CLASSES: &[ErrorClass] = &[
+    ErrorClass::Authentication,
+    ErrorClass::TooManySkipped,
+    ErrorClass::Duplicate,
+];
 const BOTH_MASKS: &[u8] = &[0x01, 0x80];
 const LOW_MASK: &[u8] = &[0x01];
 
@@ -79,36 +85,64 @@ fn tamper_positions(c: &Cases, wire: &[u8]) -> R<Vec<Tamper>> {
         };
         match field.role {
             FieldRole::Version => {
-                out.extend(range.map(|i| t(i, "TamperVersion", &["unsupported"][..], BOTH_MASKS)));
+                out.extend(range.map(|i| {
+                    t(
+                        i,
+                        Flag::TamperVersion,
+                        &[ErrorClass::Unsupported][..],
+                        BOTH_MASKS,
+                    )
+                }));
             }
             FieldRole::Structure => {
-                out.extend(range.map(|i| t(i, "TamperEncoding", ANY_REFUSAL, LOW_MASK)));
+                out.extend(range.map(|i| t(i, Flag::TamperEncoding, ANY_REFUSAL, LOW_MASK)));
             }
             FieldRole::KeyType => {
-                out.extend(range.map(|i| t(i, "TamperRatchetKey", &["invalid_key"][..], LOW_MASK)));
+                out.extend(range.map(|i| {
+                    t(
+                        i,
+                        Flag::TamperRatchetKey,
+                        &[ErrorClass::InvalidKey][..],
+                        LOW_MASK,
+                    )
+                }));
             }
             FieldRole::RatchetKey => out.extend(range.map(|i| {
                 let masks = if i == last { BOTH_MASKS } else { LOW_MASK };
-                t(i, "TamperRatchetKey", &["authentication"][..], masks)
+                t(
+                    i,
+                    Flag::TamperRatchetKey,
+                    &[ErrorClass::Authentication][..],
+                    masks,
+                )
             })),
             FieldRole::PreviousCounter => {
-                out.extend(range.map(|i| t(i, "TamperPreviousCounter", COUNTER_CLASSES, LOW_MASK)));
+                out.extend(
+                    range.map(|i| t(i, Flag::TamperPreviousCounter, COUNTER_CLASSES, LOW_MASK)),
+                );
             }
             FieldRole::Counter => {
-                out.extend(range.map(|i| t(i, "TamperCounter", COUNTER_CLASSES, LOW_MASK)));
+                out.extend(range.map(|i| t(i, Flag::TamperCounter, COUNTER_CLASSES, LOW_MASK)));
             }
             FieldRole::Ciphertext => {
                 for i in [range.start, range.start + 1, last] {
                     out.push(t(
                         i,
-                        "TamperCiphertext",
-                        &["authentication"][..],
+                        Flag::TamperCiphertext,
+                        &[ErrorClass::Authentication][..],
                         BOTH_MASKS,
                     ));
                 }
             }
             FieldRole::Tag => {
-                out.extend(range.map(|i| t(i, "TamperTag", &["authentication"][..], BOTH_MASKS)));
+                out.extend(range.map(|i| {
+                    t(
+                        i,
+                        Flag::TamperTag,
+                        &[ErrorClass::Authentication][..],
+                        BOTH_MASKS,
+                    )
+                }));
             }
         }
     }
@@ -142,10 +176,10 @@ pub(super) fn tampering(c: &mut Cases) -> R<()> {
                 }
                 match classes {
                     [class] => {
-                        s.refuse_bytes("bob", bad, None, class)?;
+                        s.refuse_bytes("bob", bad, None, *class)?;
                         // A well-formed message altered after sealing under
                         // a genuine key: the tag check is what refuses it.
-                        if *class == "authentication" {
+                        if *class == ErrorClass::Authentication {
                             s.class_fixed()?;
                         }
                     }
@@ -154,7 +188,7 @@ pub(super) fn tampering(c: &mut Cases) -> R<()> {
                 s.deliver("bob", target)?;
                 s.deliver("bob", follow)?;
                 s.continue_both_ways()?;
-                c.add(s, &format!("{ctx}: byte {pos} ({field}) xor 0x{mask:02x} is refused; the genuine message then decrypts"), &[flag, "Atomicity"])?;
+                c.add(s, &format!("{ctx}: byte {pos} ({field}) xor 0x{mask:02x} is refused; the genuine message then decrypts"), &[flag, Flag::Atomicity])?;
             }
         }
         let ad_variants: Vec<(&str, AdChange)> = vec![
@@ -210,17 +244,17 @@ pub(super) fn tampering(c: &mut Cases) -> R<()> {
             // A suite may read the AD as something (signal-v3: two encoded
             // identity keys, docs/SIGNAL-V3.md §2) and refuse other bytes.
             let class = if c.suite.order_ad(&bad_ad, Role::Alice).is_err() {
-                "invalid_key"
+                ErrorClass::InvalidKey
             } else {
-                "authentication"
+                ErrorClass::Authentication
             };
             s.refuse_bytes("bob", wire, Some(bad_ad), class)?;
-            if class == "authentication" {
+            if class == ErrorClass::Authentication {
                 s.class_fixed()?;
             } else {
                 // When the AD's shape is checked is left open: an
                 // implementation that only MACs it fails the tag.
-                s.or_refused("authentication")?;
+                s.or_refused(ErrorClass::Authentication)?;
             }
             s.deliver("bob", target)?;
             s.deliver("bob", follow)?;
@@ -228,7 +262,7 @@ pub(super) fn tampering(c: &mut Cases) -> R<()> {
             c.add(
                 s,
                 &format!("{ctx} under the wrong associated data ({what}) is refused"),
-                &["TamperAssociatedData", "Atomicity"],
+                &[Flag::TamperAssociatedData, Flag::Atomicity],
             )?;
         }
     }
