@@ -17,6 +17,7 @@ use ratchetproof_protocol::{
     Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session, SessionConfig, SharedKey,
     Suite, suite,
 };
+
 use zeroize::Zeroizing;
 
 use crate::implementation::{

@@ -22,9 +22,9 @@ use ratchetproof::implementation::Implementation;
 use ratchetproof::mutants::{Mutant, Variant};
 use ratchetproof::runner::{self, RunOptions, Status};
 use ratchetproof::vectors::{
-    AnyFile, Expected, Outcome, Plaintext, SPARE_KEYS, ScenarioCase, Step, Verdict,
+    AnyFile, ErrorClass, Expected, Outcome, Plaintext, SPARE_KEYS, ScenarioCase, Step, VectorFile,
+    Verdict,
 };
-use ratchetproof_protocol::ErrorClass;
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
@@ -52,12 +52,41 @@ fn scenarios(files: &[(PathBuf, AnyFile)]) -> Vec<(&Path, &ScenarioCase)> {
         .collect()
 }
 
+/// A class this reader does not know cannot be judged: reading it fails,
+/// as the primary outcome and as an alternative, rather than falling back
+/// to the success shape or a default class.
+#[test]
+fn an_unknown_error_class_fails_to_parse() {
+    for text in [
+        r#"{"error":"timeout"}"#,
+        r#"{"error":"Authentication"}"#,
+        r#"{"plaintext":"00","alternatives":[{"error":"timeout"}]}"#,
+        r#"{"error":"duplicate","alternatives":[{"error":"timeout"}]}"#,
+    ] {
+        let parsed = serde_json::from_str::<Expected<Plaintext>>(text);
+        assert!(parsed.is_err(), "{text} parsed as {parsed:?}");
+    }
+    // The same through a whole vector file.
+    let file = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vectors/x25519-sha256-aes256gcm/session_scenarios.json"),
+    )
+    .unwrap();
+    assert!(file.contains(r#""error": "duplicate""#));
+    let bad = file.replacen(r#""error": "duplicate""#, r#""error": "replayed""#, 1);
+    assert!(serde_json::from_str::<VectorFile<ScenarioCase>>(&file).is_ok());
+    assert!(serde_json::from_str::<VectorFile<ScenarioCase>>(&bad).is_err());
+}
+
 #[test]
 fn expected_outcomes_round_trip_with_alternatives_and_class_fixed() {
     let text = r#"{"error":"duplicate","classFixed":true,"alternatives":[{"error":"authentication"},{"plaintext":"00ff"}]}"#;
     let e: Expected<Plaintext> = serde_json::from_str(text).unwrap();
     assert!(e.class_fixed);
-    assert_eq!(e.error_classes(), ["duplicate", "authentication"]);
+    assert_eq!(
+        e.error_classes(),
+        [ErrorClass::Duplicate, ErrorClass::Authentication]
+    );
     assert!(e.success_or_refusal());
     assert_eq!(serde_json::to_string(&e).unwrap().len(), text.len());
     let again: Expected<Plaintext> =
@@ -112,7 +141,7 @@ fn class_fixed_steps_catch_a_tag_failure_reported_as_malformed_in_default_mode()
         .filter(|(_, c)| {
             c.steps.iter().any(|s| {
                 matches!(s, Step::Deliver { expected, .. }
-                    if expected.class_fixed && expected.error_classes() == ["authentication"])
+                    if expected.class_fixed && expected.error_classes() == [ErrorClass::Authentication])
             })
         })
         .map(|(p, c)| (p.display().to_string(), c.info.tc_id))

@@ -344,7 +344,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                     .map(|o| o.message);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(m), Ok(wire)) if m.message.0 == wire => sent.push(wire),
-                    (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
+                    (Outcome::Error { error }, Err(e)) if *error == e.class => {}
                     (expected, got) => {
                         return Err(fail(format!("send: expected {expected:?}, got {got:?}")));
                     }
@@ -371,7 +371,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                     .map(|o| o.plaintext);
                 match (&expected.outcome, got) {
                     (Outcome::Ok(p), Ok(pt)) if p.plaintext.0 == pt => {}
-                    (Outcome::Error { error }, Err(e)) if *error == e.class.as_str() => {}
+                    (Outcome::Error { error }, Err(e)) if *error == e.class => {}
                     (expected, got) => {
                         return Err(fail(format!("deliver: expected {expected:?}, got {got:?}")));
                     }

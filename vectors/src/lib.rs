@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod class;
 mod hex;
 mod read;
 mod schema;
@@ -44,6 +45,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use class::ErrorClass;
 pub use hex::Hex;
 pub use read::{ReadError, from_value, parse};
 pub use schema::{COMMON_SCHEMA, COMMON_SCHEMA_ID, SCHEMAS, schema_text, validate, validate_as};
@@ -229,17 +231,35 @@ pub enum PrimitiveOutput {
 }
 
 /// Either the output a valid case must produce, or the error class an invalid one must raise.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Outcome<T> {
     /// Rejection.
     Error {
-        /// Error class (`authentication`, `duplicate`, `too_many_skipped`,
-        /// `malformed`, `invalid_key`, `unsupported`, `state`).
-        error: String,
+        /// The class of the refusal.
+        error: ErrorClass,
     },
     /// Success with this output.
     Ok(T),
+}
+
+/// An object with an `error` member is a refusal, whose class must be one
+/// this reader knows; anything else is the success output. (Untagged serde
+/// would fall back to `T` on an unknown class.)
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Outcome<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value.get("error") {
+            Some(class) => {
+                let error = ErrorClass::deserialize(class).map_err(D::Error::custom)?;
+                Ok(Outcome::Error { error })
+            }
+            None => serde_json::from_value(value)
+                .map(Outcome::Ok)
+                .map_err(D::Error::custom),
+        }
+    }
 }
 
 /// What a step must give: its `outcome`, or any of the `alternatives` that
@@ -286,10 +306,8 @@ impl<T> Expected<T> {
     }
 
     /// Adds an alternative refusal of class `class`.
-    pub fn or_error(self, class: &str) -> Self {
-        self.or(Outcome::Error {
-            error: class.into(),
-        })
+    pub fn or_error(self, class: ErrorClass) -> Self {
+        self.or(Outcome::Error { error: class })
     }
 
     /// Marks the refusal's class as fixed by the specifications.
@@ -305,10 +323,10 @@ impl<T> Expected<T> {
     }
 
     /// The error classes that conform, in order.
-    pub fn error_classes(&self) -> Vec<&str> {
+    pub fn error_classes(&self) -> Vec<ErrorClass> {
         self.outcomes()
             .filter_map(|o| match o {
-                Outcome::Error { error } => Some(error.as_str()),
+                Outcome::Error { error } => Some(*error),
                 Outcome::Ok(_) => None,
             })
             .collect()

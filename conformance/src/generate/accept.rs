@@ -16,7 +16,8 @@ use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
 use crate::implementation::{Implementation, X3dhAccept};
-use crate::reference::{KeyQueueRng, Reference, suite_named};
+use crate::reference::{KeyQueueRng, Reference};
+use crate::vectors::ErrorClass;
 use crate::vectors::{
     AcceptCase, AcceptExpected, AcceptResponder, CaseInfo, Expected, Hex, InitialDelivery, Outcome,
     PrekeyEntry, VectorFile, Verdict, X3DH_ACCEPT_SCHEMA,
@@ -148,12 +149,12 @@ struct Cases {
 /// a fresh store receiving the genuine message).
 enum Want<'a> {
     Accept(&'a [u8]),
-    Refuse(&'a [&'a str]),
-    AcceptOrRefuse(&'a [u8], &'a [&'a str]),
-    RefuseOrReadAs(&'a [&'a str], Vec<u8>),
+    Refuse(&'a [ErrorClass]),
+    AcceptOrRefuse(&'a [u8], &'a [ErrorClass]),
+    RefuseOrReadAs(&'a [ErrorClass], Vec<u8>),
     /// Refused with exactly this class, which the specifications fix
     /// (`classFixed`: even the default mode requires it).
-    RefuseFixed(&'a str),
+    RefuseFixed(ErrorClass),
 }
 
 impl Cases {
@@ -220,29 +221,24 @@ impl Cases {
                             associated_data: Hex(got.associated_data),
                             peer_identity_key: Hex(got.peer_identity_key),
                         })),
-                        |e, class| e.or_error(class),
+                        |e, class| e.or_error(*class),
                     )
                 }
-                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class.as_str()) => {
+                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class) => {
                     invalid = true;
-                    let class = e.class.as_str();
-                    classes.iter().filter(|c| **c != class).fold(
-                        Expected::from(Outcome::Error {
-                            error: class.into(),
-                        }),
-                        |e, alt| e.or_error(alt),
-                    )
+                    let class = e.class;
+                    classes
+                        .iter()
+                        .filter(|c| **c != class)
+                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                            e.or_error(*alt)
+                        })
                 }
-                (Want::RefuseFixed(class), Err(e)) if e.class.as_str() == *class => {
+                (Want::RefuseFixed(class), Err(e)) if e.class == *class => {
                     invalid = true;
-                    Expected::from(Outcome::Error {
-                        error: (*class).into(),
-                    })
-                    .class_fixed()
+                    Expected::from(Outcome::Error { error: *class }).class_fixed()
                 }
-                (Want::RefuseOrReadAs(classes, genuine), Err(e))
-                    if classes.contains(&e.class.as_str()) =>
-                {
+                (Want::RefuseOrReadAs(classes, genuine), Err(e)) if classes.contains(&e.class) => {
                     acceptable = true;
                     let lenient = X3dhAccept {
                         initial_messages: vec![genuine.clone()],
@@ -260,16 +256,13 @@ impl Cases {
                         .ok_or_else(|| {
                             disagree(format!("initial message {i}: the genuine one is refused"))
                         })?;
-                    let class = e.class.as_str();
+                    let class = e.class;
                     classes
                         .iter()
                         .filter(|c| **c != class)
-                        .fold(
-                            Expected::from(Outcome::Error {
-                                error: class.into(),
-                            }),
-                            |e, alt| e.or_error(alt),
-                        )
+                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                            e.or_error(*alt)
+                        })
                         .or(Outcome::Ok(AcceptExpected {
                             plaintext: Hex(read.plaintext),
                             associated_data: Hex(read.associated_data),
@@ -353,7 +346,7 @@ fn cases(c: &mut Cases) -> R<()> {
             (m.clone(), Want::Accept(hello)),
             // A per-sender responder (libsignal) finds the session this
             // initial message already set up, whose first message key is used.
-            (m, Want::Refuse(&["invalid_key", "duplicate"])),
+            (m, Want::Refuse(&[ErrorClass::InvalidKey, ErrorClass::Duplicate])),
         ],
     )?;
 
@@ -369,7 +362,7 @@ fn cases(c: &mut Cases) -> R<()> {
         "a second initiator naming a one-time prekey that an accepted session already used is refused",
         &["OneTimePrekeyDeleted"],
         &bob,
-        vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&["invalid_key"]))],
+        vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&[ErrorClass::InvalidKey]))],
     )?;
 
     // Without a one-time prekey a replay is a new session ([X3DH] §4.2).
@@ -391,7 +384,7 @@ fn cases(c: &mut Cases) -> R<()> {
         // per-sender one (libsignal, docs/SIGNAL-V3.md) refuses it as a duplicate.
         vec![
             (m.clone(), Want::Accept(hello)),
-            (m, Want::AcceptOrRefuse(hello, &["duplicate"])),
+            (m, Want::AcceptOrRefuse(hello, &[ErrorClass::Duplicate])),
         ],
     )?;
 
@@ -408,7 +401,7 @@ fn cases(c: &mut Cases) -> R<()> {
         &["OneTimePrekeyAtomicity"],
         &bob,
         vec![
-            (forged, Want::Refuse(&["authentication"])),
+            (forged, Want::Refuse(&[ErrorClass::Authentication])),
             (genuine, Want::Accept(hello)),
         ],
     )?;
@@ -444,7 +437,7 @@ fn cases(c: &mut Cases) -> R<()> {
             &["UnknownPreKey"],
             &bob,
             vec![
-                (m, Want::Refuse(&["invalid_key"])),
+                (m, Want::Refuse(&[ErrorClass::InvalidKey])),
                 (genuine, Want::Accept(again)),
             ],
         )?;
@@ -467,7 +460,10 @@ fn cases(c: &mut Cases) -> R<()> {
         &["Malformed"],
         &bob,
         vec![
-            (cut, Want::Refuse(&["malformed", "unsupported"])),
+            (
+                cut,
+                Want::Refuse(&[ErrorClass::Malformed, ErrorClass::Unsupported]),
+            ),
             (m, Want::Accept(hello)),
         ],
     )?;
@@ -492,18 +488,13 @@ fn empty(c: &mut Cases) -> R<()> {
         &["Malformed"],
         &bob,
         vec![
-            (Vec::new(), Want::Refuse(&["malformed"])),
+            (Vec::new(), Want::Refuse(&[ErrorClass::Malformed])),
             (m, Want::Accept(b"hello Bob")),
         ],
     )
 }
 
-pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
-    let suite = suite_named(suite_name).map_err(|e| GenerateError::Disagreement {
-        tc_id: 0,
-        comment: suite_name.into(),
-        message: e.to_string(),
-    })?;
+pub(super) fn file(suite: Suite) -> R<VectorFile<AcceptCase>> {
     let mut c = Cases {
         suite,
         reference: Reference::new(),
@@ -562,6 +553,11 @@ pub(super) fn file(suite_name: &str) -> R<VectorFile<AcceptCase>> {
             ),
         ),
     ]);
-    notes.extend(v3_wire::notes(suite_name));
-    Ok(vector_file(X3DH_ACCEPT_SCHEMA, suite_name, notes, c.tests))
+    notes.extend(v3_wire::notes(suite));
+    Ok(vector_file(
+        X3DH_ACCEPT_SCHEMA,
+        suite.name(),
+        notes,
+        c.tests,
+    ))
 }

@@ -4,6 +4,7 @@
 //! `--check` can compare them with what is committed.
 
 mod accept;
+pub mod flags;
 pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;
@@ -12,6 +13,7 @@ pub(crate) mod x3dh;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use ratchetproof_protocol::Suite;
 use serde::Serialize;
 
 use crate::vectors::{Note, SCHEMA_VERSION, SchemaId, VectorFile};
@@ -89,20 +91,23 @@ pub fn to_json<T: Serialize>(value: &T, name: &str) -> Result<String, GenerateEr
     Ok(text)
 }
 
-/// Builds every vector file in memory.
+/// Builds every vector file in memory: each suite's files, then the
+/// rule table over all of them.
 pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
     let mut files = Vec::new();
     for suite in ratchetproof_protocol::suite::all() {
-        files.extend(generate_suite(suite.name())?);
+        files.extend(suite_files(suite)?);
     }
     let table = rules::render(&files)?;
     files.push(table);
     Ok(files)
 }
 
-/// The vector files of one suite, in the folder named after it.
-fn generate_suite(suite: &str) -> Result<Vec<GeneratedFile>, GenerateError> {
-    let dir = PathBuf::from(suite);
+/// The vector files of one suite, in the folder named after it. Works for
+/// any suite: every family asks the suite (its wire encoding, its message
+/// layout, what it refuses) rather than knowing it.
+pub fn suite_files(suite: Suite) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let dir = PathBuf::from(suite.name());
     Ok(vec![
         GeneratedFile {
             path: dir.join("primitives.json"),

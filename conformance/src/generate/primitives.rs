@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use ratchetproof_protocol::Suite;
+
 use crate::generate::{GenerateError, derived_key, note, vector_file};
-use crate::implementation::{ImplResult, Implementation, KdfCk, KdfRk, MessageKeys, Seal};
 use crate::reference::Reference;
+use crate::runner::requests::run_primitive;
 use crate::vectors::{
-    CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, PrimitiveOutput,
-    VectorFile, Verdict,
+    CaseInfo, Hex, Outcome, PRIMITIVES_SCHEMA, PrimitiveCase, PrimitiveInput, VectorFile, Verdict,
 };
 
 struct Builder {
@@ -25,12 +26,10 @@ impl Builder {
         input: PrimitiveInput,
     ) -> Result<(), GenerateError> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
-        let outcome = run(&mut self.reference, &self.suite, &input);
+        let outcome = run_primitive(&mut self.reference, &self.suite, &input);
         let expected = match outcome {
             Ok(out) => Outcome::Ok(out),
-            Err(e) => Outcome::Error {
-                error: e.class.as_str().into(),
-            },
+            Err(e) => Outcome::Error { error: e.class },
         };
         let result = match expected {
             Outcome::Ok(_) => Verdict::Valid,
@@ -58,71 +57,6 @@ impl Builder {
     }
 }
 
-/// Runs one primitive case against an implementation.
-pub fn run(
-    imp: &mut dyn Implementation,
-    suite: &str,
-    input: &PrimitiveInput,
-) -> ImplResult<PrimitiveOutput> {
-    let suite = suite.to_string();
-    Ok(match input {
-        PrimitiveInput::KdfRk {
-            root_key,
-            dh_output,
-        } => {
-            let out = imp.kdf_rk(&KdfRk {
-                suite,
-                root_key: root_key.0.clone(),
-                dh_output: dh_output.0.clone(),
-            })?;
-            PrimitiveOutput::Root {
-                root_key: out.root_key.into(),
-                chain_key: out.chain_key.into(),
-            }
-        }
-        PrimitiveInput::KdfCk { chain_key } => {
-            let out = imp.kdf_ck(&KdfCk {
-                suite,
-                chain_key: chain_key.0.clone(),
-            })?;
-            PrimitiveOutput::Chain {
-                chain_key: out.chain_key.into(),
-                message_key: out.message_key.into(),
-            }
-        }
-        PrimitiveInput::MessageKeys { message_key } => PrimitiveOutput::Keys {
-            keys: imp
-                .message_keys(&MessageKeys {
-                    suite,
-                    message_key: message_key.0.clone(),
-                })?
-                .keys
-                .into(),
-        },
-        PrimitiveInput::Seal {
-            message_key,
-            ratchet_key,
-            pn,
-            n,
-            plaintext,
-            ad,
-        } => PrimitiveOutput::Message {
-            message: imp
-                .seal(&Seal {
-                    suite,
-                    message_key: message_key.0.clone(),
-                    ratchet_key: ratchet_key.0.clone(),
-                    pn: *pn,
-                    n: *n,
-                    plaintext: plaintext.0.clone(),
-                    ad: ad.0.clone(),
-                })?
-                .message
-                .into(),
-        },
-    })
-}
-
 fn k(label: String) -> Hex {
     Hex::from(derived_key(&label))
 }
@@ -138,10 +72,10 @@ fn bytes(label: &str, len: usize) -> Hex {
     Hex(out)
 }
 
-pub(super) fn file(suite: &str) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
+pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
     let mut b = Builder {
         reference: Reference::new(),
-        suite: suite.into(),
+        suite: suite.name().into(),
         tests: Vec::new(),
     };
     for i in 0..32 {
@@ -336,5 +270,5 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<PrimitiveCase>, GenerateErr
             ),
         ),
     ]);
-    Ok(vector_file(PRIMITIVES_SCHEMA, suite, notes, b.tests))
+    Ok(vector_file(PRIMITIVES_SCHEMA, suite.name(), notes, b.tests))
 }

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use ratchetproof_protocol::suite::{self, WireEncoding};
 use serde_json::Value;
 
 use super::{GenerateError, GeneratedFile};
@@ -35,8 +36,10 @@ pub struct Rule {
     pub text: &'static str,
     /// Vector file name (e.g. `x3dh.json`).
     pub file: &'static str,
-    /// Suites it applies to (`None`: every suite).
-    pub only_suite: Option<&'static str>,
+    /// The wire encoding of the suites it applies to (`None`: every
+    /// suite): the rules of docs/SIGNAL-V3.md hold for libsignal's
+    /// protobuf encoding.
+    pub only_encoding: Option<WireEncoding>,
     /// The selector.
     pub select: Select,
 }
@@ -46,7 +49,7 @@ const fn rule(
     source: &'static str,
     text: &'static str,
     file: &'static str,
-    only_suite: Option<&'static str>,
+    only_encoding: Option<WireEncoding>,
     select: Select,
 ) -> Rule {
     Rule {
@@ -54,7 +57,7 @@ const fn rule(
         source,
         text,
         file,
-        only_suite,
+        only_encoding,
         select,
     }
 }
@@ -62,7 +65,7 @@ const fn rule(
 const X3DH: &str = "x3dh.json";
 const ACCEPT: &str = "x3dh_accept.json";
 const SCEN: &str = "session_scenarios.json";
-const V3: Option<&str> = Some("signal-v3");
+const V3: Option<WireEncoding> = Some(WireEncoding::WhisperProtobuf);
 
 /// Every rule with an id in the documents.
 pub const RULES: &[Rule] = &[
@@ -325,7 +328,13 @@ pub fn tc_ids(files: &[GeneratedFile]) -> Result<Vec<(Rule, PerSuite)>, Generate
     for r in RULES {
         let mut per_suite = BTreeMap::new();
         for suite in &suites {
-            if r.only_suite.is_some_and(|s| s != suite) || per_suite.contains_key(suite) {
+            let applies = match r.only_encoding {
+                None => true,
+                Some(encoding) => {
+                    suite::by_name(suite).is_some_and(|s| s.wire_encoding() == encoding)
+                }
+            };
+            if !applies || per_suite.contains_key(suite) {
                 continue;
             }
             let ids: Vec<u64> = cases

@@ -6,11 +6,13 @@ pub(crate) mod signatures;
 
 use std::collections::BTreeMap;
 
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, Suite};
 
 use crate::generate::{GenerateError, derived_key, note, vector_file};
-use crate::implementation::{Implementation, X3dhInitiate, X3dhOutput, X3dhRespond};
+use crate::implementation::{Implementation, X3dhOutput};
 use crate::reference::Reference;
+use crate::runner::requests::{initiate_request, respond_request};
+use crate::vectors::ErrorClass;
 use crate::vectors::{
     CaseInfo, Expected, Hex, Outcome, VectorFile, Verdict, X3DH_SCHEMA, X3dhCase, X3dhExpected,
     X3dhInitiator, X3dhResponder,
@@ -66,31 +68,6 @@ fn parties(label: &str, with_opk: bool) -> Parties {
     }
 }
 
-/// Alice's request for an implementation.
-pub fn initiate_request(suite: &str, i: &X3dhInitiator) -> X3dhInitiate {
-    X3dhInitiate {
-        suite: suite.into(),
-        identity_private_key: i.identity_private_key.0.clone(),
-        ephemeral_private_key: i.ephemeral_private_key.0.clone(),
-        peer_identity_key: i.peer_identity_key.0.clone(),
-        peer_signed_prekey: i.peer_signed_prekey.0.clone(),
-        peer_signed_prekey_signature: i.peer_signed_prekey_signature.0.clone(),
-        peer_one_time_prekey: i.peer_one_time_prekey.as_ref().map(|k| k.0.clone()),
-    }
-}
-
-/// Bob's request for an implementation.
-pub fn respond_request(suite: &str, r: &X3dhResponder) -> X3dhRespond {
-    X3dhRespond {
-        suite: suite.into(),
-        identity_private_key: r.identity_private_key.0.clone(),
-        signed_prekey_private_key: r.signed_prekey_private_key.0.clone(),
-        one_time_prekey_private_key: r.one_time_prekey_private_key.as_ref().map(|k| k.0.clone()),
-        peer_identity_key: r.peer_identity_key.0.clone(),
-        peer_ephemeral_key: r.peer_ephemeral_key.0.clone(),
-    }
-}
-
 struct Builder {
     reference: Reference,
     suite: String,
@@ -104,7 +81,7 @@ impl Builder {
         flags: &[&str],
         initiator: Option<X3dhInitiator>,
         responder: Option<X3dhResponder>,
-        want_error: Option<&str>,
+        want_error: Option<ErrorClass>,
     ) -> Result<(), GenerateError> {
         self.push_or(comment, flags, initiator, responder, want_error, &[])
     }
@@ -117,8 +94,8 @@ impl Builder {
         flags: &[&str],
         initiator: Option<X3dhInitiator>,
         responder: Option<X3dhResponder>,
-        want_error: Option<&str>,
-        alternatives: &[&str],
+        want_error: Option<ErrorClass>,
+        alternatives: &[ErrorClass],
     ) -> Result<(), GenerateError> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
         let disagree = |message: String| GenerateError::Disagreement {
@@ -126,37 +103,33 @@ impl Builder {
             comment: comment.into(),
             message,
         };
-        let mut outputs: Vec<Result<X3dhOutput, String>> = Vec::new();
+        let mut outputs: Vec<Result<X3dhOutput, ErrorClass>> = Vec::new();
         if let Some(i) = &initiator {
             outputs.push(
                 self.reference
                     .x3dh_initiate(&initiate_request(&self.suite, i))
-                    .map_err(|e| e.class.as_str().to_string()),
+                    .map_err(|e| e.class),
             );
         }
         if let Some(r) = &responder {
             outputs.push(
                 self.reference
                     .x3dh_respond(&respond_request(&self.suite, r))
-                    .map_err(|e| e.class.as_str().to_string()),
+                    .map_err(|e| e.class),
             );
         }
         let expected = match want_error {
             Some(class) => {
-                if !outputs
-                    .iter()
-                    .any(|o| o.as_ref().err().map(String::as_str) == Some(class))
-                {
+                if !outputs.iter().any(|o| o.as_ref().err() == Some(&class)) {
                     return Err(disagree(format!(
                         "expected {class}, reference gave {outputs:?}"
                     )));
                 }
-                alternatives.iter().fold(
-                    Expected::from(Outcome::Error {
-                        error: class.into(),
-                    }),
-                    |e, alt| e.or_error(alt),
-                )
+                alternatives
+                    .iter()
+                    .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                        e.or_error(*alt)
+                    })
             }
             None => {
                 let first = outputs
@@ -192,10 +165,10 @@ impl Builder {
     }
 }
 
-pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
+pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> {
     let mut b = Builder {
         reference: Reference::new(),
-        suite: suite.into(),
+        suite: suite.name().into(),
         tests: Vec::new(),
     };
     for i in 0..12 {
@@ -232,7 +205,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
                 &["BadSignature"],
                 Some(i),
                 None,
-                Some("authentication"),
+                Some(ErrorClass::Authentication),
             )?;
         }
     }
@@ -244,7 +217,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["BadSignature"],
             Some(i),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
         let mut i = base.initiator.clone();
         i.peer_identity_key = Hex::from(pair("x3dh/badsig/other-ik").public_key().as_bytes());
@@ -253,7 +226,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["BadSignature"],
             Some(i),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
         let mut i = base.initiator.clone();
         i.peer_signed_prekey_signature = Hex(vec![0; 64]);
@@ -262,7 +235,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["BadSignature"],
             Some(i),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
         let mut i = base.initiator.clone();
         // s ≥ 2^253: the top three bits of byte 63 (below the sign bit) set.
@@ -274,7 +247,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["BadSignature", "EdgeCase"],
             Some(i),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
     }
     let wrong = |len: usize| Hex(vec![0x42; len]);
@@ -288,8 +261,8 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             Some(i),
             None,
-            Some("invalid_key"),
-            &["authentication"],
+            Some(ErrorClass::InvalidKey),
+            &[ErrorClass::Authentication],
         )?;
         let mut i = base.initiator.clone();
         i.peer_signed_prekey = wrong(len);
@@ -298,8 +271,8 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             Some(i),
             None,
-            Some("invalid_key"),
-            &["authentication"],
+            Some(ErrorClass::InvalidKey),
+            &[ErrorClass::Authentication],
         )?;
         let mut i = base.initiator.clone();
         i.peer_one_time_prekey = Some(wrong(len));
@@ -308,7 +281,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             Some(i),
             None,
-            Some("invalid_key"),
+            Some(ErrorClass::InvalidKey),
         )?;
         let mut r = base.responder.clone();
         r.peer_ephemeral_key = wrong(len);
@@ -317,7 +290,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             None,
             Some(r),
-            Some("invalid_key"),
+            Some(ErrorClass::InvalidKey),
         )?;
         let mut r = base.responder.clone();
         r.peer_identity_key = wrong(len);
@@ -326,7 +299,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             None,
             Some(r),
-            Some("invalid_key"),
+            Some(ErrorClass::InvalidKey),
         )?;
     }
     for len in [0usize, 63, 65] {
@@ -337,8 +310,8 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
             &["WrongLength"],
             Some(i),
             None,
-            Some("invalid_key"),
-            &["authentication"],
+            Some(ErrorClass::InvalidKey),
+            &[ErrorClass::Authentication],
         )?;
     }
     xeddsa_rules(&mut b)?;
@@ -388,7 +361,7 @@ pub(super) fn file(suite: &str) -> Result<VectorFile<X3dhCase>, GenerateError> {
         ),
     ]);
     notes.extend(xeddsa_notes());
-    Ok(vector_file(X3DH_SCHEMA, suite, notes, b.tests))
+    Ok(vector_file(X3DH_SCHEMA, suite.name(), notes, b.tests))
 }
 
 /// The first label `{prefix}/{i}` for which `make` gives a value.
@@ -443,7 +416,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
         &["LibsignalSignBit", "BadSignature"],
         Some(p.initiator),
         None,
-        Some("authentication"),
+        Some(ErrorClass::Authentication),
     )?;
     // §7.2 step 2: s ≥ 2^253 is refused even where the equation holds.
     let (label, sig) = search("x3dh/s-unreduced", |l| {
@@ -469,7 +442,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &["SBound", "BadSignature"],
             Some(p.initiator),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
     }
     // §7.2 step 3: the key is read as 256 bits and must be below p.
@@ -494,7 +467,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &["NonCanonicalKey", "BadSignature"],
             Some(initiator_with(label, key, sig)),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
     }
     // §7.2 step 4: u = p − 1 has no Edwards y; u on the twist has no point.
@@ -511,7 +484,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
         &["NonCanonicalKey", "BadSignature"],
         Some(initiator_with(label, signatures::P_MINUS_ONE, forged)),
         None,
-        Some("authentication"),
+        Some(ErrorClass::Authentication),
     )?;
     let label = "x3dh/u-twist";
     let twist_sig = signatures::spec_sign(&ikb_of(label), &spk_of(label), label);
@@ -520,7 +493,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
         &["NonCanonicalKey", "BadSignature"],
         Some(initiator_with(label, signatures::twist_u(), twist_sig)),
         None,
-        Some("authentication"),
+        Some(ErrorClass::Authentication),
     )?;
     // §7.2 step 6: R is compared byte for byte, not as a point.
     let label = "x3dh/r-noncanonical";
@@ -544,7 +517,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &["NonCanonicalR", "BadSignature"],
             Some(p.initiator),
             None,
-            Some("authentication"),
+            Some(ErrorClass::Authentication),
         )?;
     }
     Ok(())

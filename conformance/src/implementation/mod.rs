@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use ratchetproof_protocol::ErrorClass;
+pub use crate::vectors::ErrorClass;
 
 mod requests;
 
@@ -62,9 +62,24 @@ impl core::fmt::Display for ImplError {
 
 impl std::error::Error for ImplError {}
 
+/// The vector format's class of a protocol error class: one to one, and
+/// exhaustive, so a class the protocol adds must be mapped here.
+pub fn class_of(class: ratchetproof_protocol::ErrorClass) -> ErrorClass {
+    use ratchetproof_protocol::ErrorClass as P;
+    match class {
+        P::Authentication => ErrorClass::Authentication,
+        P::Duplicate => ErrorClass::Duplicate,
+        P::TooManySkipped => ErrorClass::TooManySkipped,
+        P::Malformed => ErrorClass::Malformed,
+        P::InvalidKey => ErrorClass::InvalidKey,
+        P::Unsupported => ErrorClass::Unsupported,
+        P::State => ErrorClass::State,
+    }
+}
+
 impl From<ratchetproof_protocol::Error> for ImplError {
     fn from(e: ratchetproof_protocol::Error) -> Self {
-        Self::new(e.class(), e.to_string())
+        Self::new(class_of(e.class()), e.to_string())
     }
 }
 

@@ -133,8 +133,6 @@ fn party_keys(keys: &[[u8; 32]]) -> PartyKeys {
 fn expected<T>(outcome: &Outcome, ok: impl FnOnce(Vec<u8>) -> T) -> VectorOutcome<T> {
     match outcome {
         Ok(bytes) => VectorOutcome::Ok(ok(bytes.clone())),
-        Err(class) => VectorOutcome::Error {
-            error: class.as_str().to_string(),
-        },
+        Err(class) => VectorOutcome::Error { error: *class },
     }
 }

@@ -11,6 +11,7 @@ pub mod erasure;
 pub mod known;
 pub mod load;
 pub mod report;
+pub mod requests;
 pub mod select;
 
 use std::collections::BTreeMap;
@@ -18,15 +19,15 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::generate::primitives::run as run_primitive;
-use crate::generate::x3dh::{initiate_request, respond_request};
+use requests::{initiate_request, respond_request, run_primitive};
+
 use crate::implementation::{
     Capabilities, CloneSession, Decrypt, Encrypt, ImplError, Implementation, Role, SessionHandle,
     SessionInit, X3dhAccept, X3dhOutput,
 };
 use crate::vectors::{
-    AcceptCase, AnyFile, CaseInfo, Expected, Outcome, PrimitiveCase, ScenarioCase, Step, Verdict,
-    X3dhCase,
+    AcceptCase, AnyFile, CaseInfo, ErrorClass, Expected, Outcome, PrimitiveCase, ScenarioCase,
+    Step, Verdict, X3dhCase,
 };
 
 pub use capability::Capability;
@@ -161,12 +162,12 @@ fn hex(bytes: &[u8]) -> String {
 /// strict mode, or where the specifications fix the class (`classFixed`),
 /// the class must be the expected one; otherwise any refusal will do.
 fn error_matches(
-    expected: &str,
+    expected: ErrorClass,
     actual: &ImplError,
     class_fixed: bool,
     options: &RunOptions,
 ) -> bool {
-    !(options.strict_errors || class_fixed) || actual.class.as_str() == expected
+    !(options.strict_errors || class_fixed) || actual.class == expected
 }
 
 /// Which of a step's conforming outcomes an implementation's result matched.
@@ -189,7 +190,7 @@ fn judge<T, G>(
     let hit = |o: &Outcome<T>| match (o, got) {
         (Outcome::Ok(want), Ok(g)) => same(want, g),
         (Outcome::Error { error }, Err(e)) => {
-            error_matches(error, e, expected.class_fixed, options)
+            error_matches(*error, e, expected.class_fixed, options)
         }
         _ => false,
     };

@@ -12,13 +12,15 @@ use aes::Aes256;
 use cbc::cipher::block_padding::{NoPadding, Pkcs7};
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
+use ratchetproof_protocol::suite::WireEncoding;
 use ratchetproof_protocol::suite::v3::VERSION;
 use ratchetproof_protocol::x3dh;
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey, Suite};
 use sha2::Sha256;
 
 use super::{Bob, Cases, OPK_IDS, R, SPK_ID, Want, initial_message, pair};
 use crate::generate::{GenerateError, derived_key, note};
+use crate::vectors::ErrorClass;
 use crate::vectors::Note;
 
 const HELLO: &[u8] = b"hello Bob";
@@ -254,12 +256,13 @@ fn add(
     c.add(&k.label, comment, flags, &k.bob, deliveries)
 }
 
-const M: &[&str] = &["malformed"];
-const K: &[&str] = &["invalid_key"];
+const M: &[ErrorClass] = &[ErrorClass::Malformed];
+const K: &[ErrorClass] = &[ErrorClass::InvalidKey];
 
-/// The cases; signal-v3 only (the default suite's encodings have their own).
+/// The cases; for suites with libsignal's protobuf encoding only (the
+/// fixed-layout encodings have their own).
 pub(super) fn cases(c: &mut Cases) -> R<()> {
-    if c.suite.name() != "signal-v3" {
+    if c.suite.wire_encoding() != WireEncoding::WhisperProtobuf {
         return Ok(());
     }
     let whisper = ["V3Wire", "CorrectMac"];
@@ -431,7 +434,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         "embedded WhisperMessage whose PKCS#7 padding is invalid, MAC correct: refused",
         &["V3Wire", "CorrectMac", "Padding"],
         good,
-        Want::Refuse(&["authentication", "malformed"]),
+        Want::Refuse(&[ErrorClass::Authentication, ErrorClass::Malformed]),
     )?;
     let k = Craft::new(c, "bad-padding-bad-mac")?;
     let ct = k.ciphertext(&block, false)?;
@@ -443,7 +446,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         "embedded WhisperMessage with invalid padding AND a wrong MAC: authentication (the MAC is checked first: no padding oracle)",
         &["V3Wire", "Padding"],
         bad,
-        Want::RefuseFixed("authentication"),
+        Want::RefuseFixed(ErrorClass::Authentication),
     )?;
 
     // --- PreKeyWhisperMessage envelope (no MAC covers it).
@@ -584,9 +587,9 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
-/// Notes of this family's flags (signal-v3 only).
-pub(super) fn notes(suite: &str) -> Vec<(String, Note)> {
-    if suite != "signal-v3" {
+/// Notes of this family's flags (protobuf encoding only).
+pub(super) fn notes(suite: Suite) -> Vec<(String, Note)> {
+    if suite.wire_encoding() != WireEncoding::WhisperProtobuf {
         return Vec::new();
     }
     let doc = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";

@@ -26,29 +26,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ratchetproof_protocol::{ChainKey, PrivateKey, Suite};
 
-use crate::generate::note;
 use crate::implementation::{
     CloneSession, Decrypt, Encrypt, ExportState, Implementation, Role, SessionHandle, SessionInit,
 };
 use crate::reference::Reference;
-use crate::vectors::{ErasedSecret, Hex, Limits, Note, Outcome, ScenarioSetup, Step};
+use crate::vectors::{ErasedSecret, Hex, Limits, Outcome, ScenarioSetup, Step};
 
 type Key = [u8; 32];
-
-/// The flag of cases whose captures list erased secrets.
-pub(super) const FLAG: &str = "KeyErasure";
-
-/// The note for [`FLAG`].
-pub(super) fn notes() -> [(String, Note); 1] {
-    [(
-        FLAG.into(),
-        note(
-            "Security",
-            "Each capture step lists in erasedSecrets the secrets forward secrecy says are gone from the captured party's state: message keys of messages it sent or decrypted, the chain keys that yield them, replaced root keys, and ratchet private keys replaced by one it has sent under. Where the implementation exports its state (operation group export), the runner searches the exported bytes for each secret, raw and as hex or base64. This proves presence, never absence: an encrypted, compressed or otherwise transformed export hides a retained key from the check.",
-            &["https://signal.org/docs/specifications/doubleratchet/#security-considerations"],
-        ),
-    )]
-}
 
 /// The secrets of one decoded state (SPEC.md §10).
 struct Snapshot {

@@ -14,6 +14,8 @@
 //! after the last message of the current chain was decrypted.
 
 use super::{Cases, R, Scenario};
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 
 /// After a capture of Bob as `copy`: Alice sends on (or starts) the chain
 /// the capture holds, and both Bob and the copy decrypt it (the copy's own
@@ -45,8 +47,8 @@ fn stored_key_used(c: &mut Cases) -> R<()> {
     s.deliver("bob", m4)?;
     s.deliver("bob", m1)?;
     s.capture("bob", "eve")?;
-    s.refuse("eve", m1, "duplicate")?;
-    s.refuse("eve", m4, "duplicate")?;
+    s.refuse("eve", m1, ErrorClass::Duplicate)?;
+    s.refuse("eve", m4, ErrorClass::Duplicate)?;
     for m in [m0, m2, m3] {
         s.deliver("eve", m)?;
     }
@@ -58,7 +60,7 @@ fn stored_key_used(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "Bob decrypts message 1 with its stored skipped key and is captured: the copy cannot decrypt message 1 (or 4) again but decrypts 0, 2 and 3, whose keys are still stored, and goes on as a working copy",
-        &["ForwardSecrecy", "OutOfOrder"],
+        &[Flag::ForwardSecrecy, Flag::OutOfOrder],
     )?;
     // Previous chain: Alice's 1..3 are stored through PN when her next chain
     // starts; Bob then decrypts 2 from the store.
@@ -75,8 +77,8 @@ fn stored_key_used(c: &mut Cases) -> R<()> {
     s.deliver("bob", a4)?;
     s.deliver("bob", h2)?;
     s.capture("bob", "eve")?;
-    s.refuse("eve", h2, "duplicate")?;
-    s.refuse("eve", a4, "duplicate")?;
+    s.refuse("eve", h2, ErrorClass::Duplicate)?;
+    s.refuse("eve", a4, ErrorClass::Duplicate)?;
     for m in [h3, h1] {
         s.deliver("eve", m)?;
     }
@@ -86,7 +88,7 @@ fn stored_key_used(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "Bob decrypts a late message of Alice's previous chain with a key stored through PN and is captured: the copy cannot decrypt it again but decrypts the other stored ones, and goes on as a working copy",
-        &["ForwardSecrecy", "OutOfOrder", "AcrossRatchetSteps"],
+        &[Flag::ForwardSecrecy, Flag::OutOfOrder, Flag::AcrossRatchetSteps],
     )?;
     Ok(())
 }
@@ -115,7 +117,7 @@ fn last_of_chain(c: &mut Cases) -> R<()> {
         }
         s.capture("bob", "eve")?;
         for &m in chain.iter().rev() {
-            s.refuse("eve", m, "duplicate")?;
+            s.refuse("eve", m, ErrorClass::Duplicate)?;
         }
         working_copy(&mut s, "eve", "bob")?;
         let what = if after_ratchet {
@@ -126,7 +128,7 @@ fn last_of_chain(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("Bob is captured right after decrypting {what}: the copy refuses it, reads the chain's next message, and Alice reads the copy"),
-            &["ForwardSecrecy"],
+            &[Flag::ForwardSecrecy],
         )?;
     }
     Ok(())

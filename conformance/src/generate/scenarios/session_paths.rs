@@ -6,14 +6,17 @@
 //! bound measured from what was received (§5.4 step 5.1), forged headers
 //! that must not leave keys behind (§5.5), a replay on an older chain that
 //! still has stored keys, a new chain whose first delivered message is not
-//! its first, and `n = 2^32 − 1` (§5.6, default suite only). Every case ends with the
+//! its first, and `n = 2^32 − 1` (§5.6, fixed-layout suites only). Every case ends with the
 //! conversation going on both ways, so whatever the unusual path changed
 //! shows.
 
-use ratchetproof_protocol::{CipherSuite, DEFAULT_SUITE, Header, KeyPair, MessageKey, PrivateKey};
+use ratchetproof_protocol::suite::WireEncoding;
+use ratchetproof_protocol::{Header, KeyPair, MessageKey, PrivateKey};
 
 use super::{Cases, R, Scenario};
 use crate::generate::derived_key;
+use crate::generate::flags::Flag;
+use crate::vectors::ErrorClass;
 use crate::vectors::Limits;
 
 /// Small limits make eviction cheap to reach.
@@ -29,10 +32,11 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     forged_headers_plant_nothing(c)?;
     replay_on_chain_with_stored_keys(c)?;
     new_chain_first_delivered_late(c)?;
-    // SPEC.md §5.6's rule; docs/SIGNAL-V3.md states none for the uint32
-    // counter, and libsignal-derived peers refuse it by their forward-jump
-    // limit instead, so it is not asserted there.
-    if c.suite.name() == DEFAULT_SUITE.name() {
+    // SPEC.md §5.6's rule, for this project's fixed-layout suites;
+    // docs/SIGNAL-V3.md states none for libsignal's uint32 counter, and
+    // libsignal-derived peers refuse it by their forward-jump limit instead,
+    // so it is not asserted for that encoding.
+    if c.suite.wire_encoding() == WireEncoding::Fixed {
         counter_max(c)?;
     }
     Ok(())
@@ -67,7 +71,7 @@ fn eviction_across_chains(c: &mut Cases) -> R<()> {
         let evicted = (3 * per_chain).saturating_sub(12);
         let first = chains.first().cloned().unwrap_or_default();
         for &m in first.iter().take(evicted) {
-            s.refuse("bob", m, "duplicate")?;
+            s.refuse("bob", m, ErrorClass::Duplicate)?;
         }
         // The kept keys, interleaved across chains, newest chain first.
         for i in 0..per_chain {
@@ -91,7 +95,7 @@ fn eviction_across_chains(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &comment,
-            &["SkipLimitExact", "Eviction", "DelayedChains"],
+            &[Flag::SkipLimitExact, Flag::Eviction, Flag::DelayedChains],
         )?;
     }
     // Keys stored through PN (the tail of each previous chain) and through
@@ -114,8 +118,8 @@ fn eviction_across_chains(c: &mut Cases) -> R<()> {
     let a4 = burst(&mut s, "alice", 3)?;
     s.deliver("bob", at(&a4, 2))?;
     // Two more keys (a4[0], a4[1]): a1[1] and a1[2] are evicted.
-    s.refuse("bob", at(&a1, 1), "duplicate")?;
-    s.refuse("bob", at(&a1, 2), "duplicate")?;
+    s.refuse("bob", at(&a1, 1), ErrorClass::Duplicate)?;
+    s.refuse("bob", at(&a1, 2), ErrorClass::Duplicate)?;
     for m in [
         at(&a4, 0),
         at(&a1, 3),
@@ -141,10 +145,10 @@ fn eviction_across_chains(c: &mut Cases) -> R<()> {
         s,
         "keys stored through PN and through n across four of Alice's chains pass the cap: the two oldest are evicted, all other late messages of every chain decrypt, on both sides",
         &[
-            "SkipLimitExact",
-            "Eviction",
-            "AcrossRatchetSteps",
-            "DelayedChains",
+            Flag::SkipLimitExact,
+            Flag::Eviction,
+            Flag::AcrossRatchetSteps,
+            Flag::DelayedChains,
         ],
     )
 }
@@ -180,7 +184,7 @@ fn pn_bound_after_long_chain(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("a chain of {sent} messages (more than MAX_SKIP = 10) reaches Bob; Alice's next chain says PN = {sent} and is accepted: the PN bound counts from Bob's Nr, not from 0"),
-            &["SkipLimitExact", "AcrossRatchetSteps"],
+            &[Flag::SkipLimitExact, Flag::AcrossRatchetSteps],
         )?;
     }
     Ok(())
@@ -215,7 +219,7 @@ fn forged_headers_plant_nothing(c: &mut Cases) -> R<()> {
     // Bob: Nr = 6 on Alice's chain, keys for 1..5 stored.
     for k in 0..3 {
         let bad = forged(&s, &k.to_string(), 6, 10)?;
-        s.refuse_bytes("bob", bad, None, "authentication")?;
+        s.refuse_bytes("bob", bad, None, ErrorClass::Authentication)?;
     }
     for &m in ids.iter().take(5).skip(1) {
         s.deliver("bob", m)?;
@@ -224,7 +228,7 @@ fn forged_headers_plant_nothing(c: &mut Cases) -> R<()> {
     c.add(
         s,
         "three forged messages with fresh ratchet keys, each claiming 10 skipped messages on its chain, are refused and store nothing: Bob's four genuine stored keys survive a cap of 12",
-        &["SkipLimitExact", "Eviction", "Atomicity"],
+        &[Flag::SkipLimitExact, Flag::Eviction, Flag::Atomicity],
     )
 }
 
@@ -242,8 +246,8 @@ fn replay_on_chain_with_stored_keys(c: &mut Cases) -> R<()> {
             let a = s.say("alice")?;
             s.deliver("bob", a)?;
         }
-        s.refuse("bob", at(&ids, 3), "duplicate")?;
-        s.refuse("bob", at(&ids, 0), "duplicate")?;
+        s.refuse("bob", at(&ids, 3), ErrorClass::Duplicate)?;
+        s.refuse("bob", at(&ids, 0), ErrorClass::Duplicate)?;
         s.deliver("bob", at(&ids, 2))?;
         s.deliver("bob", at(&ids, 1))?;
         s.continue_both_ways()?;
@@ -255,7 +259,7 @@ fn replay_on_chain_with_stored_keys(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("replays on {whose} that still has stored keys are refused and leave them: the chain's late messages then decrypt"),
-            &["Replay", "OutOfOrder", "Atomicity"],
+            &[Flag::Replay, Flag::OutOfOrder, Flag::Atomicity],
         )?;
     }
     Ok(())
@@ -281,7 +285,7 @@ fn new_chain_first_delivered_late(c: &mut Cases) -> R<()> {
         c.add(
             s,
             &format!("after {old} messages on Alice's first chain, her next chain's message {first} arrives first, then the earlier ones"),
-            &["AcrossRatchetSteps", "OutOfOrder"],
+            &[Flag::AcrossRatchetSteps, Flag::OutOfOrder],
         )?;
     }
     Ok(())
@@ -317,7 +321,7 @@ fn counter_max(c: &mut Cases) -> R<()> {
             .suite
             .seal(&mk, &header, b"never sent", &s.ad())
             .map_err(|e| s.fail(e.to_string()))?;
-        s.refuse_bytes("bob", bad, None, "malformed")?;
+        s.refuse_bytes("bob", bad, None, ErrorClass::Malformed)?;
         s.deliver("bob", probe)?;
         s.continue_both_ways()?;
         let when = if has_chain {
@@ -330,7 +334,7 @@ fn counter_max(c: &mut Cases) -> R<()> {
             &format!(
                 "a message numbered 2^32 - 1 {when} is malformed (never sent); the session goes on"
             ),
-            &["Malformed", "EdgeCase", "Atomicity"],
+            &[Flag::Malformed, Flag::EdgeCase, Flag::Atomicity],
         )?;
     }
     Ok(())

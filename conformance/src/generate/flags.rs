@@ -1,0 +1,167 @@
+//! The flags vector cases carry, each with the note that explains it.
+//!
+//! A family names its cases' flags with [`Flag`]; a file's `notes` table is
+//! derived from the flags its cases use ([`notes`]), so a note cannot be
+//! missing or left over. Vector files keep flags as strings (a reader must
+//! tolerate flags from newer files); this enum is the generator's side.
+//! Where one flag name means something different in another file or
+//! encoding, it has one variant per meaning with the same name, and a file
+//! may use only one of them.
+
+use std::collections::BTreeMap;
+
+use super::{GenerateError, note};
+use crate::vectors::Note;
+
+/// The Double Ratchet specification.
+const DR: &str = "https://signal.org/docs/specifications/doubleratchet/";
+
+/// Declares [`Flag`]: each variant with its name in the vector files, its
+/// bug type, its description and its links.
+macro_rules! flags {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident => $name:literal, $bug:literal, $description:literal, [$($link:expr),* $(,)?];
+    )*) => {
+        /// A flag of a vector case.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Flag {
+            $($(#[$doc])* #[doc = $description] $variant,)*
+        }
+
+        impl Flag {
+            /// Every flag.
+            pub const ALL: &'static [Flag] = &[$(Flag::$variant),*];
+
+            /// The name written in vector files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Flag::$variant => $name,)*
+                }
+            }
+
+            /// The note a file using this flag carries for it.
+            pub fn note(self) -> Note {
+                match self {
+                    $(Flag::$variant => note($bug, $description, &[$($link),*]),)*
+                }
+            }
+        }
+    };
+}
+
+flags! {
+    InOrder => "InOrder", "BasicTest",
+        "Messages delivered as sent, in bursts both ways.",
+        [DR];
+    OutOfOrder => "OutOfOrder", "BasicTest",
+        "Messages of one chain delivered in another order; skipped keys are stored and used once.",
+        ["https://signal.org/docs/specifications/doubleratchet/#out-of-order-messages"];
+    AcrossRatchetSteps => "AcrossRatchetSteps", "BasicTest",
+        "Late messages of a previous chain, found through the header's PN when the next chain starts.",
+        ["https://signal.org/docs/specifications/doubleratchet/#out-of-order-messages"];
+    DelayedChains => "DelayedChains", "EdgeCase",
+        "Messages held back from two or more chains ago arrive last.",
+        [];
+    MessageLoss => "MessageLoss", "BasicTest",
+        "Lost messages never block later ones.",
+        [];
+    ForwardSecrecy => "ForwardSecrecy", "Security",
+        "A party's state captured after it decrypted a message cannot decrypt that message again; the capture decrypts only messages whose keys are still stored as skipped, which the case marks as expected.",
+        ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+    PostCompromise => "PostCompromise", "Security",
+        "A capture follows the conversation passively until the victim's next DH ratchet with fresh randomness, and fails from then on (strict in every mode). What it reads before healing differs between conforming implementations: one that generates its next ratchet key only when it next sends ([DR] §6.5) had none when captured, so the steps that need that key name authentication as an alternative and the case is acceptable.",
+        ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+    TamperVersion => "TamperVersion", "Adversarial",
+        "The version byte changed: refused as unsupported (or any rejection in non-strict mode).",
+        [];
+    TamperRatchetKey => "TamperRatchetKey", "Adversarial",
+        "A byte of the header's ratchet public key changed: refused, and the state is unchanged (no DH ratchet on an unauthenticated header). The message is well formed and only its tag is wrong: authentication, classFixed.",
+        [];
+    TamperPreviousCounter => "TamperPreviousCounter", "Adversarial",
+        "A byte of PN changed: refused without state change (no skipped keys stored for an unauthenticated header). Like N, any of authentication, too_many_skipped and duplicate conforms (alternatives).",
+        [];
+    TamperCounter => "TamperCounter", "Adversarial",
+        "A byte of N changed: refused without state change. The new value may claim a jump past MAX_SKIP, an already-used number or a fresh one: too_many_skipped, duplicate and authentication all conform (alternatives).",
+        [];
+    TamperCiphertext => "TamperCiphertext", "Adversarial",
+        "A ciphertext byte changed: authentication failure, and classFixed: only the tag check may refuse it, so even the default mode requires authentication (a padding or parse error here means unauthenticated bytes were examined first: a padding oracle in CBC suites).",
+        [];
+    TamperTag => "TamperTag", "Adversarial",
+        "An authentication tag byte changed: authentication failure (classFixed).",
+        [];
+    TamperAssociatedData => "TamperAssociatedData", "Adversarial",
+        "Decryption under different associated data, including ambiguous re-splits of CONCAT(ad, header): authentication failure (classFixed). Where the suite reads the AD as two identity keys and refuses other bytes (signal-v3: invalid_key), an implementation that only MACs the AD fails the tag instead, and authentication is an alternative.",
+        [];
+    Atomicity => "Atomicity", "KnownBug",
+        "After a rejected message the next genuine one still decrypts: a failed decryption must leave the state exactly as it was (skip loop, DH ratchet and skipped-key deletion included).",
+        ["https://signal.org/docs/specifications/doubleratchet/#decrypting-messages"];
+    Replay => "Replay", "KnownBug",
+        "A message delivered again after it decrypted must be refused: its key was deleted. This suite names the refusal duplicate (SPEC.md §5.4 steps 3 and 8, the latter through the optional window of recent ratchet keys, §8.3); the Double Ratchet's pseudocode derives a key that is not the message's and fails authentication, named as an alternative.",
+        [];
+    SkipLimitUniversal => "SkipLimitUniversal", "Limit",
+        "Holds for any reasonable MAX_SKIP: a jump of up to 1000 is accepted, a jump of 1 000 000 refused.",
+        [];
+    SkipLimitExact => "SkipLimitExact", "Limit",
+        "Exact boundaries for the limits stated in the case's `limits`; run only against implementations with those limits or configurable ones.",
+        [];
+    Eviction => "Eviction", "Limit",
+        "Oldest-first eviction of stored skipped keys past the cap.",
+        [];
+    /// A message cut short (fixed-layout suites).
+    Truncated => "Truncated", "Adversarial",
+        "A message cut short: malformed below the minimum length, otherwise an authentication failure.",
+        [];
+    Malformed => "Malformed", "Adversarial",
+        "Bytes that are not a message of this suite. A header naming a small-order ratchet key is invalid_key where the optional all-zero check is made (SPEC.md §2.1), else authentication (alternative).",
+        [];
+    RestoredSession => "RestoredSession", "KnownBug",
+        "A party's state is exported and re-imported (the `capture` step) after it sent, and the copy is used in its place: the copy's next message must take the next message key. An implementation whose saved state lags behind its sends re-uses a message key and nonce for a new plaintext (SPEC.md §11.4).",
+        ["https://github.com/wireapp/wire-webapp-cryptobox/pull/11"];
+    SendBeforeReceive => "SendBeforeReceive", "EdgeCase",
+        "RatchetInitBob leaves Bob without a sending chain until Alice's first message arrives.",
+        [DR];
+    EdgeCase => "EdgeCase", "EdgeCase",
+        "Unusual plaintext sizes.",
+        [];
+    /// A protobuf tag or length byte changed.
+    TamperEncoding => "TamperEncoding", "Adversarial",
+        "A protobuf tag or length byte changed: the message no longer parses as sent. In the default mode any refusal passes; the class recorded is the reference's under docs/SIGNAL-V3.md §3 (a wire-type mismatch or truncated field is malformed), which --strict-errors enforces. The state must not change.",
+        ["https://github.com/signalapp/libsignal-protocol-java/blob/master/protobuf/WhisperTextProtocol.proto"];
+    /// A message cut short (protobuf encoding).
+    TruncatedProtobuf => "Truncated", "Adversarial",
+        "A message cut short: with the MAC taken from the end, every cut leaves a protobuf field truncated or missing (malformed).",
+        [];
+    KeyErasure => "KeyErasure", "Security",
+        "Each capture step lists in erasedSecrets the secrets forward secrecy says are gone from the captured party's state: message keys of messages it sent or decrypted, the chain keys that yield them, replaced root keys, and ratchet private keys replaced by one it has sent under. Where the implementation exports its state (operation group export), the runner searches the exported bytes for each secret, raw and as hex or base64. This proves presence, never absence: an encrypted, compressed or otherwise transformed export hides a retained key from the check.",
+        ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+}
+
+/// The `notes` table of a file whose cases use `used`: one note per flag
+/// name. Two variants with one name in the same file are an error.
+pub fn notes(
+    used: impl IntoIterator<Item = Flag>,
+) -> Result<BTreeMap<String, Note>, GenerateError> {
+    let mut by_name: BTreeMap<&str, Flag> = BTreeMap::new();
+    for flag in used {
+        match by_name.insert(flag.name(), flag) {
+            Some(other) if other != flag => {
+                return Err(GenerateError::Disagreement {
+                    tc_id: 0,
+                    comment: flag.name().into(),
+                    message: format!("{other:?} and {flag:?} share a name in one file"),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(by_name
+        .into_iter()
+        .map(|(name, flag)| (name.to_string(), flag.note()))
+        .collect())
+}
+
+/// The names of `flags`, as a case records them.
+pub fn names(flags: &[Flag]) -> Vec<String> {
+    flags.iter().map(|f| f.name().to_string()).collect()
+}
