@@ -96,6 +96,9 @@ impl TryCryptoRng for KeyQueueRng {}
 pub struct Reference {
     sessions: BTreeMap<u64, Entry>,
     next_handle: u64,
+    /// Suites beyond the protocol crate's own (`suite::all()`), e.g. one
+    /// defined in a test; see [`Reference::with_suites`].
+    extra_suites: Vec<Suite>,
 }
 
 /// One session, with the keys it draws from.
@@ -122,9 +125,38 @@ struct PrekeyState {
 }
 
 impl Reference {
-    /// A reference with no sessions.
+    /// A reference with no sessions, speaking the protocol crate's suites.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A reference that also speaks `suites` (a suite defined outside the
+    /// protocol crate, such as a test's): vectors generated for it run
+    /// against this reference like any built-in suite's.
+    pub fn with_suites(suites: impl IntoIterator<Item = Suite>) -> Self {
+        let mut reference = Self::new();
+        for extra in suites {
+            if !reference.suites().iter().any(|s| s.name() == extra.name()) {
+                reference.extra_suites.push(extra);
+            }
+        }
+        reference
+    }
+
+    /// Every suite this reference speaks: the built-in ones first.
+    pub fn suites(&self) -> Vec<Suite> {
+        suite::all()
+            .into_iter()
+            .chain(self.extra_suites.iter().copied())
+            .collect()
+    }
+
+    /// The suite named `name`, or an `unsupported` error.
+    fn suite(&self, name: &str) -> ImplResult<Suite> {
+        self.suites()
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| ImplError::unsupported(format!("unknown suite {name:?}")))
     }
 
     /// How many injected ratchet keys session `handle` has not used yet.
@@ -188,7 +220,7 @@ fn one_time_prekey<'a>(
     }
 }
 
-/// The suite named `name`, or an `unsupported` error.
+/// The built-in suite named `name`, or an `unsupported` error.
 pub fn suite_named(name: &str) -> ImplResult<Suite> {
     suite::by_name(name).ok_or_else(|| ImplError::unsupported(format!("unknown suite {name:?}")))
 }
@@ -261,7 +293,7 @@ impl Implementation for Reference {
         Capabilities {
             name: "ratchetproof-protocol".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            suites: suite::all().iter().map(|s| s.name().to_string()).collect(),
+            suites: self.suites().iter().map(|s| s.name().to_string()).collect(),
             operations: BTreeSet::from(Operation::ALL),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
@@ -271,7 +303,7 @@ impl Implementation for Reference {
     }
 
     fn kdf_rk(&mut self, r: &KdfRk) -> ImplResult<KdfRkOutput> {
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let rk = RootKey::from_bytes(*key32(&r.root_key, "root key")?);
         let dh = ratchetproof_protocol::DhOutput::from_bytes(*key32(&r.dh_output, "DH output")?);
         let (rk, ck) = suite.kdf_rk(&rk, &dh);
@@ -282,7 +314,7 @@ impl Implementation for Reference {
     }
 
     fn kdf_ck(&mut self, r: &KdfCk) -> ImplResult<KdfCkOutput> {
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let ck = ratchetproof_protocol::ChainKey::from_bytes(*key32(&r.chain_key, "chain key")?);
         let (ck, mk) = suite.kdf_ck(&ck);
         Ok(KdfCkOutput {
@@ -292,7 +324,7 @@ impl Implementation for Reference {
     }
 
     fn message_keys(&mut self, r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
         Ok(MessageKeysOutput {
             keys: suite.message_keys(&mk).to_vec(),
@@ -300,7 +332,7 @@ impl Implementation for Reference {
     }
 
     fn seal(&mut self, r: &Seal) -> ImplResult<SealOutput> {
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
         let header = Header {
             dh: public(&r.ratchet_key, "ratchet public key")?,
@@ -313,7 +345,7 @@ impl Implementation for Reference {
     }
 
     fn x3dh_initiate(&mut self, request: &X3dhInitiate) -> ImplResult<X3dhOutput> {
-        let suite = suite_named(&request.suite)?;
+        let suite = self.suite(&request.suite)?;
         let bundle = bundle_from_request(request)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let ephemeral = key_pair(&request.ephemeral_private_key, "ephemeral private key")?;
@@ -325,7 +357,7 @@ impl Implementation for Reference {
     }
 
     fn x3dh_respond(&mut self, request: &X3dhRespond) -> ImplResult<X3dhOutput> {
-        let suite = suite_named(&request.suite)?;
+        let suite = self.suite(&request.suite)?;
         let identity = key_pair(&request.identity_private_key, "identity private key")?;
         let spk = key_pair(
             &request.signed_prekey_private_key,
@@ -350,7 +382,7 @@ impl Implementation for Reference {
     }
 
     fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
-        let suite = suite_named(&request.suite)?;
+        let suite = self.suite(&request.suite)?;
         let mut responder = Responder::new(key_pair(
             &request.identity_private_key,
             "identity private key",
@@ -381,7 +413,7 @@ impl Implementation for Reference {
     }
 
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {
-        let suite = suite_named(&init.suite)?;
+        let suite = self.suite(&init.suite)?;
         let config = SessionConfig {
             max_skip: init.max_skip.unwrap_or(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: init
@@ -468,7 +500,7 @@ impl Implementation for Reference {
 
     fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
         let state = self.entry(r.session)?.session.to_bytes();
-        let copy = Session::from_bytes(&state)?;
+        let copy = Session::from_bytes_in(&state, &self.suites())?;
         let rng = key_queue(&r.ratchet_private_keys)?;
         Ok(self.add(copy, rng, None))
     }
@@ -486,7 +518,7 @@ impl Implementation for Reference {
             r.peer_one_time_prekey.as_deref(),
             "peerOneTimePrekeyId and peerOneTimePrekey",
         )?;
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let identity = key_pair(&r.identity_private_key, "identity private key")?;
         let signature: [u8; 64] = r
             .peer_signed_prekey_signature
@@ -538,7 +570,7 @@ impl Implementation for Reference {
             r.one_time_prekey_private_key.as_deref(),
             "oneTimePrekeyId and oneTimePrekeyPrivateKey",
         )?;
-        let suite = suite_named(&r.suite)?;
+        let suite = self.suite(&r.suite)?;
         let mut responder = Responder::new(key_pair(&r.identity_private_key, "identity")?);
         responder.add_signed_prekey(
             r.signed_prekey_id,

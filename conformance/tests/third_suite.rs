@@ -12,16 +12,16 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use proptest::prelude::*;
-use ratchetproof::implementation::{
-    Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
-    ImplError, ImplResult, Implementation, Operation, Role, SessionHandle, SessionInit,
-    SessionOutput,
-};
+use ratchetproof::Implementation;
+use ratchetproof::generate;
+use ratchetproof::model::ProtocolSessions;
 use ratchetproof::model::strategy::{self, Mix};
-use ratchetproof::model::{self, ModelConfig, Subject};
+use ratchetproof::model::{self, ModelConfig};
+use ratchetproof::reference::Reference;
+use ratchetproof::runner::{self, Report, RunOptions, Status};
 use ratchetproof::{KeyQueueRng, fuzzing};
 use ratchetproof_protocol::suite::default::{
     DefaultCodec, DefaultInitialCodec, DefaultRatchet, HEADER_LEN,
@@ -259,137 +259,6 @@ fn the_fuzz_bodies_run_on_the_third_suite() {
 
 // ---- The model -----------------------------------------------------------------
 
-/// The protocol's sessions in any of `suites`, shown to the model with
-/// their state bytes (as `ProtocolSessions` does for the built-in suites).
-#[derive(Default)]
-struct Sessions {
-    sessions: BTreeMap<u64, (Session, KeyQueueRng)>,
-    next: u64,
-}
-
-impl Sessions {
-    fn add(&mut self, session: Session, rng: KeyQueueRng) -> SessionHandle {
-        self.next += 1;
-        self.sessions.insert(self.next, (session, rng));
-        SessionHandle(self.next)
-    }
-
-    fn get(&mut self, h: SessionHandle) -> ImplResult<&mut (Session, KeyQueueRng)> {
-        self.sessions
-            .get_mut(&h.0)
-            .ok_or_else(|| ImplError::new(ErrorClass::State, "no such session"))
-    }
-}
-
-fn key32(bytes: &[u8]) -> ImplResult<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "not 32 bytes"))
-}
-
-fn key_queue(keys: &[Vec<u8>]) -> ImplResult<KeyQueueRng> {
-    let keys = keys
-        .iter()
-        .map(|k| key32(k))
-        .collect::<ImplResult<Vec<_>>>()?;
-    Ok(KeyQueueRng::new(keys))
-}
-
-impl Implementation for Sessions {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            name: "third-suite sessions".into(),
-            version: "0".into(),
-            suites: vec![THIRD.name().into()],
-            operations: [Operation::Session, Operation::Clone].into(),
-            max_skip: None,
-            max_stored_skipped_keys: None,
-            configurable_limits: true,
-            injected_randomness: true,
-        }
-    }
-
-    fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {
-        let suite = SUITES
-            .iter()
-            .copied()
-            .find(|s| s.name() == init.suite)
-            .ok_or_else(|| ImplError::unsupported("unknown suite"))?;
-        let config = SessionConfig {
-            max_skip: init.max_skip.unwrap_or(SessionConfig::default().max_skip),
-            max_stored_skipped_keys: init
-                .max_stored_skipped_keys
-                .unwrap_or(SessionConfig::default().max_stored_skipped_keys),
-        };
-        let sk = SharedKey::from_bytes(key32(&init.shared_key)?);
-        let mut rng = key_queue(&init.ratchet_private_keys)?;
-        let ratchet_key = key32(&init.ratchet_key)?;
-        let session = match init.role {
-            Role::Alice => Session::init_alice(
-                suite,
-                config,
-                sk,
-                PublicKey::from_bytes(ratchet_key),
-                &mut rng,
-            )?,
-            Role::Bob => Session::init_bob(
-                suite,
-                config,
-                sk,
-                KeyPair::from_private(PrivateKey::from_bytes(ratchet_key)),
-            )?,
-        };
-        Ok(SessionOutput {
-            session: self.add(session, rng),
-        })
-    }
-
-    fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
-        let message = self.get(r.session)?.0.encrypt(&r.plaintext, &r.ad)?;
-        Ok(EncryptOutput {
-            message,
-            message_type: None,
-        })
-    }
-
-    fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
-        let (session, rng) = self.get(r.session)?;
-        let plaintext = session.decrypt(&r.message, &r.ad, rng)?;
-        if rng.misused() {
-            return Err(ImplError::new(ErrorClass::State, "ran out of keys"));
-        }
-        Ok(DecryptOutput { plaintext })
-    }
-
-    fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
-        let copy = Session::from_bytes_in(&self.get(r.session)?.0.to_bytes(), SUITES)?;
-        Ok(SessionOutput {
-            session: self.add(copy, key_queue(&r.ratchet_private_keys)?),
-        })
-    }
-
-    fn reset(&mut self) {
-        self.sessions.clear();
-    }
-}
-
-impl Subject for Sessions {
-    fn state_bytes(&mut self, h: SessionHandle) -> Option<ImplResult<Vec<u8>>> {
-        let bytes = match self.get(h) {
-            Ok((session, _)) => session.to_bytes().to_vec(),
-            Err(e) => return Some(Err(e)),
-        };
-        let again = Session::from_bytes_in(&bytes, SUITES).map(|s| s.to_bytes().to_vec());
-        Some(match again {
-            Ok(again) if again == bytes => Ok(bytes),
-            _ => Err(ImplError::new(
-                ErrorClass::State,
-                "state does not round-trip",
-            )),
-        })
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -401,8 +270,126 @@ proptest! {
         actions in strategy::actions(Mix::EVERYTHING, 64),
     ) {
         let config = ModelConfig::new(seed).with_suite(&THIRD);
-        if let Err(v) = model::check(&mut Sessions::default(), &config, &actions) {
+        if let Err(v) = model::check(&mut third_suite_sessions(), &config, &actions) {
             return Err(TestCaseError::fail(v.to_string()));
         }
     }
+}
+
+/// The reference's own sessions, told of the third suite: nothing in the
+/// reference names it.
+fn third_suite_sessions() -> ProtocolSessions {
+    ProtocolSessions::with(Reference::with_suites([&THIRD as Suite]))
+}
+
+// ---- The generator and the runner ----------------------------------------------
+
+/// A copy of the third suite with one thing wrong (the default suite's
+/// root-chain info): an implementation that must fail the generated vectors.
+#[derive(Debug)]
+struct WrongRootInfo;
+
+static WRONG_ROOT_INFO: WrongRootInfo = WrongRootInfo;
+static DEFAULT_RATCHET: DefaultRatchet = DefaultRatchet {
+    root_info: ratchetproof_protocol::suite::INFO_ROOT,
+    message_keys_info: INFO_MESSAGE_KEYS,
+};
+
+impl CipherSuite for WrongRootInfo {
+    fn name(&self) -> &'static str {
+        THIRD.name()
+    }
+
+    fn id(&self) -> u8 {
+        THIRD.id()
+    }
+
+    fn ratchet(&self) -> &dyn RatchetKdf {
+        &DEFAULT_RATCHET
+    }
+
+    fn codec(&self) -> &dyn MessageCodec {
+        THIRD.codec()
+    }
+
+    fn key_agreement(&self) -> &dyn KeyAgreement {
+        THIRD.key_agreement()
+    }
+}
+
+/// The third suite's vector files, written where the runner reads them.
+fn third_suite_vectors() -> Vec<PathBuf> {
+    let files = generate::suite_files(&THIRD).expect("the generator takes any suite");
+    assert_eq!(files.len(), 4, "every vector kind");
+    let dir = std::env::temp_dir().join(format!("ratchetproof-third-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in &files {
+        assert!(f.path.starts_with(THIRD.name()), "{}", f.path.display());
+        let path = dir.join(&f.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &f.contents).unwrap();
+    }
+    vec![dir]
+}
+
+fn run(imp: &mut dyn Implementation, paths: &[std::path::PathBuf], strict: bool) -> Report {
+    let options = RunOptions {
+        strict_errors: strict,
+        ..RunOptions::default()
+    };
+    runner::run_paths(imp, paths, &options, |_, _, _| {}).unwrap()
+}
+
+fn count(report: &Report, what: fn(&Status) -> bool) -> usize {
+    report.cases.iter().filter(|c| what(&c.status)).count()
+}
+
+/// The generator writes every vector kind for the third suite (its tampering
+/// from the suite's layout, its malformed family from its encoding), and the
+/// reference, told of the suite, passes every case even with strict error
+/// classes; a reference that does not speak it runs nothing; an
+/// implementation with one info string wrong fails.
+#[test]
+fn the_generator_and_the_runner_take_the_third_suite() {
+    let paths = third_suite_vectors();
+
+    let report = run(&mut Reference::with_suites([&THIRD as Suite]), &paths, true);
+    let total = report.cases.len();
+    assert!(total > 300, "only {total} cases");
+    let passed = count(&report, |s| matches!(s, Status::Passed));
+    let failures: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| !matches!(c.status, Status::Passed))
+        .map(|c| format!("{} {}: {:?}", c.file, c.tc_id, c.status))
+        .take(5)
+        .collect();
+    assert_eq!(passed, total, "{failures:#?}");
+    // The tampering family follows the suite's own layout: a case per field.
+    let tampered = report
+        .cases
+        .iter()
+        .filter(|c| c.flags.iter().any(|f| f == "TamperCounter"))
+        .count();
+    assert!(tampered > 0, "no counter tampering for the third suite");
+
+    let unknown = run(&mut Reference::new(), &paths, false);
+    assert_eq!(count(&unknown, |s| matches!(s, Status::Passed)), 0);
+    assert_eq!(
+        count(&unknown, |s| matches!(s, Status::Skipped { .. })),
+        total
+    );
+
+    let wrong = run(
+        &mut Reference::with_suites([&WRONG_ROOT_INFO as Suite]),
+        &paths,
+        false,
+    );
+    let failed = count(&wrong, |s| matches!(s, Status::Failed { .. }));
+    assert!(
+        failed > total / 4,
+        "a wrong root info failed only {failed} of {total}"
+    );
+    eprintln!("third suite: {total} cases, all passed; wrong root info: {failed} failed");
+    let _ = std::fs::remove_dir_all(&paths[0]);
 }

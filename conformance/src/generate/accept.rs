@@ -497,7 +497,7 @@ fn empty(c: &mut Cases) -> R<()> {
 pub(super) fn file(suite: Suite) -> R<VectorFile<AcceptCase>> {
     let mut c = Cases {
         suite,
-        reference: Reference::new(),
+        reference: Reference::with_suites([suite]),
         tests: Vec::new(),
     };
     cases(&mut c)?;

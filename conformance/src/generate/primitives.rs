@@ -74,7 +74,7 @@ fn bytes(label: &str, len: usize) -> Hex {
 
 pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateError> {
     let mut b = Builder {
-        reference: Reference::new(),
+        reference: Reference::with_suites([suite]),
         suite: suite.name().into(),
         tests: Vec::new(),
     };

@@ -167,7 +167,7 @@ impl Builder {
 
 pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> {
     let mut b = Builder {
-        reference: Reference::new(),
+        reference: Reference::with_suites([suite]),
         suite: suite.name().into(),
         tests: Vec::new(),
     };

@@ -44,6 +44,12 @@ impl ProtocolSessions {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The sessions of `reference`, e.g. one that speaks an extra suite
+    /// ([`Reference::with_suites`]).
+    pub fn with(reference: Reference) -> Self {
+        Self(reference)
+    }
 }
 
 impl Implementation for ProtocolSessions {
@@ -78,7 +84,7 @@ impl Subject for ProtocolSessions {
             Ok(bytes) => bytes,
             Err(e) => return Some(Err(e)),
         };
-        let again = Session::from_bytes(&bytes).map(|s| s.to_bytes().to_vec());
+        let again = Session::from_bytes_in(&bytes, &self.0.suites()).map(|s| s.to_bytes().to_vec());
         Some(match again {
             Ok(again) if again == bytes => Ok(bytes),
             Ok(_) => Err(ImplError::new(

@@ -79,7 +79,7 @@ impl Scenario {
         let mut s = Scenario {
             label: label.into(),
             suite,
-            reference: Reference::new(),
+            reference: Reference::with_suites([suite]),
             limits,
             setup,
             alice_keys: alice_keys.clone(),

@@ -253,7 +253,7 @@ pub(super) fn annotate(
     };
     let mut replay = Replay {
         suite,
-        reference: Reference::new(),
+        reference: Reference::with_suites([suite]),
         handles: BTreeMap::new(),
         histories: BTreeMap::new(),
         messages: Vec::new(),
