@@ -16,6 +16,10 @@ use crate::vectors::Note;
 /// The Double Ratchet specification.
 const DR: &str = "https://signal.org/docs/specifications/doubleratchet/";
 
+
+
+
+
 /// Declares [`Flag`]: each variant with its name in the vector files, its
 /// bug type, its description and its links.
 macro_rules! flags {
@@ -135,6 +139,30 @@ flags! {
     KeyErasure => "KeyErasure", "Security",
         "Each capture step lists in erasedSecrets the secrets forward secrecy says are gone from the captured party's state: message keys of messages it sent or decrypted, the chain keys that yield them, replaced root keys, and ratchet private keys replaced by one it has sent under. Where the implementation exports its state (operation group export), the runner searches the exported bytes for each secret, raw and as hex or base64. This proves presence, never absence: an encrypted, compressed or otherwise transformed export hides a retained key from the check.",
         ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+    // Primitives (primitives.rs).
+    KdfRk => "KdfRk", "BasicTest",
+        "KDF_RK(rk, dh_out): HKDF-SHA256, salt = rk, ikm = dh_out, the suite's info, 64 bytes = next root key ‖ chain key.",
+        ["https://signal.org/docs/specifications/doubleratchet/#kdf-chains", "docs/SPEC.md#3"];
+    KdfCk => "KdfCk", "BasicTest",
+        "KDF_CK(ck): HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key. A swap of the constants fails every case.",
+        ["https://signal.org/docs/specifications/doubleratchet/#recommended-cryptographic-algorithms"];
+    MessageKeys => "MessageKeys", "BasicTest",
+        "Expansion of a message key into the cipher keys (default suite: HKDF-SHA256, no salt, 44 bytes = AES-256 key ‖ GCM nonce).",
+        ["docs/SPEC.md#3"];
+    Seal => "Seal", "BasicTest",
+        "A whole wire message for a given message key, header and associated data: version ‖ header ‖ AEAD ciphertext and tag.",
+        ["docs/SPEC.md#4"];
+    AssociatedData => "AssociatedData", "EdgeCase",
+        "Associated data of unusual lengths: the length prefix must make CONCAT(ad, header) unambiguous.",
+        [];
+    /// Boundary values of primitive inputs.
+    BoundaryValues => "EdgeCase", "EdgeCase",
+        "Boundary values: all-zero keys, extreme counters.",
+        [];
+    /// A primitive's input of the wrong length.
+    WrongPrimitiveLength => "WrongLength", "ModifiedInput",
+        "A key or KDF input of the wrong length must be refused (invalid_key), not truncated or padded.",
+        [];
 }
 
 /// The `notes` table of a file whose cases use `used`: one note per flag
