@@ -16,9 +16,13 @@ use crate::vectors::Note;
 /// The Double Ratchet specification.
 const DR: &str = "https://signal.org/docs/specifications/doubleratchet/";
 
+/// The X3DH specification.
+const X3DH: &str = "https://signal.org/docs/specifications/x3dh/";
 
 
 
+/// This project's description of the signal-v3 suite.
+const SIGNAL_V3: &str = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";
 
 /// Declares [`Flag`]: each variant with its name in the vector files, its
 /// bug type, its description and its links.
@@ -163,6 +167,43 @@ flags! {
     WrongPrimitiveLength => "WrongLength", "ModifiedInput",
         "A key or KDF input of the wrong length must be refused (invalid_key), not truncated or padded.",
         [];
+    // Accepting initial messages (accept.rs).
+    /// Bob accepts a genuine initial message.
+    AcceptsInitial => "BasicTest", "BasicTest",
+        "Bob accepts Alice's initial message: the plaintext, the AD and Alice's identity key.",
+        [X3DH];
+    OneTimePrekeyDeleted => "OneTimePrekeyDeleted", "KnownBug",
+        "A one-time prekey is deleted once a session was accepted with it: a replay of that initial message, or another initiator naming the same prekey, is refused (invalid_key; a per-sender responder that recognises the replayed initial message refuses it as duplicate, which conforms too).",
+        [X3DH, "https://github.com/guardyn/guardyn/issues/246"];
+    OneTimePrekeyAtomicity => "OneTimePrekeyAtomicity", "KnownBug",
+        "A one-time prekey is deleted only after the first message authenticates: a forgery naming it is refused and leaves it in the store.",
+        [X3DH];
+    ReplayWithoutOneTimePrekey => "ReplayWithoutOneTimePrekey", "EdgeCase",
+        "Without a one-time prekey nothing marks an initial message as used: a stateless responder accepts a replay again as a new session (X3DH §4.2), whose replies are keyed by a fresh ratchet key; a per-sender responder (libsignal) refuses it as a duplicate of the session it already holds. Either conforms: the replay's outcome names both (result acceptable).",
+        ["https://signal.org/docs/specifications/x3dh/#replay-attacks"];
+    UnknownPreKey => "UnknownPreKey", "Adversarial",
+        "An initial message naming a prekey id Bob does not hold is refused (invalid_key) and changes nothing.",
+        [];
+    /// Bytes that are not an initial message.
+    MalformedInitial => "Malformed", "Adversarial",
+        "Bytes that are not an initial message of this suite are refused and change nothing.",
+        [];
+    // signal-v3 initial messages with a correct MAC (accept/v3_wire.rs).
+    V3Wire => "V3Wire", "ModifiedInput",
+        "A signal-v3 initial message malformed in one field, built with Alice's real keys (SIGNAL-V3.md §3, §4).",
+        [SIGNAL_V3];
+    CorrectMac => "CorrectMac", "ModifiedInput",
+        "The embedded WhisperMessage's MAC is correct over its bytes: only the parser can refuse it.",
+        [SIGNAL_V3];
+    Envelope => "Envelope", "ModifiedInput",
+        "The PreKeyWhisperMessage envelope, which no MAC covers, is malformed in one field.",
+        [SIGNAL_V3];
+    VarintOverflow => "VarintOverflow", "EdgeCase",
+        "A uint32 field whose varint is above 2^32 − 1: the reference refuses it as malformed; reading it modulo 2^32, as protobuf defines for uint32, conforms too (SIGNAL-V3.md §3). The vectors name both outcomes (result acceptable).",
+        [SIGNAL_V3];
+    Padding => "Padding", "KnownBug",
+        "PKCS#7 padding is checked only after the MAC verified: a wrong MAC is an authentication failure whatever the padding (no padding oracle).",
+        [SIGNAL_V3];
 }
 
 /// The `notes` table of a file whose cases use `used`: one note per flag
