@@ -19,7 +19,11 @@ const DR: &str = "https://signal.org/docs/specifications/doubleratchet/";
 /// The X3DH specification.
 const X3DH: &str = "https://signal.org/docs/specifications/x3dh/";
 
+/// X3DH: sending the initial message.
+const X3DH_SEND: &str = "https://signal.org/docs/specifications/x3dh/#sending-the-initial-message";
 
+/// XEdDSA: verification.
+const XEDDSA_VERIFY: &str = "https://signal.org/docs/specifications/xeddsa/#verify";
 
 /// This project's description of the signal-v3 suite.
 const SIGNAL_V3: &str = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";
@@ -204,6 +208,39 @@ flags! {
     Padding => "Padding", "KnownBug",
         "PKCS#7 padding is checked only after the MAC verified: a wrong MAC is an authentication failure whatever the padding (no padding oracle).",
         [SIGNAL_V3];
+    // X3DH key agreement and XEdDSA verification (x3dh.rs).
+    WithOneTimePrekey => "WithOneTimePrekey", "BasicTest",
+        "SK = HKDF(0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 ‖ DH4); both sides derive the same SK and AD = Encode(IKa) ‖ Encode(IKb).",
+        [X3DH_SEND];
+    WithoutOneTimePrekey => "WithoutOneTimePrekey", "BasicTest",
+        "As above without DH4, when the server had no one-time prekey.",
+        [X3DH_SEND];
+    BadSignature => "BadSignature", "KnownBug",
+        "Alice must verify Sig(IKb, Encode(SPKb)) with XEdDSA and abort on failure. libsignal-node is known to skip this check when starting a session.",
+        [X3DH_SEND, "https://signal.org/docs/specifications/xeddsa/"];
+    /// An X3DH key or signature of the wrong length.
+    WrongX3dhLength => "WrongLength", "ModifiedInput",
+        "A public key, private key or signature of the wrong length must be refused, not truncated or padded. The reference checks lengths first (invalid_key); where the wrong-length input is IKb, SPKb or the signature, an initiator that verifies the signature first refuses it as authentication, and either order conforms (SPEC.md §9): those cases name authentication as an alternative.",
+        [];
+    /// A signature encoding at the edge of what XEdDSA accepts.
+    XeddsaEncodingEdge => "EdgeCase", "EdgeCase",
+        "Encodings at the edge of what XEdDSA verification accepts.",
+        [XEDDSA_VERIFY];
+    LibsignalSignBit => "LibsignalSignBit", "EdgeCase",
+        "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. A verifier that always uses sign 0 refuses these genuine signatures.",
+        [XEDDSA_VERIFY];
+    UnreducedS => "UnreducedS", "EdgeCase",
+        "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and is valid (SPEC.md §7.2).",
+        [XEDDSA_VERIFY];
+    SBound => "SBound", "KnownBug",
+        "s ≥ 2^253 must be refused even though s + kq satisfies the verification equation (signature malleability).",
+        [XEDDSA_VERIFY];
+    NonCanonicalKey => "NonCanonicalKey", "KnownBug",
+        "XEdDSA refuses u ≥ p (all 256 bits read), u = p − 1 and a u with no Edwards point; reducing or masking the key instead accepts keys that are not the signer's encoding.",
+        [XEDDSA_VERIFY];
+    NonCanonicalR => "NonCanonicalR", "KnownBug",
+        "R is compared with encode(sB − hA) byte for byte; decoding R and comparing points accepts other encodings of the same point.",
+        [XEDDSA_VERIFY];
 }
 
 /// The `notes` table of a file whose cases use `used`: one note per flag
