@@ -9,12 +9,13 @@
 
 mod v3_wire;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use ratchetproof_protocol::x3dh::{self, PreKeyBundle};
 use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
 
-use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::generate::flags::{self, Flag};
+use crate::generate::{GenerateError, derived_key, vector_file};
 use crate::implementation::{Implementation, X3dhAccept};
 use crate::reference::{KeyQueueRng, Reference};
 use crate::vectors::ErrorClass;
@@ -137,6 +138,8 @@ struct Cases {
     suite: Suite,
     reference: Reference,
     tests: Vec<AcceptCase>,
+    /// The flags the cases use, for the file's notes.
+    used: BTreeSet<Flag>,
 }
 
 /// What one delivered message must give: accepted with this plaintext, or
@@ -162,7 +165,7 @@ impl Cases {
         &mut self,
         label: &str,
         comment: &str,
-        flags: &[&str],
+        flags: &[Flag],
         bob: &Bob,
         deliveries: Vec<(Vec<u8>, Want<'_>)>,
     ) -> R<()> {
@@ -280,11 +283,12 @@ impl Cases {
                 expected,
             });
         }
+        self.used.extend(flags);
         self.tests.push(AcceptCase {
             info: CaseInfo {
                 tc_id,
                 comment: comment.into(),
-                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                flags: flags::names(flags),
                 result: if acceptable {
                     Verdict::Acceptable
                 } else if invalid {
@@ -321,7 +325,7 @@ fn cases(c: &mut Cases) -> R<()> {
         c.add(
             &label,
             &format!("an initial message {with} a one-time prekey is accepted"),
-            &["BasicTest"],
+            &[Flag::AcceptsInitial],
             &bob,
             vec![(m, Want::Accept(hello))],
         )?;
@@ -340,7 +344,7 @@ fn cases(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "the same initial message again, after it was accepted, is refused: its one-time prekey was deleted",
-        &["OneTimePrekeyDeleted"],
+        &[Flag::OneTimePrekeyDeleted],
         &bob,
         vec![
             (m.clone(), Want::Accept(hello)),
@@ -360,7 +364,7 @@ fn cases(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "a second initiator naming a one-time prekey that an accepted session already used is refused",
-        &["OneTimePrekeyDeleted"],
+        &[Flag::OneTimePrekeyDeleted],
         &bob,
         vec![(m1, Want::Accept(hello)), (m2, Want::Refuse(&[ErrorClass::InvalidKey]))],
     )?;
@@ -378,7 +382,7 @@ fn cases(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "without a one-time prekey a replayed initial message is accepted again, as a new session (X3DH §4.2)",
-        &["ReplayWithoutOneTimePrekey"],
+        &[Flag::ReplayWithoutOneTimePrekey],
         &bob,
         // A stateless responder accepts the replay as a new session; a
         // per-sender one (libsignal, docs/SIGNAL-V3.md) refuses it as a duplicate.
@@ -398,7 +402,7 @@ fn cases(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "a forged initial message naming a one-time prekey is refused and leaves the prekey: the genuine one is then accepted",
-        &["OneTimePrekeyAtomicity"],
+        &[Flag::OneTimePrekeyAtomicity],
         &bob,
         vec![
             (forged, Want::Refuse(&[ErrorClass::Authentication])),
@@ -434,7 +438,7 @@ fn cases(c: &mut Cases) -> R<()> {
             &format!(
                 "an initial message naming a {kind} prekey id Bob does not hold is refused; the store is unchanged"
             ),
-            &["UnknownPreKey"],
+            &[Flag::UnknownPreKey],
             &bob,
             vec![
                 (m, Want::Refuse(&[ErrorClass::InvalidKey])),
@@ -457,7 +461,7 @@ fn cases(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "an initial message cut short is refused; the genuine one is then accepted",
-        &["Malformed"],
+        &[Flag::MalformedInitial],
         &bob,
         vec![
             (
@@ -485,7 +489,7 @@ fn empty(c: &mut Cases) -> R<()> {
     c.add(
         label,
         "an empty initial message is refused as malformed; the genuine one is then accepted",
-        &["Malformed"],
+        &[Flag::MalformedInitial],
         &bob,
         vec![
             (Vec::new(), Want::Refuse(&[ErrorClass::Malformed])),
@@ -499,61 +503,11 @@ pub(super) fn file(suite: Suite) -> R<VectorFile<AcceptCase>> {
         suite,
         reference: Reference::with_suites([suite]),
         tests: Vec::new(),
+        used: BTreeSet::new(),
     };
     cases(&mut c)?;
     v3_wire::cases(&mut c)?;
-    let spec = "https://signal.org/docs/specifications/x3dh/";
-    let mut notes = BTreeMap::from([
-        (
-            "BasicTest".into(),
-            note(
-                "BasicTest",
-                "Bob accepts Alice's initial message: the plaintext, the AD and Alice's identity key.",
-                &[spec],
-            ),
-        ),
-        (
-            "OneTimePrekeyDeleted".into(),
-            note(
-                "KnownBug",
-                "A one-time prekey is deleted once a session was accepted with it: a replay of that initial message, or another initiator naming the same prekey, is refused (invalid_key; a per-sender responder that recognises the replayed initial message refuses it as duplicate, which conforms too).",
-                &[spec, "https://github.com/guardyn/guardyn/issues/246"],
-            ),
-        ),
-        (
-            "OneTimePrekeyAtomicity".into(),
-            note(
-                "KnownBug",
-                "A one-time prekey is deleted only after the first message authenticates: a forgery naming it is refused and leaves it in the store.",
-                &[spec],
-            ),
-        ),
-        (
-            "ReplayWithoutOneTimePrekey".into(),
-            note(
-                "EdgeCase",
-                "Without a one-time prekey nothing marks an initial message as used: a stateless responder accepts a replay again as a new session (X3DH §4.2), whose replies are keyed by a fresh ratchet key; a per-sender responder (libsignal) refuses it as a duplicate of the session it already holds. Either conforms: the replay's outcome names both (result acceptable).",
-                &["https://signal.org/docs/specifications/x3dh/#replay-attacks"],
-            ),
-        ),
-        (
-            "UnknownPreKey".into(),
-            note(
-                "Adversarial",
-                "An initial message naming a prekey id Bob does not hold is refused (invalid_key) and changes nothing.",
-                &[],
-            ),
-        ),
-        (
-            "Malformed".into(),
-            note(
-                "Adversarial",
-                "Bytes that are not an initial message of this suite are refused and change nothing.",
-                &[],
-            ),
-        ),
-    ]);
-    notes.extend(v3_wire::notes(suite));
+    let notes = flags::notes(c.used)?;
     Ok(vector_file(
         X3DH_ACCEPT_SCHEMA,
         suite.name(),

@@ -16,6 +16,18 @@ use crate::vectors::Note;
 /// The Double Ratchet specification.
 const DR: &str = "https://signal.org/docs/specifications/doubleratchet/";
 
+/// The X3DH specification.
+const X3DH: &str = "https://signal.org/docs/specifications/x3dh/";
+
+/// X3DH: sending the initial message.
+const X3DH_SEND: &str = "https://signal.org/docs/specifications/x3dh/#sending-the-initial-message";
+
+/// XEdDSA: verification.
+const XEDDSA_VERIFY: &str = "https://signal.org/docs/specifications/xeddsa/#verify";
+
+/// This project's description of the signal-v3 suite.
+const SIGNAL_V3: &str = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";
+
 /// Declares [`Flag`]: each variant with its name in the vector files, its
 /// bug type, its description and its links.
 macro_rules! flags {
@@ -135,6 +147,100 @@ flags! {
     KeyErasure => "KeyErasure", "Security",
         "Each capture step lists in erasedSecrets the secrets forward secrecy says are gone from the captured party's state: message keys of messages it sent or decrypted, the chain keys that yield them, replaced root keys, and ratchet private keys replaced by one it has sent under. Where the implementation exports its state (operation group export), the runner searches the exported bytes for each secret, raw and as hex or base64. This proves presence, never absence: an encrypted, compressed or otherwise transformed export hides a retained key from the check.",
         ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+    // Primitives (primitives.rs).
+    KdfRk => "KdfRk", "BasicTest",
+        "KDF_RK(rk, dh_out): HKDF-SHA256, salt = rk, ikm = dh_out, the suite's info, 64 bytes = next root key ‖ chain key.",
+        ["https://signal.org/docs/specifications/doubleratchet/#kdf-chains", "docs/SPEC.md#3"];
+    KdfCk => "KdfCk", "BasicTest",
+        "KDF_CK(ck): HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key. A swap of the constants fails every case.",
+        ["https://signal.org/docs/specifications/doubleratchet/#recommended-cryptographic-algorithms"];
+    MessageKeys => "MessageKeys", "BasicTest",
+        "Expansion of a message key into the cipher keys (default suite: HKDF-SHA256, no salt, 44 bytes = AES-256 key ‖ GCM nonce).",
+        ["docs/SPEC.md#3"];
+    Seal => "Seal", "BasicTest",
+        "A whole wire message for a given message key, header and associated data: version ‖ header ‖ AEAD ciphertext and tag.",
+        ["docs/SPEC.md#4"];
+    AssociatedData => "AssociatedData", "EdgeCase",
+        "Associated data of unusual lengths: the length prefix must make CONCAT(ad, header) unambiguous.",
+        [];
+    /// Boundary values of primitive inputs.
+    BoundaryValues => "EdgeCase", "EdgeCase",
+        "Boundary values: all-zero keys, extreme counters.",
+        [];
+    /// A primitive's input of the wrong length.
+    WrongPrimitiveLength => "WrongLength", "ModifiedInput",
+        "A key or KDF input of the wrong length must be refused (invalid_key), not truncated or padded.",
+        [];
+    // Accepting initial messages (accept.rs).
+    /// Bob accepts a genuine initial message.
+    AcceptsInitial => "BasicTest", "BasicTest",
+        "Bob accepts Alice's initial message: the plaintext, the AD and Alice's identity key.",
+        [X3DH];
+    OneTimePrekeyDeleted => "OneTimePrekeyDeleted", "KnownBug",
+        "A one-time prekey is deleted once a session was accepted with it: a replay of that initial message, or another initiator naming the same prekey, is refused (invalid_key; a per-sender responder that recognises the replayed initial message refuses it as duplicate, which conforms too).",
+        [X3DH, "https://github.com/guardyn/guardyn/issues/246"];
+    OneTimePrekeyAtomicity => "OneTimePrekeyAtomicity", "KnownBug",
+        "A one-time prekey is deleted only after the first message authenticates: a forgery naming it is refused and leaves it in the store.",
+        [X3DH];
+    ReplayWithoutOneTimePrekey => "ReplayWithoutOneTimePrekey", "EdgeCase",
+        "Without a one-time prekey nothing marks an initial message as used: a stateless responder accepts a replay again as a new session (X3DH §4.2), whose replies are keyed by a fresh ratchet key; a per-sender responder (libsignal) refuses it as a duplicate of the session it already holds. Either conforms: the replay's outcome names both (result acceptable).",
+        ["https://signal.org/docs/specifications/x3dh/#replay-attacks"];
+    UnknownPreKey => "UnknownPreKey", "Adversarial",
+        "An initial message naming a prekey id Bob does not hold is refused (invalid_key) and changes nothing.",
+        [];
+    /// Bytes that are not an initial message.
+    MalformedInitial => "Malformed", "Adversarial",
+        "Bytes that are not an initial message of this suite are refused and change nothing.",
+        [];
+    // signal-v3 initial messages with a correct MAC (accept/v3_wire.rs).
+    V3Wire => "V3Wire", "ModifiedInput",
+        "A signal-v3 initial message malformed in one field, built with Alice's real keys (SIGNAL-V3.md §3, §4).",
+        [SIGNAL_V3];
+    CorrectMac => "CorrectMac", "ModifiedInput",
+        "The embedded WhisperMessage's MAC is correct over its bytes: only the parser can refuse it.",
+        [SIGNAL_V3];
+    Envelope => "Envelope", "ModifiedInput",
+        "The PreKeyWhisperMessage envelope, which no MAC covers, is malformed in one field.",
+        [SIGNAL_V3];
+    VarintOverflow => "VarintOverflow", "EdgeCase",
+        "A uint32 field whose varint is above 2^32 − 1: the reference refuses it as malformed; reading it modulo 2^32, as protobuf defines for uint32, conforms too (SIGNAL-V3.md §3). The vectors name both outcomes (result acceptable).",
+        [SIGNAL_V3];
+    Padding => "Padding", "KnownBug",
+        "PKCS#7 padding is checked only after the MAC verified: a wrong MAC is an authentication failure whatever the padding (no padding oracle).",
+        [SIGNAL_V3];
+    // X3DH key agreement and XEdDSA verification (x3dh.rs).
+    WithOneTimePrekey => "WithOneTimePrekey", "BasicTest",
+        "SK = HKDF(0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 ‖ DH4); both sides derive the same SK and AD = Encode(IKa) ‖ Encode(IKb).",
+        [X3DH_SEND];
+    WithoutOneTimePrekey => "WithoutOneTimePrekey", "BasicTest",
+        "As above without DH4, when the server had no one-time prekey.",
+        [X3DH_SEND];
+    BadSignature => "BadSignature", "KnownBug",
+        "Alice must verify Sig(IKb, Encode(SPKb)) with XEdDSA and abort on failure. libsignal-node is known to skip this check when starting a session.",
+        [X3DH_SEND, "https://signal.org/docs/specifications/xeddsa/"];
+    /// An X3DH key or signature of the wrong length.
+    WrongX3dhLength => "WrongLength", "ModifiedInput",
+        "A public key, private key or signature of the wrong length must be refused, not truncated or padded. The reference checks lengths first (invalid_key); where the wrong-length input is IKb, SPKb or the signature, an initiator that verifies the signature first refuses it as authentication, and either order conforms (SPEC.md §9): those cases name authentication as an alternative.",
+        [];
+    /// A signature encoding at the edge of what XEdDSA accepts.
+    XeddsaEncodingEdge => "EdgeCase", "EdgeCase",
+        "Encodings at the edge of what XEdDSA verification accepts.",
+        [XEDDSA_VERIFY];
+    LibsignalSignBit => "LibsignalSignBit", "EdgeCase",
+        "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. A verifier that always uses sign 0 refuses these genuine signatures.",
+        [XEDDSA_VERIFY];
+    UnreducedS => "UnreducedS", "EdgeCase",
+        "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and is valid (SPEC.md §7.2).",
+        [XEDDSA_VERIFY];
+    SBound => "SBound", "KnownBug",
+        "s ≥ 2^253 must be refused even though s + kq satisfies the verification equation (signature malleability).",
+        [XEDDSA_VERIFY];
+    NonCanonicalKey => "NonCanonicalKey", "KnownBug",
+        "XEdDSA refuses u ≥ p (all 256 bits read), u = p − 1 and a u with no Edwards point; reducing or masking the key instead accepts keys that are not the signer's encoding.",
+        [XEDDSA_VERIFY];
+    NonCanonicalR => "NonCanonicalR", "KnownBug",
+        "R is compared with encode(sB − hA) byte for byte; decoding R and comparing points accepts other encodings of the same point.",
+        [XEDDSA_VERIFY];
 }
 
 /// The `notes` table of a file whose cases use `used`: one note per flag

@@ -1,11 +1,12 @@
 //! Known answers for KDF_RK, KDF_CK, message-key expansion and message
 //! encryption, plus inputs of the wrong length that must be refused.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use ratchetproof_protocol::Suite;
 
-use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::generate::flags::{self, Flag};
+use crate::generate::{GenerateError, derived_key, vector_file};
 use crate::reference::Reference;
 use crate::runner::requests::run_primitive;
 use crate::vectors::{
@@ -16,13 +17,15 @@ struct Builder {
     reference: Reference,
     suite: String,
     tests: Vec<PrimitiveCase>,
+    /// The flags the cases use, for the file's notes.
+    used: BTreeSet<Flag>,
 }
 
 impl Builder {
     fn push(
         &mut self,
         comment: String,
-        flags: &[&str],
+        flags: &[Flag],
         input: PrimitiveInput,
     ) -> Result<(), GenerateError> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
@@ -35,7 +38,7 @@ impl Builder {
             Outcome::Ok(_) => Verdict::Valid,
             Outcome::Error { .. } => Verdict::Invalid,
         };
-        let wants_invalid = flags.contains(&"WrongLength");
+        let wants_invalid = flags.contains(&Flag::WrongPrimitiveLength);
         if wants_invalid != (result == Verdict::Invalid) {
             return Err(GenerateError::Disagreement {
                 tc_id,
@@ -43,11 +46,12 @@ impl Builder {
                 message: format!("reference returned {expected:?}"),
             });
         }
+        self.used.extend(flags);
         self.tests.push(PrimitiveCase {
             info: CaseInfo {
                 tc_id,
                 comment,
-                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                flags: flags::names(flags),
                 result,
             },
             input,
@@ -77,11 +81,12 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
         reference: Reference::with_suites([suite]),
         suite: suite.name().into(),
         tests: Vec::new(),
+        used: BTreeSet::new(),
     };
     for i in 0..32 {
         b.push(
             format!("KDF_RK known answer {i}"),
-            &["KdfRk"],
+            &[Flag::KdfRk],
             PrimitiveInput::KdfRk {
                 root_key: k(format!("kdf_rk/{i}/rk")),
                 dh_output: k(format!("kdf_rk/{i}/dh")),
@@ -90,7 +95,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     }
     b.push(
         "KDF_RK with all-zero inputs".into(),
-        &["KdfRk", "EdgeCase"],
+        &[Flag::KdfRk, Flag::BoundaryValues],
         PrimitiveInput::KdfRk {
             root_key: Hex(vec![0; 32]),
             dh_output: Hex(vec![0; 32]),
@@ -99,7 +104,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     for i in 0..32 {
         b.push(
             format!("KDF_CK known answer {i}"),
-            &["KdfCk"],
+            &[Flag::KdfCk],
             PrimitiveInput::KdfCk {
                 chain_key: k(format!("kdf_ck/{i}/ck")),
             },
@@ -108,7 +113,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     for i in 0..32 {
         b.push(
             format!("message key expansion known answer {i}"),
-            &["MessageKeys"],
+            &[Flag::MessageKeys],
             PrimitiveInput::MessageKeys {
                 message_key: k(format!("message_keys/{i}/mk")),
             },
@@ -118,7 +123,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     for (i, len) in sizes.iter().enumerate() {
         b.push(
             format!("seal a {len}-byte plaintext"),
-            &["Seal"],
+            &[Flag::Seal],
             PrimitiveInput::Seal {
                 message_key: k(format!("seal/{i}/mk")),
                 ratchet_key: k(format!("seal/{i}/dh")),
@@ -132,7 +137,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     for (i, ad_len) in [0usize, 1, 65, 66, 67, 300].iter().enumerate() {
         b.push(
             format!("seal with {ad_len}-byte associated data"),
-            &["Seal", "AssociatedData"],
+            &[Flag::Seal, Flag::AssociatedData],
             PrimitiveInput::Seal {
                 message_key: k(format!("seal-ad/{i}/mk")),
                 ratchet_key: k(format!("seal-ad/{i}/dh")),
@@ -151,7 +156,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
     ] {
         b.push(
             format!("seal with header counters pn={pn} n={n}"),
-            &["Seal", "EdgeCase"],
+            &[Flag::Seal, Flag::BoundaryValues],
             PrimitiveInput::Seal {
                 message_key: k(format!("seal-ctr/{pn}/{n}/mk")),
                 ratchet_key: k(format!("seal-ctr/{pn}/{n}/dh")),
@@ -166,7 +171,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
         let key = bytes(&format!("wrong/{len}"), len);
         b.push(
             format!("KDF_RK with a {len}-byte root key"),
-            &["KdfRk", "WrongLength"],
+            &[Flag::KdfRk, Flag::WrongPrimitiveLength],
             PrimitiveInput::KdfRk {
                 root_key: key.clone(),
                 dh_output: k("wrong/dh".into()),
@@ -174,7 +179,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
         )?;
         b.push(
             format!("KDF_RK with a {len}-byte DH output"),
-            &["KdfRk", "WrongLength"],
+            &[Flag::KdfRk, Flag::WrongPrimitiveLength],
             PrimitiveInput::KdfRk {
                 root_key: k("wrong/rk".into()),
                 dh_output: key.clone(),
@@ -182,21 +187,21 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
         )?;
         b.push(
             format!("KDF_CK with a {len}-byte chain key"),
-            &["KdfCk", "WrongLength"],
+            &[Flag::KdfCk, Flag::WrongPrimitiveLength],
             PrimitiveInput::KdfCk {
                 chain_key: key.clone(),
             },
         )?;
         b.push(
             format!("message keys from a {len}-byte message key"),
-            &["MessageKeys", "WrongLength"],
+            &[Flag::MessageKeys, Flag::WrongPrimitiveLength],
             PrimitiveInput::MessageKeys {
                 message_key: key.clone(),
             },
         )?;
         b.push(
             format!("seal with a {len}-byte ratchet key in the header"),
-            &["Seal", "WrongLength"],
+            &[Flag::Seal, Flag::WrongPrimitiveLength],
             PrimitiveInput::Seal {
                 message_key: k("wrong/mk".into()),
                 ratchet_key: key,
@@ -207,68 +212,6 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<PrimitiveCase>, GenerateEr
             },
         )?;
     }
-    let notes = BTreeMap::from([
-        (
-            "KdfRk".into(),
-            note(
-                "BasicTest",
-                "KDF_RK(rk, dh_out): HKDF-SHA256, salt = rk, ikm = dh_out, the suite's info, 64 bytes = next root key ‖ chain key.",
-                &[
-                    "https://signal.org/docs/specifications/doubleratchet/#kdf-chains",
-                    "docs/SPEC.md#3",
-                ],
-            ),
-        ),
-        (
-            "KdfCk".into(),
-            note(
-                "BasicTest",
-                "KDF_CK(ck): HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key. A swap of the constants fails every case.",
-                &[
-                    "https://signal.org/docs/specifications/doubleratchet/#recommended-cryptographic-algorithms",
-                ],
-            ),
-        ),
-        (
-            "MessageKeys".into(),
-            note(
-                "BasicTest",
-                "Expansion of a message key into the cipher keys (default suite: HKDF-SHA256, no salt, 44 bytes = AES-256 key ‖ GCM nonce).",
-                &["docs/SPEC.md#3"],
-            ),
-        ),
-        (
-            "Seal".into(),
-            note(
-                "BasicTest",
-                "A whole wire message for a given message key, header and associated data: version ‖ header ‖ AEAD ciphertext and tag.",
-                &["docs/SPEC.md#4"],
-            ),
-        ),
-        (
-            "AssociatedData".into(),
-            note(
-                "EdgeCase",
-                "Associated data of unusual lengths: the length prefix must make CONCAT(ad, header) unambiguous.",
-                &[],
-            ),
-        ),
-        (
-            "EdgeCase".into(),
-            note(
-                "EdgeCase",
-                "Boundary values: all-zero keys, extreme counters.",
-                &[],
-            ),
-        ),
-        (
-            "WrongLength".into(),
-            note(
-                "ModifiedInput",
-                "A key or KDF input of the wrong length must be refused (invalid_key), not truncated or padded.",
-                &[],
-            ),
-        ),
-    ]);
+    let notes = flags::notes(b.used)?;
     Ok(vector_file(PRIMITIVES_SCHEMA, suite.name(), notes, b.tests))
 }

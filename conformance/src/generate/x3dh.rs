@@ -4,11 +4,12 @@
 
 pub(crate) mod signatures;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, Suite};
 
-use crate::generate::{GenerateError, derived_key, note, vector_file};
+use crate::generate::flags::{self, Flag};
+use crate::generate::{GenerateError, derived_key, vector_file};
 use crate::implementation::{Implementation, X3dhOutput};
 use crate::reference::Reference;
 use crate::runner::requests::{initiate_request, respond_request};
@@ -72,13 +73,15 @@ struct Builder {
     reference: Reference,
     suite: String,
     tests: Vec<X3dhCase>,
+    /// The flags the cases use, for the file's notes.
+    used: BTreeSet<Flag>,
 }
 
 impl Builder {
     fn push(
         &mut self,
         comment: &str,
-        flags: &[&str],
+        flags: &[Flag],
         initiator: Option<X3dhInitiator>,
         responder: Option<X3dhResponder>,
         want_error: Option<ErrorClass>,
@@ -91,7 +94,7 @@ impl Builder {
     fn push_or(
         &mut self,
         comment: &str,
-        flags: &[&str],
+        flags: &[Flag],
         initiator: Option<X3dhInitiator>,
         responder: Option<X3dhResponder>,
         want_error: Option<ErrorClass>,
@@ -146,11 +149,12 @@ impl Builder {
                 }))
             }
         };
+        self.used.extend(flags);
         self.tests.push(X3dhCase {
             info: CaseInfo {
                 tc_id,
                 comment: comment.into(),
-                flags: flags.iter().map(|f| (*f).to_string()).collect(),
+                flags: flags::names(flags),
                 result: if want_error.is_some() {
                     Verdict::Invalid
                 } else {
@@ -170,12 +174,13 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         reference: Reference::with_suites([suite]),
         suite: suite.name().into(),
         tests: Vec::new(),
+        used: BTreeSet::new(),
     };
     for i in 0..12 {
         let p = parties(&format!("x3dh/opk/{i}"), true);
         b.push(
             &format!("agreement with a one-time prekey ({i})"),
-            &["WithOneTimePrekey"],
+            &[Flag::WithOneTimePrekey],
             Some(p.initiator),
             Some(p.responder),
             None,
@@ -185,7 +190,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         let p = parties(&format!("x3dh/no-opk/{i}"), false);
         b.push(
             &format!("agreement without a one-time prekey ({i})"),
-            &["WithoutOneTimePrekey"],
+            &[Flag::WithoutOneTimePrekey],
             Some(p.initiator),
             Some(p.responder),
             None,
@@ -202,7 +207,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
             }
             b.push(
                 &format!("signature with bit {bit} of byte {byte} flipped"),
-                &["BadSignature"],
+                &[Flag::BadSignature],
                 Some(i),
                 None,
                 Some(ErrorClass::Authentication),
@@ -214,7 +219,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_signed_prekey = Hex::from(pair("x3dh/badsig/other-spk").public_key().as_bytes());
         b.push(
             "signature by the identity key over a different signed prekey",
-            &["BadSignature"],
+            &[Flag::BadSignature],
             Some(i),
             None,
             Some(ErrorClass::Authentication),
@@ -223,7 +228,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_identity_key = Hex::from(pair("x3dh/badsig/other-ik").public_key().as_bytes());
         b.push(
             "signature checked under the wrong identity key",
-            &["BadSignature"],
+            &[Flag::BadSignature],
             Some(i),
             None,
             Some(ErrorClass::Authentication),
@@ -232,7 +237,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_signed_prekey_signature = Hex(vec![0; 64]);
         b.push(
             "all-zero signature",
-            &["BadSignature"],
+            &[Flag::BadSignature],
             Some(i),
             None,
             Some(ErrorClass::Authentication),
@@ -244,7 +249,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         }
         b.push(
             "signature with s ≥ 2^253",
-            &["BadSignature", "EdgeCase"],
+            &[Flag::BadSignature, Flag::XeddsaEncodingEdge],
             Some(i),
             None,
             Some(ErrorClass::Authentication),
@@ -258,7 +263,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         // first: either order conforms (SPEC.md §9).
         b.push_or(
             &format!("{len}-byte peer identity key"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             Some(i),
             None,
             Some(ErrorClass::InvalidKey),
@@ -268,7 +273,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_signed_prekey = wrong(len);
         b.push_or(
             &format!("{len}-byte signed prekey"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             Some(i),
             None,
             Some(ErrorClass::InvalidKey),
@@ -278,7 +283,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_one_time_prekey = Some(wrong(len));
         b.push(
             &format!("{len}-byte one-time prekey"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             Some(i),
             None,
             Some(ErrorClass::InvalidKey),
@@ -287,7 +292,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         r.peer_ephemeral_key = wrong(len);
         b.push(
             &format!("responder given a {len}-byte ephemeral key"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             None,
             Some(r),
             Some(ErrorClass::InvalidKey),
@@ -296,7 +301,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         r.peer_identity_key = wrong(len);
         b.push(
             &format!("responder given a {len}-byte peer identity key"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             None,
             Some(r),
             Some(ErrorClass::InvalidKey),
@@ -307,7 +312,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         i.peer_signed_prekey_signature = wrong(len);
         b.push_or(
             &format!("{len}-byte signature"),
-            &["WrongLength"],
+            &[Flag::WrongX3dhLength],
             Some(i),
             None,
             Some(ErrorClass::InvalidKey),
@@ -315,52 +320,7 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
         )?;
     }
     xeddsa_rules(&mut b)?;
-    let mut notes = BTreeMap::from([
-        (
-            "WithOneTimePrekey".into(),
-            note(
-                "BasicTest",
-                "SK = HKDF(0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 ‖ DH4); both sides derive the same SK and AD = Encode(IKa) ‖ Encode(IKb).",
-                &["https://signal.org/docs/specifications/x3dh/#sending-the-initial-message"],
-            ),
-        ),
-        (
-            "WithoutOneTimePrekey".into(),
-            note(
-                "BasicTest",
-                "As above without DH4, when the server had no one-time prekey.",
-                &["https://signal.org/docs/specifications/x3dh/#sending-the-initial-message"],
-            ),
-        ),
-        (
-            "BadSignature".into(),
-            note(
-                "KnownBug",
-                "Alice must verify Sig(IKb, Encode(SPKb)) with XEdDSA and abort on failure. libsignal-node is known to skip this check when starting a session.",
-                &[
-                    "https://signal.org/docs/specifications/x3dh/#sending-the-initial-message",
-                    "https://signal.org/docs/specifications/xeddsa/",
-                ],
-            ),
-        ),
-        (
-            "WrongLength".into(),
-            note(
-                "ModifiedInput",
-                "A public key, private key or signature of the wrong length must be refused, not truncated or padded. The reference checks lengths first (invalid_key); where the wrong-length input is IKb, SPKb or the signature, an initiator that verifies the signature first refuses it as authentication, and either order conforms (SPEC.md §9): those cases name authentication as an alternative.",
-                &[],
-            ),
-        ),
-        (
-            "EdgeCase".into(),
-            note(
-                "EdgeCase",
-                "Encodings at the edge of what XEdDSA verification accepts.",
-                &["https://signal.org/docs/specifications/xeddsa/#verify"],
-            ),
-        ),
-    ]);
-    notes.extend(xeddsa_notes());
+    let notes = flags::notes(b.used)?;
     Ok(vector_file(X3DH_SCHEMA, suite.name(), notes, b.tests))
 }
 
@@ -403,7 +363,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     let p = with_signature(&label, true, sig);
     b.push(
         "signature in libsignal's convention (sign bit of the Edwards key in bit 255 of s) is accepted",
-        &["LibsignalSignBit"],
+        &[Flag::LibsignalSignBit],
         Some(p.initiator),
         Some(p.responder),
         None,
@@ -413,7 +373,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     let p = with_signature(&label, true, cleared);
     b.push(
         "the libsignal-convention signature with its sign bit cleared is refused",
-        &["LibsignalSignBit", "BadSignature"],
+        &[Flag::LibsignalSignBit, Flag::BadSignature],
         Some(p.initiator),
         None,
         Some(ErrorClass::Authentication),
@@ -425,7 +385,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     let p = with_signature(&label, false, sig);
     b.push(
         "signature whose s is not reduced (s + q < 2^253) is accepted: XEdDSA bounds s by 2^253, not q",
-        &["UnreducedS"],
+        &[Flag::UnreducedS],
         Some(p.initiator),
         Some(p.responder),
         None,
@@ -439,7 +399,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &format!(
                 "signature with {what} ≥ 2^253 in place of s is refused (the equation holds mod q; only the s bound rejects it)"
             ),
-            &["SBound", "BadSignature"],
+            &[Flag::SBound, Flag::BadSignature],
             Some(p.initiator),
             None,
             Some(ErrorClass::Authentication),
@@ -451,7 +411,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     let sig = signatures::sign_as_nine(&spk, label);
     b.push(
         "identity key u = 9 (the base point) with a valid signature is accepted (initiator only: no private key has this public key)",
-        &["NonCanonicalKey"],
+        &[Flag::NonCanonicalKey],
         Some(initiator_with(label, signatures::NINE, sig)),
         None,
         None,
@@ -464,7 +424,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &format!(
                 "identity key {what} with a signature valid for u = 9 is refused (u ≥ p, all 256 bits)"
             ),
-            &["NonCanonicalKey", "BadSignature"],
+            &[Flag::NonCanonicalKey, Flag::BadSignature],
             Some(initiator_with(label, key, sig)),
             None,
             Some(ErrorClass::Authentication),
@@ -481,7 +441,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     })?;
     b.push(
         "identity key u = p − 1 is refused (a signature that verifies if y = (u − 1)/(u + 1) is computed with inv(0) = 0)",
-        &["NonCanonicalKey", "BadSignature"],
+        &[Flag::NonCanonicalKey, Flag::BadSignature],
         Some(initiator_with(label, signatures::P_MINUS_ONE, forged)),
         None,
         Some(ErrorClass::Authentication),
@@ -490,7 +450,7 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
     let twist_sig = signatures::spec_sign(&ikb_of(label), &spk_of(label), label);
     b.push(
         "identity key u on the twist (no Edwards point) is refused",
-        &["NonCanonicalKey", "BadSignature"],
+        &[Flag::NonCanonicalKey, Flag::BadSignature],
         Some(initiator_with(label, signatures::twist_u(), twist_sig)),
         None,
         Some(ErrorClass::Authentication),
@@ -514,57 +474,11 @@ fn xeddsa_rules(b: &mut Builder) -> Result<(), GenerateError> {
             &format!(
                 "signature whose R is a non-canonical encoding of the identity point ({what}) is refused: R is compared byte for byte"
             ),
-            &["NonCanonicalR", "BadSignature"],
+            &[Flag::NonCanonicalR, Flag::BadSignature],
             Some(p.initiator),
             None,
             Some(ErrorClass::Authentication),
         )?;
     }
     Ok(())
-}
-
-fn xeddsa_notes() -> BTreeMap<String, crate::vectors::Note> {
-    let xeddsa = "https://signal.org/docs/specifications/xeddsa/#verify";
-    BTreeMap::from([
-        (
-            "LibsignalSignBit".into(),
-            note(
-                "EdgeCase",
-                "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. A verifier that always uses sign 0 refuses these genuine signatures.",
-                &[xeddsa],
-            ),
-        ),
-        (
-            "UnreducedS".into(),
-            note(
-                "EdgeCase",
-                "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and is valid (SPEC.md §7.2).",
-                &[xeddsa],
-            ),
-        ),
-        (
-            "SBound".into(),
-            note(
-                "KnownBug",
-                "s ≥ 2^253 must be refused even though s + kq satisfies the verification equation (signature malleability).",
-                &[xeddsa],
-            ),
-        ),
-        (
-            "NonCanonicalKey".into(),
-            note(
-                "KnownBug",
-                "XEdDSA refuses u ≥ p (all 256 bits read), u = p − 1 and a u with no Edwards point; reducing or masking the key instead accepts keys that are not the signer's encoding.",
-                &[xeddsa],
-            ),
-        ),
-        (
-            "NonCanonicalR".into(),
-            note(
-                "KnownBug",
-                "R is compared with encode(sB − hA) byte for byte; decoding R and comparing points accepts other encodings of the same point.",
-                &[xeddsa],
-            ),
-        ),
-    ])
 }

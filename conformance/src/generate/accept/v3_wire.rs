@@ -15,13 +15,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use ratchetproof_protocol::suite::WireEncoding;
 use ratchetproof_protocol::suite::v3::VERSION;
 use ratchetproof_protocol::x3dh;
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey, Suite};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey};
 use sha2::Sha256;
 
 use super::{Bob, Cases, OPK_IDS, R, SPK_ID, Want, initial_message, pair};
-use crate::generate::{GenerateError, derived_key, note};
+use crate::generate::flags::Flag;
+use crate::generate::{GenerateError, derived_key};
 use crate::vectors::ErrorClass;
-use crate::vectors::Note;
 
 const HELLO: &[u8] = b"hello Bob";
 
@@ -244,7 +244,7 @@ fn add(
     c: &mut Cases,
     k: &Craft,
     comment: &str,
-    flags: &[&str],
+    flags: &[Flag],
     bad: Vec<u8>,
     want: Want<'_>,
 ) -> R<()> {
@@ -265,7 +265,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     if c.suite.wire_encoding() != WireEncoding::WhisperProtobuf {
         return Ok(());
     }
-    let whisper = ["V3Wire", "CorrectMac"];
+    let whisper = [Flag::V3Wire, Flag::CorrectMac];
     // --- WhisperMessage, MAC correct.
     let k = Craft::new(c, "unknown-field")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
@@ -414,7 +414,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
             &format!(
                 "embedded WhisperMessage with {what}, MAC correct: malformed, or read modulo 2^32 as protobuf's uint32 is"
             ),
-            &["V3Wire", "CorrectMac", "VarintOverflow"],
+            &[Flag::V3Wire, Flag::CorrectMac, Flag::VarintOverflow],
             k.with_body(&f),
             Want::RefuseOrReadAs(M, k.genuine.clone()),
         )?;
@@ -432,7 +432,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         c,
         &k,
         "embedded WhisperMessage whose PKCS#7 padding is invalid, MAC correct: refused",
-        &["V3Wire", "CorrectMac", "Padding"],
+        &[Flag::V3Wire, Flag::CorrectMac, Flag::Padding],
         good,
         Want::Refuse(&[ErrorClass::Authentication, ErrorClass::Malformed]),
     )?;
@@ -444,13 +444,13 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         c,
         &k,
         "embedded WhisperMessage with invalid padding AND a wrong MAC: authentication (the MAC is checked first: no padding oracle)",
-        &["V3Wire", "Padding"],
+        &[Flag::V3Wire, Flag::Padding],
         bad,
         Want::RefuseFixed(ErrorClass::Authentication),
     )?;
 
     // --- PreKeyWhisperMessage envelope (no MAC covers it).
-    let env = ["V3Wire", "Envelope"];
+    let env = [Flag::V3Wire, Flag::Envelope];
     let k = Craft::new(c, "env/unknown-field")?;
     let m = k.with_envelope(|f| f.push(Field::Varint(9, 1)))?;
     add(
@@ -561,7 +561,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         m,
         Want::Refuse(M),
     )?;
-    let overflow = ["V3Wire", "Envelope", "VarintOverflow"];
+    let overflow = [Flag::V3Wire, Flag::Envelope, Flag::VarintOverflow];
     for (tag, what) in [
         (1u8, "preKeyId"),
         (5, "registrationId"),
@@ -585,54 +585,4 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         )?;
     }
     Ok(())
-}
-
-/// Notes of this family's flags (protobuf encoding only).
-pub(super) fn notes(suite: Suite) -> Vec<(String, Note)> {
-    if suite.wire_encoding() != WireEncoding::WhisperProtobuf {
-        return Vec::new();
-    }
-    let doc = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";
-    vec![
-        (
-            "V3Wire".into(),
-            note(
-                "ModifiedInput",
-                "A signal-v3 initial message malformed in one field, built with Alice's real keys (SIGNAL-V3.md §3, §4).",
-                &[doc],
-            ),
-        ),
-        (
-            "CorrectMac".into(),
-            note(
-                "ModifiedInput",
-                "The embedded WhisperMessage's MAC is correct over its bytes: only the parser can refuse it.",
-                &[doc],
-            ),
-        ),
-        (
-            "Envelope".into(),
-            note(
-                "ModifiedInput",
-                "The PreKeyWhisperMessage envelope, which no MAC covers, is malformed in one field.",
-                &[doc],
-            ),
-        ),
-        (
-            "VarintOverflow".into(),
-            note(
-                "EdgeCase",
-                "A uint32 field whose varint is above 2^32 − 1: the reference refuses it as malformed; reading it modulo 2^32, as protobuf defines for uint32, conforms too (SIGNAL-V3.md §3). The vectors name both outcomes (result acceptable).",
-                &[doc],
-            ),
-        ),
-        (
-            "Padding".into(),
-            note(
-                "KnownBug",
-                "PKCS#7 padding is checked only after the MAC verified: a wrong MAC is an authentication failure whatever the padding (no padding oracle).",
-                &[doc],
-            ),
-        ),
-    ]
 }
