@@ -5,6 +5,12 @@
 #   fuzz/overnight.sh [TOTAL_SECONDS] [TARGET...]     (default: 28800 = 8 h, all targets)
 #   fuzz/overnight.sh 60 decrypt_untrusted            (a one-minute look at one target)
 #
+# Each target's share of the budget runs mostly in the throughput configuration
+# (no sanitizer, `-s none`, its own target dir fuzz/target/none so the two
+# builds never overwrite each other) and ASAN_SHARE percent (default 25) under
+# AddressSanitizer, on the same growing corpus: the throughput build explores,
+# the ASan build checks the dependencies' unsafe code (fuzz/README.md).
+#
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
 # The growing corpora live in fuzz/work/<target>/ (not committed); the
 # committed seeds in fuzz/corpus/<target>/ are read, never written.
@@ -16,7 +22,12 @@ shift || true
 if [ "$#" -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo +nightly fuzz list); fi
 jobs=$(nproc)
 per_target=$(( total / ${#targets[@]} ))
-[ "$per_target" -ge 10 ] || per_target=10
+[ "$per_target" -ge 20 ] || per_target=20
+asan_share=${ASAN_SHARE:-25}
+asan_time=$(( per_target * asan_share / 100 ))
+fast_time=$(( per_target - asan_time ))
+fast=(-O -s none --target-dir fuzz/target/none)
+asan=(-O)
 
 dict_for() {
   case "$1" in
@@ -26,8 +37,10 @@ dict_for() {
   esac
 }
 
-echo "fuzzing ${#targets[@]} targets for ${per_target}s each on ${jobs} cores"
-cargo +nightly fuzz build -O
+echo "fuzzing ${#targets[@]} targets for ${per_target}s each on ${jobs} cores" \
+  "(${fast_time}s without sanitizer, ${asan_time}s with ASan)"
+cargo +nightly fuzz build "${fast[@]}"
+[ "$asan_time" -eq 0 ] || cargo +nightly fuzz build "${asan[@]}"
 crashed=()
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/work/$t" "fuzz/artifacts/$t"
@@ -35,11 +48,16 @@ for t in "${targets[@]}"; do
   dict=$(dict_for "$t")
   # -fork runs one libFuzzer process per core; -ignore_crashes keeps going so
   # one crash does not end the night; every crash lands in fuzz/artifacts/$t/.
-  cargo +nightly fuzz run -O "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
-    -max_total_time="$per_target" -fork="$jobs" -ignore_crashes=1 \
-    -artifact_prefix="fuzz/artifacts/$t/" ${dict:+-dict=$dict} 2>&1 | tail -n 5 || true
+  for config in fast asan; do
+    if [ "$config" = fast ]; then opts=("${fast[@]}"); secs=$fast_time; else opts=("${asan[@]}"); secs=$asan_time; fi
+    [ "$secs" -gt 0 ] || continue
+    echo "  -- $config, ${secs}s"
+    cargo +nightly fuzz run "${opts[@]}" "$t" "fuzz/work/$t" "fuzz/corpus/$t" -- \
+      -max_total_time="$secs" -fork="$jobs" -ignore_crashes=1 \
+      -artifact_prefix="fuzz/artifacts/$t/" ${dict:+-dict=$dict} 2>&1 | tail -n 5 || true
+  done
   # Minimize what the night found into the work corpus.
-  cargo +nightly fuzz cmin -O "$t" "fuzz/work/$t" >/dev/null 2>&1 || true
+  cargo +nightly fuzz cmin "${fast[@]}" "$t" "fuzz/work/$t" >/dev/null 2>&1 || true
   if compgen -G "fuzz/artifacts/$t/crash-*" >/dev/null || compgen -G "fuzz/artifacts/$t/oom-*" >/dev/null \
      || compgen -G "fuzz/artifacts/$t/timeout-*" >/dev/null; then
     crashed+=("$t")
@@ -57,8 +75,9 @@ for t in "${crashed[@]}"; do
     [ -e "$f" ] || continue
     cat <<MSG
   $f
-    reproduce:  cargo +nightly fuzz run $t $f
-    minimize:   cargo +nightly fuzz tmin $t $f
+    reproduce:  cargo +nightly fuzz run -O -s none --target-dir fuzz/target/none $t $f
+                (or with ASan: cargo +nightly fuzz run -O $t $f)
+    minimize:   cargo +nightly fuzz tmin -O -s none --target-dir fuzz/target/none $t $f
     make it a permanent test (replayed by cargo test on stable):
                 mkdir -p fuzz/regressions/$t && cp $f fuzz/regressions/$t/ \\
                 && cargo test -p ratchetproof --test fuzz_corpus $t
