@@ -2,6 +2,7 @@
 //! and HMAC-SHA256 (RFC 2104), with fixed output lengths so no call can fail.
 
 use hkdf::Hkdf;
+use hmac::digest::FixedOutput;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -31,4 +32,24 @@ pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
         out.copy_from_slice(&mac.finalize().into_bytes());
     }
     out
+}
+
+/// HMAC-SHA256 keyed once by `key` and applied to two messages: the key
+/// schedule (two SHA-256 blocks) is computed once and its state cloned.
+/// Each output is written straight into its destination, so no secret
+/// temporary is left to zeroize.
+pub(crate) fn hmac_sha256_twice(
+    key: &[u8],
+    (first, first_out): (&[u8], &mut [u8; 32]),
+    (second, second_out): (&[u8], &mut [u8; 32]),
+) {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    if let Ok(keyed) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+        let mut mac = keyed.clone();
+        mac.update(first);
+        FixedOutput::finalize_into(mac, first_out.into());
+        let mut mac = keyed;
+        mac.update(second);
+        FixedOutput::finalize_into(mac, second_out.into());
+    }
 }
