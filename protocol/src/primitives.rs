@@ -5,7 +5,32 @@ use hkdf::Hkdf;
 use hmac::digest::FixedOutput;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
+
+/// `N` secret bytes, zeroized when dropped. Unlike `Zeroizing<[u8; N]>`,
+/// whose array impl writes one volatile byte at a time, this clears the
+/// bytes in one bulk write behind zeroize's optimization barrier.
+pub(crate) struct Secret<const N: usize>(pub(crate) [u8; N]);
+
+impl<const N: usize> core::ops::Deref for Secret<N> {
+    type Target = [u8; N];
+
+    fn deref(&self) -> &[u8; N] {
+        &self.0
+    }
+}
+
+impl<const N: usize> core::ops::DerefMut for Secret<N> {
+    fn deref_mut(&mut self) -> &mut [u8; N] {
+        &mut self.0
+    }
+}
+
+impl<const N: usize> Drop for Secret<N> {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
 
 /// HKDF-SHA256 with an `N`-byte output. `salt = None` is RFC 5869's default,
 /// a string of 32 zero bytes.
@@ -13,12 +38,19 @@ pub(crate) fn hkdf_sha256<const N: usize>(
     salt: Option<&[u8]>,
     ikm: &[u8],
     info: &[u8],
-) -> Zeroizing<[u8; N]> {
+) -> Secret<N> {
     const { assert!(N <= 255 * 32, "HKDF-SHA256 output is at most 8160 bytes") };
-    let mut okm = Zeroizing::new([0u8; N]);
+    let mut okm = Secret([0u8; N]);
     // `expand` fails only for N > 255·HashLen, excluded at compile time above.
     let _ = Hkdf::<Sha256>::new(salt, ikm).expand(info, okm.as_mut_slice());
     okm
+}
+
+/// HKDF-SHA256 into two 32-byte keys (64 bytes of output), which the
+/// caller moves into its key types before zeroizing `okm`.
+pub(crate) fn hkdf_sha256_two_keys(salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [[u8; 32]; 2]) {
+    // 64 bytes is within HKDF-SHA256's 8160, so `expand` cannot fail.
+    let _ = Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, okm.as_flattened_mut());
 }
 
 /// HMAC-SHA256 over the concatenation of `parts`.

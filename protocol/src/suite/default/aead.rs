@@ -7,11 +7,10 @@
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
-use zeroize::Zeroizing;
 
 use crate::chain_key::MessageKey;
 use crate::error::{Error, Result};
-use crate::primitives::hkdf_sha256;
+use crate::primitives::{Secret, hkdf_sha256};
 
 /// AES-256 key length.
 pub(crate) const AEAD_KEY_LEN: usize = 32;
@@ -22,7 +21,7 @@ pub const AEAD_TAG_LEN: usize = 16;
 
 /// The AEAD key and nonce for one message key.
 pub(crate) struct AeadKeys {
-    pub(crate) key: Zeroizing<[u8; AEAD_KEY_LEN]>,
+    pub(crate) key: Secret<AEAD_KEY_LEN>,
     pub(crate) nonce: [u8; AEAD_NONCE_LEN],
 }
 
@@ -30,7 +29,7 @@ pub(crate) struct AeadKeys {
 pub(crate) fn derive_aead_keys(mk: &MessageKey, info: &[u8]) -> AeadKeys {
     let okm = hkdf_sha256::<{ AEAD_KEY_LEN + AEAD_NONCE_LEN }>(None, mk.as_bytes(), info);
     let (k, n) = okm.split_at(AEAD_KEY_LEN);
-    let mut key = Zeroizing::new([0u8; AEAD_KEY_LEN]);
+    let mut key = Secret([0u8; AEAD_KEY_LEN]);
     let mut nonce = [0u8; AEAD_NONCE_LEN];
     key.copy_from_slice(k);
     nonce.copy_from_slice(n);
