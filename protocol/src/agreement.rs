@@ -27,15 +27,32 @@ pub trait KeyAgreement: Send + Sync + Debug {
     /// shared secrets where the protocol has them) → `SK`.
     fn kdf(&self, secrets: &[u8]) -> SharedKey;
 
-    /// The initiator's side, with its ephemeral key given: checks the bundle,
-    /// computes the secrets, and returns `SK`, `AD` and what the initial
-    /// message must name.
-    fn initiate(
+    /// Checks the bundle's signature(s): the initiator's first step, before
+    /// any randomness is drawn.
+    fn verify(&self, bundle: &PreKeyBundle) -> Result<()>;
+
+    /// The initiator's side once [`KeyAgreement::verify`] has accepted the
+    /// bundle: computes the secrets and returns `SK`, `AD` and what the
+    /// initial message must name. Callers that have not verified the bundle
+    /// use [`KeyAgreement::initiate`].
+    fn agree(
         &self,
         initiator_identity: &KeyPair,
         bundle: &PreKeyBundle,
         ephemeral: KeyPair,
     ) -> Result<Initiation>;
+
+    /// The initiator's side, with its ephemeral key given: verifies the
+    /// bundle, then [`KeyAgreement::agree`].
+    fn initiate(
+        &self,
+        initiator_identity: &KeyPair,
+        bundle: &PreKeyBundle,
+        ephemeral: KeyPair,
+    ) -> Result<Initiation> {
+        self.verify(bundle)?;
+        self.agree(initiator_identity, bundle, ephemeral)
+    }
 
     /// The responder's side from the values of an initial message, with the
     /// prekeys it names already looked up.

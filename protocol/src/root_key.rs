@@ -6,13 +6,29 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::chain_key::ChainKey;
 use crate::consts::KEY_LEN;
 use crate::keys::DhOutput;
-use crate::primitives::hkdf_sha256;
+use crate::primitives::{hkdf_sha256, hkdf_sha256_two_keys};
 
 macro_rules! secret_key {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Zeroize, ZeroizeOnDrop)]
+        #[derive(Clone)]
         pub struct $name([u8; KEY_LEN]);
+
+        // By hand rather than derived: the derive zeroizes the array one
+        // volatile byte at a time, the slice impl in one bulk write.
+        impl Zeroize for $name {
+            fn zeroize(&mut self) {
+                self.0.as_mut_slice().zeroize();
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.zeroize();
+            }
+        }
+
+        impl ZeroizeOnDrop for $name {}
 
         impl $name {
             /// Wraps 32 key bytes.
@@ -23,6 +39,15 @@ macro_rules! secret_key {
             /// The 32 key bytes.
             pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
                 &self.0
+            }
+
+            /// A key copied from 32 bytes of a longer secret, with no
+            /// temporary copy left behind.
+            #[allow(dead_code)]
+            pub(crate) fn from_array_ref(bytes: &[u8; KEY_LEN]) -> Self {
+                let mut key = Self([0; KEY_LEN]);
+                key.0.copy_from_slice(bytes);
+                key
             }
         }
 
@@ -74,14 +99,13 @@ pub(crate) fn x3dh_kdf(dh_outputs: &[u8], info: &[u8]) -> SharedKey {
 /// suite's `info`, 64 bytes of output split into the next root key (first 32)
 /// and a chain key (last 32).
 pub(crate) fn kdf_rk(rk: &RootKey, dh_out: &DhOutput, info: &[u8]) -> (RootKey, ChainKey) {
-    let okm = hkdf_sha256::<64>(Some(rk.as_bytes()), dh_out.as_bytes(), info);
-    let (root, chain) = okm.split_at(KEY_LEN);
-    let mut next_root = [0u8; KEY_LEN];
-    let mut chain_key = [0u8; KEY_LEN];
-    next_root.copy_from_slice(root);
-    chain_key.copy_from_slice(chain);
-    let out = (RootKey(next_root), ChainKey::from_bytes(chain_key));
-    next_root.zeroize();
-    chain_key.zeroize();
+    let mut okm = [[0u8; KEY_LEN]; 2];
+    hkdf_sha256_two_keys(rk.as_bytes(), dh_out.as_bytes(), info, &mut okm);
+    let [root, chain] = &okm;
+    let out = (
+        RootKey::from_array_ref(root),
+        ChainKey::from_array_ref(chain),
+    );
+    okm.as_flattened_mut().zeroize();
     out
 }

@@ -328,30 +328,31 @@ impl Session {
             return Err(Error::Malformed("message number 2^32 - 1 is never sent"));
         }
         let mut skipped = Vec::new();
-        let (chain, nr, ratchet) = if self.dhr != Some(header.dh) {
+        let (new_chain, nr, ratchet) = if self.dhr != Some(header.dh) {
             // SkipMessageKeys(state, header.pn) on the current chain; the bound
             // applies even when there is no receiving chain yet.
             self.check_skip(self.nr, header.pn)?;
             if let (Some(ckr), Some(dhr)) = (&self.ckr, &self.dhr) {
-                self.skip_into(ckr.clone(), dhr, self.nr, header.pn, &mut skipped);
+                self.skip_into(ckr, dhr, self.nr, header.pn, &mut skipped);
             }
             // The receiving half of DHRatchet.
             let dh_out = self.dhs.diffie_hellman(&header.dh)?;
             let (rk, ckr) = self.suite.kdf_rk(&self.rk, &dh_out);
-            (ckr, 0, Some(rk))
+            (Some(ckr), 0, Some(rk))
         } else {
-            // Same chain. Alice's initial DHr (Bob's signed prekey) has no
-            // receiving chain: Bob never sends under it. The skip bound is
-            // still checked first, as the spec's SkipMessageKeys does.
-            let Some(ckr) = self.ckr.clone() else {
-                self.check_skip(self.nr, header.n)?;
-                return Err(Error::AuthenticationFailed);
-            };
-            (ckr, self.nr, None)
+            (None, self.nr, None)
+        };
+        // Same chain: the current receiving chain key, borrowed. Alice's
+        // initial DHr (Bob's signed prekey) has no receiving chain: Bob never
+        // sends under it. The skip bound is still checked first, as the
+        // spec's SkipMessageKeys does.
+        let Some(chain) = new_chain.as_ref().or(self.ckr.as_ref()) else {
+            self.check_skip(self.nr, header.n)?;
+            return Err(Error::AuthenticationFailed);
         };
         self.check_skip(nr, header.n)?;
-        let chain = self.skip_into(chain, &header.dh, nr, header.n, &mut skipped);
-        let (next_ckr, mk) = self.suite.kdf_ck(&chain);
+        let skipped_to = self.skip_into(chain, &header.dh, nr, header.n, &mut skipped);
+        let (next_ckr, mk) = self.suite.kdf_ck(skipped_to.as_ref().unwrap_or(chain));
         Ok(Planned {
             message_key: mk,
             state: Pending {
@@ -375,22 +376,28 @@ impl Session {
         Ok(())
     }
 
-    /// Derives the keys for messages `from..until` of a chain into `out`,
-    /// returning the chain key for message `until`.
+    /// Derives the keys for messages `from..until` of a chain whose key for
+    /// message `from` is `ck` into `out`, returning the chain key for message
+    /// `until`, or `None` when that is `ck` itself (nothing skipped).
     fn skip_into(
         &self,
-        mut ck: ChainKey,
+        ck: &ChainKey,
         dh: &PublicKey,
         from: u32,
         until: u32,
         out: &mut Vec<(PublicKey, u32, MessageKey)>,
-    ) -> ChainKey {
+    ) -> Option<ChainKey> {
+        // Reserved up front, so no secret is left behind in a buffer the
+        // vector outgrew; capped, as MAX_SKIP may be configured very large.
+        let count = usize::try_from(until.saturating_sub(from)).unwrap_or(0);
+        out.reserve(count.min(MAX_SKIP_RESERVE));
+        let mut next: Option<ChainKey> = None;
         for n in from..until {
-            let (next, mk) = self.suite.kdf_ck(&ck);
+            let (following, mk) = self.suite.kdf_ck(next.as_ref().unwrap_or(ck));
             out.push((*dh, n, mk));
-            ck = next;
+            next = Some(following);
         }
-        ck
+        next
     }
 
     /// Applies a verified decryption. The sending half of a DH ratchet step
@@ -450,6 +457,9 @@ fn duplicate(header: &Header) -> Error {
         n: header.n,
     }
 }
+
+/// The most skipped keys reserved at once before a skip loop.
+const MAX_SKIP_RESERVE: usize = 1 << 16;
 
 /// The message key a header selects, and the state to commit if it verifies.
 struct Planned {

@@ -155,10 +155,10 @@ impl Session {
             let dh = PublicKey::from_bytes(r.array()?);
             let n = r.u32()?;
             let mk = MessageKey::from_bytes(*Zeroizing::new(r.array()?));
-            if skipped.get(&dh, n).is_some() {
+            // The count is within the cap, so nothing is evicted here.
+            if skipped.insert(dh, n, mk, cap) {
                 return Err(Error::InvalidState("duplicate skipped-key entry"));
             }
-            skipped.insert(dh, n, mk, cap);
         }
         r.finish(Error::InvalidState("trailing bytes"))?;
         Ok(Session {

@@ -91,9 +91,11 @@ pub fn initiate<R: CryptoRng + ?Sized>(
     bundle: &PreKeyBundle,
     rng: &mut R,
 ) -> Result<Initiation> {
-    // Verify before drawing any randomness, so a rejected bundle consumes none.
-    verify_bundle(bundle)?;
-    initiate_with_ephemeral(suite, alice_identity, bundle, KeyPair::generate(rng))
+    // Verify before drawing any randomness, so a rejected bundle consumes none;
+    // `agree` then skips the check, so the signature is verified once.
+    let agreement = suite.key_agreement();
+    agreement.verify(bundle)?;
+    agreement.agree(alice_identity, bundle, KeyPair::generate(rng))
 }
 
 /// Checks Sig(IKb, Encode(SPKb)).
@@ -109,7 +111,8 @@ pub fn verify_bundle(bundle: &PreKeyBundle) -> Result<()> {
     }
 }
 
-/// Alice's X3DH with EKa given, by the suite's key agreement.
+/// Alice's X3DH with EKa given, by the suite's key agreement: verifies the
+/// bundle, then agrees.
 pub fn initiate_with_ephemeral(
     suite: Suite,
     alice_identity: &KeyPair,
@@ -170,13 +173,16 @@ impl KeyAgreement for X3dh {
         x3dh_kdf(secrets, self.info)
     }
 
-    fn initiate(
+    fn verify(&self, bundle: &PreKeyBundle) -> Result<()> {
+        verify_bundle(bundle)
+    }
+
+    fn agree(
         &self,
         initiator_identity: &KeyPair,
         bundle: &PreKeyBundle,
         ephemeral: KeyPair,
     ) -> Result<Initiation> {
-        verify_bundle(bundle)?;
         let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
         dh.extend_from_slice(
             initiator_identity

@@ -25,7 +25,7 @@ use crate::consts::KEY_LEN;
 use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::keys::{DhOutput, PublicKey};
-use crate::primitives::{hkdf_sha256, hmac_sha256};
+use crate::primitives::{Secret, hkdf_sha256, hmac_sha256};
 use crate::root_key::{RootKey, kdf_rk};
 use crate::session::Role;
 use crate::x3dh::{AD_LEN, InitialMessage, InitialMessageCodec, X3dh};
@@ -123,7 +123,7 @@ pub fn decode_key(bytes: &[u8]) -> Result<PublicKey> {
 
 /// The three keys one message key expands to.
 struct MessageKeys {
-    bytes: Zeroizing<[u8; MESSAGE_KEYS_LEN]>,
+    bytes: Secret<MESSAGE_KEYS_LEN>,
 }
 
 impl MessageKeys {

@@ -6,12 +6,11 @@
 //! SPEC.md §11 on restored state re-using a key).
 
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
-use zeroize::Zeroizing;
+use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
 
 use crate::chain_key::MessageKey;
 use crate::error::{Error, Result};
-use crate::primitives::hkdf_sha256;
+use crate::primitives::{Secret, hkdf_sha256};
 
 /// AES-256 key length.
 pub(crate) const AEAD_KEY_LEN: usize = 32;
@@ -22,7 +21,7 @@ pub const AEAD_TAG_LEN: usize = 16;
 
 /// The AEAD key and nonce for one message key.
 pub(crate) struct AeadKeys {
-    pub(crate) key: Zeroizing<[u8; AEAD_KEY_LEN]>,
+    pub(crate) key: Secret<AEAD_KEY_LEN>,
     pub(crate) nonce: [u8; AEAD_NONCE_LEN],
 }
 
@@ -30,42 +29,59 @@ pub(crate) struct AeadKeys {
 pub(crate) fn derive_aead_keys(mk: &MessageKey, info: &[u8]) -> AeadKeys {
     let okm = hkdf_sha256::<{ AEAD_KEY_LEN + AEAD_NONCE_LEN }>(None, mk.as_bytes(), info);
     let (k, n) = okm.split_at(AEAD_KEY_LEN);
-    let mut key = Zeroizing::new([0u8; AEAD_KEY_LEN]);
+    let mut key = Secret([0u8; AEAD_KEY_LEN]);
     let mut nonce = [0u8; AEAD_NONCE_LEN];
     key.copy_from_slice(k);
     nonce.copy_from_slice(n);
     AeadKeys { key, nonce }
 }
 
-/// AES-256-GCM encryption: ciphertext ‖ 16-byte tag.
-pub(crate) fn seal(keys: &AeadKeys, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-    let cipher = Aes256Gcm::new_from_slice(keys.key.as_slice())
-        .map_err(|_| Error::InvalidKey("AES-256 key length"))?;
-    let nonce: &Nonce<Aes256Gcm> = (&keys.nonce).into();
-    // AES-GCM refuses plaintexts over 2^36 - 32 bytes.
-    cipher
-        .encrypt(
-            nonce,
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .map_err(|_| Error::Malformed("plaintext too long for AES-GCM"))
+impl AeadKeys {
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new((&*self.key).into())
+    }
+
+    fn nonce(&self) -> &Nonce<Aes256Gcm> {
+        (&self.nonce).into()
+    }
 }
 
-/// AES-256-GCM decryption of ciphertext ‖ tag.
+/// AES-256-GCM encryption in place: `message[body..]` holds the plaintext,
+/// which becomes the ciphertext, and the 16-byte tag is appended. With the
+/// tag's capacity reserved, the message is neither copied nor reallocated.
+pub(crate) fn seal_in_place(
+    keys: &AeadKeys,
+    message: &mut Vec<u8>,
+    body: usize,
+    aad: &[u8],
+) -> Result<()> {
+    let plaintext = message
+        .get_mut(body..)
+        .ok_or(Error::Malformed("message shorter than its header"))?;
+    // AES-GCM refuses plaintexts over 2^36 - 32 bytes.
+    let tag = keys
+        .cipher()
+        .encrypt_inout_detached(keys.nonce(), aad, plaintext.into())
+        .map_err(|_| Error::Malformed("plaintext too long for AES-GCM"))?;
+    message.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// AES-256-GCM decryption of ciphertext ‖ tag. The tag is checked before
+/// anything is decrypted.
 pub(crate) fn open(keys: &AeadKeys, ciphertext_and_tag: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
-    let cipher = Aes256Gcm::new_from_slice(keys.key.as_slice())
-        .map_err(|_| Error::InvalidKey("AES-256 key length"))?;
-    let nonce: &Nonce<Aes256Gcm> = (&keys.nonce).into();
-    cipher
-        .decrypt(
-            nonce,
-            Payload {
-                msg: ciphertext_and_tag,
-                aad,
-            },
+    let (ciphertext, tag) = ciphertext_and_tag
+        .split_at_checked(
+            ciphertext_and_tag
+                .len()
+                .checked_sub(AEAD_TAG_LEN)
+                .ok_or(Error::AuthenticationFailed)?,
         )
-        .map_err(|_| Error::AuthenticationFailed)
+        .ok_or(Error::AuthenticationFailed)?;
+    let tag = Tag::<Aes256Gcm>::try_from(tag).map_err(|_| Error::AuthenticationFailed)?;
+    let mut plaintext = ciphertext.to_vec();
+    keys.cipher()
+        .decrypt_inout_detached(keys.nonce(), aad, plaintext.as_mut_slice().into(), &tag)
+        .map_err(|_| Error::AuthenticationFailed)?;
+    Ok(plaintext)
 }

@@ -16,7 +16,7 @@ use crate::keys::DhOutput;
 use crate::root_key::{RootKey, kdf_rk};
 use crate::x3dh::X3dh;
 
-use self::aead::{AEAD_TAG_LEN, derive_aead_keys, open, seal};
+use self::aead::{AEAD_TAG_LEN, derive_aead_keys, open, seal_in_place};
 use super::{
     CipherSuite, FieldRole, MessageCodec, MessageLayout, RatchetKdf, WireEncoding, WireField,
 };
@@ -76,17 +76,37 @@ pub struct DefaultCodec {
     pub message_keys_info: &'static [u8],
 }
 
+/// Longest AEAD associated data built on the stack; longer `ad`s use the heap.
+const STACK_AAD_LEN: usize = 128;
+
 impl DefaultCodec {
-    /// The AEAD associated data: `u32be(len(ad)) ‖ ad ‖ version ‖ header`.
-    /// The length prefix makes the concatenation unambiguous for any `ad`.
-    fn aead_ad(ad: &[u8], version_and_header: &[u8]) -> Result<Vec<u8>> {
+    /// Calls `f` with the AEAD associated data: `u32be(len(ad)) ‖ ad ‖
+    /// version ‖ header`. The length prefix makes the concatenation
+    /// unambiguous for any `ad`. It is built on the stack when it fits
+    /// (the X3DH AD does), so a message allocates nothing for it.
+    fn with_aead_ad<T>(
+        ad: &[u8],
+        version_and_header: &[u8],
+        f: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
         let len = u32::try_from(ad.len())
             .map_err(|_| Error::Malformed("associated data longer than 2^32 - 1 bytes"))?;
-        let mut out = Vec::with_capacity(4 + ad.len() + version_and_header.len());
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(ad);
-        out.extend_from_slice(version_and_header);
-        Ok(out)
+        let total = ad.len().saturating_add(4 + version_and_header.len());
+        let mut stack = [0u8; STACK_AAD_LEN];
+        let mut heap = Vec::new();
+        let buf = match stack.get_mut(..total) {
+            Some(buf) => buf,
+            None => {
+                heap.resize(total, 0);
+                heap.as_mut_slice()
+            }
+        };
+        let (prefix, rest) = buf.split_at_mut(4);
+        prefix.copy_from_slice(&len.to_be_bytes());
+        let (ad_part, header_part) = rest.split_at_mut(ad.len());
+        ad_part.copy_from_slice(ad);
+        header_part.copy_from_slice(version_and_header);
+        f(buf)
     }
 }
 
@@ -98,12 +118,19 @@ impl MessageCodec for DefaultCodec {
         plaintext: &[u8],
         ad: &[u8],
     ) -> Result<Vec<u8>> {
+        let mut prefix = [0u8; 1 + HEADER_LEN];
+        let (version, encoded) = prefix.split_at_mut(1);
+        version.copy_from_slice(&[MESSAGE_VERSION]);
+        encoded.copy_from_slice(&encode_header(header));
+        // One buffer with room for the tag: the plaintext is copied in once
+        // and encrypted where it lies.
         let mut message = Vec::with_capacity(MESSAGE_OVERHEAD + plaintext.len());
-        message.push(MESSAGE_VERSION);
-        message.extend_from_slice(&encode_header(header));
-        let aad = Self::aead_ad(ad, &message)?;
+        message.extend_from_slice(&prefix);
+        message.extend_from_slice(plaintext);
         let keys = derive_aead_keys(mk, self.message_keys_info);
-        message.extend_from_slice(&seal(&keys, plaintext, &aad)?);
+        Self::with_aead_ad(ad, &prefix, |aad| {
+            seal_in_place(&keys, &mut message, prefix.len(), aad)
+        })?;
         Ok(message)
     }
 
@@ -130,8 +157,8 @@ impl MessageCodec for DefaultCodec {
         let (prefix, body) = message
             .split_at_checked(1 + HEADER_LEN)
             .ok_or(Error::Malformed("truncated"))?;
-        let aad = Self::aead_ad(ad, prefix)?;
-        open(&derive_aead_keys(mk, self.message_keys_info), body, &aad)
+        let keys = derive_aead_keys(mk, self.message_keys_info);
+        Self::with_aead_ad(ad, prefix, |aad| open(&keys, body, aad))
     }
 
     fn wire_encoding(&self) -> WireEncoding {
