@@ -5,10 +5,12 @@
 //! model (`ratchetproof::model`) check every invariant after every step; the
 //! property's name says which part of the space it searches. Runs are
 //! deterministic given proptest's seed, and the default case counts keep the
-//! file well under a minute in a debug build on 2 cores. The deep profile:
+//! file well under a minute in a debug build on 2 cores. The deep profile
+//! (about 30 CPU-minutes in release; README.md, "Deeper runs", has the
+//! measured figures):
 //!
 //! ```text
-//! PROPTEST_CASES=100000 cargo test -p ratchetproof --test properties
+//! PROPTEST_CASES=100000 cargo test --release -p ratchetproof --test properties
 //! ```
 #![allow(
     clippy::unwrap_used,
