@@ -26,17 +26,26 @@ use std::time::Duration;
 use cpu_time::ThreadTime;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, SamplingMode, criterion_group};
-use ratchetproof::Reference;
-use ratchetproof::runner::{RunOptions, run_paths};
+use rand_core::CryptoRng;
+use ratchetproof::commands::{ShimArgs, implementations};
+use ratchetproof::runner::{Report, RunOptions, run_paths, run_paths_parallel};
+use ratchetproof::shim::DEFAULT_MAX_LINE_BYTES;
+use ratchetproof::{Implementation, Reference};
 use ratchetproof_benches::fixtures::{
-    Pair, established_pair, olm_decrypt, olm_encrypt, olm_established_pair, rng, x3dh_fixture,
+    Pair, established_pair, established_pair_in, olm_decrypt, olm_encrypt, olm_established_pair,
+    rng, state_ratchet_private_key, x3dh_fixture,
 };
+use ratchetproof_benches::floor::signal_v3 as v3;
 use ratchetproof_benches::floor::{self, FloorInputs};
-use ratchetproof_benches::paired::{self, Timed, batched, iter};
-use ratchetproof_benches::report::{FLOOR, PEER, REFERENCE};
+use ratchetproof_benches::paired::{self, Timed, batched, iter, wall};
+use ratchetproof_benches::report::{
+    FLOOR, IN_PROCESS, IN_PROCESS_JOBS2, PEER, REFERENCE, SHIM_JOBS1, SHIM_JOBS2,
+};
 use ratchetproof_benches::{SIZES, plaintext};
 use ratchetproof_protocol::x3dh::{self, AD_LEN};
-use ratchetproof_protocol::{ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, RootKey, Session};
+use ratchetproof_protocol::{
+    ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, RootKey, SIGNAL_V3_SUITE, Session, Suite,
+};
 
 /// Messages a burst holds, and keys the skipped-store benchmark stores.
 const BURST: usize = 1_000;
@@ -93,11 +102,30 @@ enum Pace {
     Slow,
 }
 
+/// Whether criterion runs each benchmark once instead of measuring it: the
+/// `--test` flag, or no `--bench` flag (`cargo test --benches`), as criterion
+/// itself decides; `--list` runs nothing.
+fn test_mode() -> bool {
+    let has = |flag: &str| std::env::args().any(|a| a == flag);
+    has("--test") || has("--list") || !has("--bench")
+}
+
 /// Runs one row: criterion measures each variant, then, if criterion really
 /// measured (not `--test`, not filtered out), the interleaved pass runs and its
 /// result is written beside criterion's.
-fn row(c: &mut C, group: &str, pace: Pace, mut variants: Vec<(&str, Timed<'_>)>) {
-    let mut measured = false;
+fn row(c: &mut C, group: &str, pace: Pace, variants: Vec<(&str, Timed<'_>)>) {
+    row_of_items(c, group, pace, variants, None);
+}
+
+/// [`row`] for a throughput row: one iteration processes `items` items.
+fn row_of_items(
+    c: &mut C,
+    group: &str,
+    pace: Pace,
+    mut variants: Vec<(&str, Timed<'_>)>,
+    items: Option<u64>,
+) {
+    let mut ran = false;
     let mut g = c.benchmark_group(group);
     if pace == Pace::Slow {
         g.sample_size(10).sampling_mode(SamplingMode::Flat);
@@ -105,18 +133,19 @@ fn row(c: &mut C, group: &str, pace: Pace, mut variants: Vec<(&str, Timed<'_>)>)
     for (id, run) in &mut variants {
         g.bench_function(*id, |b| {
             b.iter_custom(|iters| {
-                measured |= iters > 1;
+                ran = true;
                 run(iters)
             })
         });
     }
     g.finish();
-    if measured {
+    if ran && !test_mode() {
         let rounds = match pace {
             Pace::Normal => paired::rounds(),
             Pace::Slow => paired::rounds().min(10),
         };
-        let result = paired::measure(&mut variants, rounds);
+        let mut result = paired::measure(&mut variants, rounds);
+        result.items_per_iter = items;
         if let Err(e) = result.write(&paired::criterion_dir(), group) {
             eprintln!("could not write the interleaved results of {group}: {e}");
         }
@@ -362,8 +391,8 @@ fn ping_pong(c: &mut C) {
 }
 
 /// Bob with `BURST` skipped keys stored, the messages they belong to, and AD.
-fn bob_with_skipped_keys(seed: u64) -> (Session, Vec<Vec<u8>>, [u8; AD_LEN]) {
-    let mut pair = established_pair(seed);
+fn bob_with_skipped_keys(suite: Suite, seed: u64) -> (Session, Vec<Vec<u8>>, [u8; AD_LEN]) {
+    let mut pair = established_pair_in(suite, seed);
     let pt = plaintext(64);
     let messages: Vec<Vec<u8>> = (0..=BURST)
         .map(|_| pair.alice.encrypt(&pt, &pair.ad).unwrap())
@@ -375,12 +404,16 @@ fn bob_with_skipped_keys(seed: u64) -> (Session, Vec<Vec<u8>>, [u8; AD_LEN]) {
     (pair.bob, messages, pair.ad)
 }
 
-fn skipped(c: &mut C) {
-    let (bob, messages, ad) = bob_with_skipped_keys(50);
-    let mut r = rng(51);
-    // A fresh copy of Bob (untimed) per SKIPPED_CHUNK decryptions of distinct
-    // stored keys spread over the store.
-    let reference: Timed<'_> = Box::new(|iters| {
+/// Bob decrypting from a store of `BURST` skipped keys: a fresh copy of him
+/// (untimed) per SKIPPED_CHUNK decryptions of distinct stored keys spread
+/// over the store.
+fn skipped_reference<'a>(
+    bob: &'a Session,
+    messages: &'a [Vec<u8>],
+    ad: &'a [u8; AD_LEN],
+    mut r: impl CryptoRng + 'a,
+) -> Timed<'a> {
+    Box::new(move |iters| {
         let mut total = Duration::ZERO;
         let mut done = 0;
         while done < iters {
@@ -389,13 +422,18 @@ fn skipped(c: &mut C) {
             let start = ThreadTime::now();
             for k in 0..chunk {
                 let n = usize::try_from(k).unwrap() * (BURST / 100);
-                black_box(copy.decrypt(&messages[n], &ad, &mut r).unwrap());
+                black_box(copy.decrypt(&messages[n], ad, &mut r).unwrap());
             }
             total += start.elapsed();
             done += chunk;
         }
         total
-    });
+    })
+}
+
+fn skipped(c: &mut C) {
+    let (bob, messages, ad) = bob_with_skipped_keys(&DEFAULT_SUITE, 50);
+    let reference = skipped_reference(&bob, &messages, &ad, rng(51));
     let inputs = FloorInputs::new(&mut rng(52), AD_LEN);
     let pt = plaintext(64);
     let (_, mk) = floor::kdf_ck(&inputs.ck);
@@ -529,25 +567,25 @@ fn x3dh_agreement(c: &mut C) {
 
 fn state(c: &mut C) {
     let plain = established_pair(80).bob;
-    let (with_keys, _, _) = bob_with_skipped_keys(81);
-    for (suffix, session) in [("", &plain), ("_1000", &with_keys)] {
+    let (with_keys, _, _) = bob_with_skipped_keys(&DEFAULT_SUITE, 81);
+    state_rows(c, "", &[("", &plain), ("_1000", &with_keys)]);
+}
+
+/// Serialize and deserialize rows `{prefix}state_(de)serialize{suffix}`.
+fn state_rows(c: &mut C, prefix: &str, sessions: &[(&str, &Session)]) {
+    for &(suffix, session) in sessions {
         row(
             c,
-            &format!("state_serialize{suffix}"),
+            &format!("{prefix}state_serialize{suffix}"),
             Pace::Normal,
             vec![(REFERENCE, iter(|| black_box(session).to_bytes()))],
         );
         let bytes = session.to_bytes();
-        // DHs's private key: bytes 14..46 of the state (docs/SPEC.md §8).
-        let mut dhs = [0u8; 32];
-        dhs.copy_from_slice(&bytes[14..46]);
-        assert_eq!(
-            &floor::x25519_public(&dhs),
-            session.ratchet_public_key().as_bytes()
-        );
+        // DHs's private key, found in the encoder's output (not at an offset).
+        let dhs = state_ratchet_private_key(session);
         row(
             c,
-            &format!("state_deserialize{suffix}"),
+            &format!("{prefix}state_deserialize{suffix}"),
             Pace::Normal,
             vec![
                 (
@@ -563,7 +601,7 @@ fn state(c: &mut C) {
 /// The whole vector suite through the runner, against the reference: what CI
 /// runs on every commit (loading and parsing the JSON included).
 fn vector_suite(c: &mut C) {
-    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors");
+    let vectors = vectors_dir();
     let options = RunOptions::default();
     let run = || {
         let report = run_paths(
@@ -577,6 +615,406 @@ fn vector_suite(c: &mut C) {
         report
     };
     row(c, "vector_suite", Pace::Slow, vec![(REFERENCE, iter(run))]);
+}
+
+/// The primitives of the signal-v3 floors that the default suite's lack.
+fn v3_primitives(c: &mut C) {
+    let key32 = [0x42u8; 32];
+    let iv = [7u8; 16];
+    row(
+        c,
+        "prim_hkdf_80",
+        Pace::Normal,
+        vec![(FLOOR, iter(|| v3::message_keys(black_box(&key32))))],
+    );
+    let ad = [0xADu8; v3::MAC_AD_LEN];
+    for (name, len) in SIZES {
+        let pt = plaintext(len);
+        let ct = v3::aes256cbc_encrypt(&key32, &iv, &pt);
+        row(
+            c,
+            &format!("prim_aes256cbc_encrypt_{name}"),
+            Pace::Normal,
+            vec![(
+                FLOOR,
+                iter(|| v3::aes256cbc_encrypt(&key32, &iv, black_box(&pt))),
+            )],
+        );
+        row(
+            c,
+            &format!("prim_aes256cbc_decrypt_{name}"),
+            Pace::Normal,
+            vec![(
+                FLOOR,
+                iter(|| v3::aes256cbc_decrypt(&key32, &iv, black_box(&ct))),
+            )],
+        );
+        // The MAC covers the ciphertext and about 45 bytes of framing.
+        let message = vec![0x33u8; ct.len() + 45];
+        row(
+            c,
+            &format!("prim_hmac_sha256_mac_{name}"),
+            Pace::Normal,
+            vec![(FLOOR, iter(|| v3::mac(&key32, &ad, black_box(&message))))],
+        );
+    }
+}
+
+/// The signal-v3 rows: the same operations on `SIGNAL_V3_SUITE`, each beside
+/// its own floor ([`v3`]) and, for encrypt, decrypt and ping-pong, beside
+/// vodozemac's Olm (which also uses AES-256-CBC with a truncated HMAC).
+fn signal_v3(c: &mut C) {
+    const SUITE: Suite = &SIGNAL_V3_SUITE;
+    let rk = RootKey::from_bytes([1; 32]);
+    let dh = DhOutput::from_bytes([2; 32]);
+    let ck = ChainKey::from_bytes([3; 32]);
+    row(
+        c,
+        "v3_kdf_rk",
+        Pace::Normal,
+        vec![
+            (
+                REFERENCE,
+                iter(|| SUITE.kdf_rk(black_box(&rk), black_box(&dh))),
+            ),
+            (
+                FLOOR,
+                iter(|| v3::kdf_rk(black_box(rk.as_bytes()), black_box(dh.as_bytes()))),
+            ),
+        ],
+    );
+    row(
+        c,
+        "v3_kdf_ck",
+        Pace::Normal,
+        vec![
+            (REFERENCE, iter(|| SUITE.kdf_ck(black_box(&ck)))),
+            (FLOOR, iter(|| v3::kdf_ck(black_box(ck.as_bytes())))),
+        ],
+    );
+
+    for (name, len) in SIZES {
+        let pt = plaintext(len);
+        let mut pair = established_pair_in(SUITE, 120);
+        let inputs = FloorInputs::with_aad_len(&mut rng(121), v3::MAC_AD_LEN);
+        let mut olm = olm_established_pair();
+        row(
+            c,
+            &format!("v3_encrypt_{name}"),
+            Pace::Normal,
+            vec![
+                (
+                    REFERENCE,
+                    iter(|| pair.alice.encrypt(black_box(&pt), &pair.ad).unwrap()),
+                ),
+                (
+                    FLOOR,
+                    iter(|| {
+                        v3::encrypt(
+                            black_box(&inputs.ck),
+                            &v3::HEADER,
+                            black_box(&pt),
+                            &inputs.aad,
+                        )
+                    }),
+                ),
+                (PEER, iter(|| olm_encrypt(&mut olm.alice, black_box(&pt)))),
+            ],
+        );
+    }
+
+    for (name, len) in SIZES {
+        let pt = plaintext(len);
+        let inputs = FloorInputs::with_aad_len(&mut rng(131), v3::MAC_AD_LEN);
+        let (_, mk) = v3::kdf_ck(&inputs.ck);
+        let message = v3::seal_with(&mk, &v3::HEADER, &pt, &inputs.aad);
+        let range = v3::ciphertext_range(&message);
+        row(
+            c,
+            &format!("v3_decrypt_{name}"),
+            Pace::Normal,
+            vec![
+                (
+                    REFERENCE,
+                    batched(
+                        established_pair_in(SUITE, 130),
+                        CHUNK,
+                        |p: &mut Pair| p.alice.encrypt(&pt, &p.ad).unwrap(),
+                        |p: &mut Pair, m: &mut Vec<u8>| {
+                            p.bob.decrypt(black_box(&*m), &p.ad, &mut p.rng).unwrap()
+                        },
+                    ),
+                ),
+                (
+                    FLOOR,
+                    iter(|| {
+                        v3::decrypt(
+                            black_box(&inputs.ck),
+                            black_box(&message),
+                            range.clone(),
+                            &inputs.aad,
+                        )
+                    }),
+                ),
+                (
+                    PEER,
+                    batched(
+                        olm_established_pair(),
+                        CHUNK,
+                        |o| olm_encrypt(&mut o.alice, &pt),
+                        |o, wire| olm_decrypt(&mut o.bob, black_box(wire)),
+                    ),
+                ),
+            ],
+        );
+    }
+
+    for (name, len) in SIZES {
+        let pt = plaintext(len);
+        let mut pair = established_pair_in(SUITE, 140);
+        let inputs = FloorInputs::with_aad_len(&mut rng(141), v3::MAC_AD_LEN);
+        let mut floor_rng = rng(142);
+        let mut olm = olm_established_pair();
+        row(
+            c,
+            &format!("v3_ping_pong_{name}"),
+            Pace::Normal,
+            vec![
+                (
+                    REFERENCE,
+                    iter(|| {
+                        let to_bob = pair.alice.encrypt(black_box(&pt), &pair.ad).unwrap();
+                        let at_bob = pair.bob.decrypt(&to_bob, &pair.ad, &mut pair.rng).unwrap();
+                        let to_alice = pair.bob.encrypt(&at_bob, &pair.ad).unwrap();
+                        pair.alice
+                            .decrypt(&to_alice, &pair.ad, &mut pair.rng)
+                            .unwrap()
+                    }),
+                ),
+                (
+                    FLOOR,
+                    iter(|| v3::ping_pong(&inputs, &mut floor_rng, black_box(&pt))),
+                ),
+                (
+                    PEER,
+                    iter(|| {
+                        let to_bob = olm_encrypt(&mut olm.alice, black_box(&pt));
+                        let at_bob = olm_decrypt(&mut olm.bob, &to_bob);
+                        let to_alice = olm_encrypt(&mut olm.bob, &at_bob);
+                        olm_decrypt(&mut olm.alice, &to_alice)
+                    }),
+                ),
+            ],
+        );
+    }
+
+    let (bob, messages, ad) = bob_with_skipped_keys(SUITE, 150);
+    let reference = skipped_reference(&bob, &messages, &ad, rng(151));
+    let inputs = FloorInputs::with_aad_len(&mut rng(152), v3::MAC_AD_LEN);
+    let (_, mk) = v3::kdf_ck(&inputs.ck);
+    let message = v3::seal_with(&mk, &v3::HEADER, &plaintext(64), &inputs.aad);
+    let range = v3::ciphertext_range(&message);
+    row(
+        c,
+        "v3_skipped_decrypt",
+        Pace::Normal,
+        vec![
+            (REFERENCE, reference),
+            (
+                FLOOR,
+                iter(|| {
+                    v3::open_with(
+                        black_box(&mk),
+                        black_box(&message),
+                        range.clone(),
+                        &inputs.aad,
+                    )
+                }),
+            ),
+        ],
+    );
+
+    let mut pair = established_pair_in(SUITE, 160);
+    let pt = plaintext(64);
+    let messages: Vec<Vec<u8>> = (0..BURST)
+        .map(|_| pair.alice.encrypt(&pt, &pair.ad).unwrap())
+        .collect();
+    let inputs = FloorInputs::with_aad_len(&mut rng(161), v3::MAC_AD_LEN);
+    let floor_messages = v3::burst_messages(&inputs.ck, BURST, &pt, &inputs.aad);
+    row(
+        c,
+        "v3_burst_1000",
+        Pace::Slow,
+        vec![
+            (
+                REFERENCE,
+                batched(
+                    pair,
+                    1,
+                    |p: &mut Pair| p.bob.clone(),
+                    |p: &mut Pair, bob: &mut Session| {
+                        for message in messages.iter().rev() {
+                            black_box(bob.decrypt(message, &p.ad, &mut p.rng).unwrap());
+                        }
+                    },
+                ),
+            ),
+            (
+                FLOOR,
+                iter(|| {
+                    v3::burst(
+                        black_box(&inputs.ck),
+                        black_box(&floor_messages),
+                        &inputs.aad,
+                    )
+                }),
+            ),
+        ],
+    );
+
+    let f = x3dh_fixture(170);
+    let mut r1 = rng(171);
+    let mut r2 = rng(172);
+    let alice_private = f.alice_identity.private_key().to_bytes();
+    let (_, opk) = f.bundle.one_time_prekey.unwrap();
+    let spk_encoded = f.bundle.signed_prekey.encode();
+    row(
+        c,
+        "v3_x3dh_initiate",
+        Pace::Normal,
+        vec![
+            (
+                REFERENCE,
+                iter(|| {
+                    x3dh::initiate(
+                        SUITE,
+                        black_box(&f.alice_identity),
+                        black_box(&f.bundle),
+                        &mut r1,
+                    )
+                    .unwrap()
+                }),
+            ),
+            (
+                FLOOR,
+                iter(|| {
+                    v3::x3dh_initiate(
+                        &mut r2,
+                        black_box(&alice_private),
+                        black_box(f.bundle.identity_key.as_bytes()),
+                        f.bundle.signed_prekey.as_bytes(),
+                        &spk_encoded,
+                        &f.bundle.signed_prekey_signature,
+                        opk.as_bytes(),
+                    )
+                }),
+            ),
+        ],
+    );
+    let bob_private = f.bob_identity.private_key().to_bytes();
+    let spk_private = f.signed_prekey.private_key().to_bytes();
+    let opk_private = f.one_time_prekey.private_key().to_bytes();
+    row(
+        c,
+        "v3_x3dh_respond",
+        Pace::Normal,
+        vec![
+            (
+                REFERENCE,
+                iter(|| {
+                    x3dh::respond(
+                        SUITE,
+                        black_box(&f.bob_identity),
+                        &f.signed_prekey,
+                        Some(&f.one_time_prekey),
+                        f.alice_identity.public_key(),
+                        black_box(&f.alice_ephemeral),
+                    )
+                    .unwrap()
+                }),
+            ),
+            (
+                FLOOR,
+                iter(|| {
+                    v3::x3dh_respond(
+                        black_box(&bob_private),
+                        &spk_private,
+                        &opk_private,
+                        f.alice_identity.public_key().as_bytes(),
+                        black_box(f.alice_ephemeral.as_bytes()),
+                    )
+                }),
+            ),
+        ],
+    );
+
+    let plain = established_pair_in(SUITE, 180).bob;
+    state_rows(c, "v3_", &[("", &plain)]);
+}
+
+/// The vector suite's throughput in cases per second, in wall time: in
+/// process (`run_paths` against [`Reference`], and two references in
+/// parallel) and through the reference shim with one and two processes,
+/// started as `ratchetproof run --shim` starts them ([`implementations`]).
+/// Every variant loads and parses the files, and the shim variants start and
+/// stop their processes, inside the timing: what a user of `run` waits for.
+fn vector_suite_throughput(c: &mut C) {
+    let vectors = vectors_dir();
+    let paths = std::slice::from_ref(&vectors);
+    let options = RunOptions::default();
+    let expected = run_paths(&mut Reference::new(), paths, &options, |_, _, _| {})
+        .unwrap()
+        .cases
+        .len();
+    let check = move |report: Report| {
+        assert_eq!(report.cases.len(), expected, "a run lost cases");
+        assert!(report.success(), "a vector failed:\n{}", report.to_text());
+        report
+    };
+    // The same source as `ratchetproof-reference-shim`, built by cargo for this
+    // benchmark (benches/Cargo.toml), run as `sh -c COMMAND` like any shim.
+    let shim = ShimArgs {
+        command: shell_quote(env!("CARGO_BIN_EXE_bench-reference-shim")),
+        timeout_ms: 10_000,
+        max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+    };
+    let parallel = |imps: &mut [Box<dyn Implementation + Send>]| {
+        check(run_paths_parallel(imps, paths, &options, &|_, _| {}).unwrap())
+    };
+    let through_shim = |jobs: u16| {
+        let mut imps = implementations(Some(&shim), jobs, &mut std::io::sink())
+            .unwrap_or_else(|e| panic!("starting {}: {e}", shim.command));
+        parallel(&mut imps)
+    };
+    row_of_items(
+        c,
+        "vector_suite_throughput",
+        Pace::Slow,
+        vec![
+            (
+                IN_PROCESS,
+                wall(|| {
+                    check(run_paths(&mut Reference::new(), paths, &options, |_, _, _| {}).unwrap())
+                }),
+            ),
+            (
+                IN_PROCESS_JOBS2,
+                wall(|| parallel(&mut implementations(None, 2, &mut std::io::sink()).unwrap())),
+            ),
+            (SHIM_JOBS1, wall(|| through_shim(1))),
+            (SHIM_JOBS2, wall(|| through_shim(2))),
+        ],
+        Some(expected as u64),
+    );
+}
+
+/// `path` quoted for `sh -c`.
+fn shell_quote(path: &str) -> String {
+    format!("'{}'", path.replace('\'', r"'\''"))
+}
+
+fn vectors_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
 }
 
 fn config() -> C {
@@ -593,7 +1031,7 @@ criterion_group! {
     name = benches;
     config = config();
     targets = primitives, kdfs, encrypt, decrypt, ping_pong, skipped, burst, x3dh_agreement, state,
-        vector_suite
+        vector_suite, signal_v3, v3_primitives, vector_suite_throughput
 }
 
 /// glibc before 2.39 copies large buffers with `rep movsb`, which on AMD Zen 3

@@ -9,7 +9,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ratchetproof_protocol::x3dh::{self, AD_LEN, PreKeyBundle, Responder, start_session};
-use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, PublicKey, Session, SessionConfig};
+use ratchetproof_protocol::{DEFAULT_SUITE, KeyPair, PublicKey, Session, SessionConfig, Suite};
 use vodozemac::olm::{Account, InboundCreationResult, OlmMessage, SessionConfig as OlmConfig};
 
 /// A seeded RNG (ChaCha20), the kind the protocol tests use.
@@ -31,6 +31,11 @@ pub struct Pair {
 
 /// Builds an established [`Pair`] with the default suite and limits.
 pub fn established_pair(seed: u64) -> Pair {
+    established_pair_in(&DEFAULT_SUITE, seed)
+}
+
+/// Builds an established [`Pair`] with `suite` and the default limits.
+pub fn established_pair_in(suite: Suite, seed: u64) -> Pair {
     let config = SessionConfig::default();
     let mut rng = rng(seed);
     let alice_id = KeyPair::generate(&mut rng);
@@ -38,17 +43,10 @@ pub fn established_pair(seed: u64) -> Pair {
     responder.add_signed_prekey(1, KeyPair::generate(&mut rng));
     responder.add_one_time_prekey(7, KeyPair::generate(&mut rng));
     let bundle = responder.bundle(1, Some(7), &mut rng).unwrap();
-    let (mut alice, initial) = start_session(
-        &DEFAULT_SUITE,
-        config,
-        &alice_id,
-        &bundle,
-        b"hello",
-        &mut rng,
-    )
-    .unwrap();
+    let (mut alice, initial) =
+        start_session(suite, config, &alice_id, &bundle, b"hello", &mut rng).unwrap();
     let accepted = responder
-        .accept(&DEFAULT_SUITE, config, &initial.encode(), &mut rng)
+        .accept(suite, config, &suite.encode_initial(&initial), &mut rng)
         .unwrap();
     let ad = accepted.associated_data;
     let mut bob = accepted.session;
@@ -162,4 +160,63 @@ pub fn olm_encrypt(session: &mut vodozemac::olm::Session, plaintext: &[u8]) -> O
 pub fn olm_decrypt(session: &mut vodozemac::olm::Session, wire: &OlmWire) -> Vec<u8> {
     let message = OlmMessage::from_parts(wire.0, &wire.1).unwrap();
     session.decrypt(&message).unwrap()
+}
+
+/// DHs's private key as [`Session::to_bytes`] stores it, found in the bytes
+/// rather than at a fixed offset: the first 32-byte window whose X25519 public
+/// key is the session's ratchet public key. A layout change (state format v2
+/// moved it) then cannot make the state floor read the wrong bytes; if the
+/// state stops storing the key, this panics and says so.
+pub fn state_ratchet_private_key(session: &Session) -> [u8; 32] {
+    let bytes = session.to_bytes();
+    let public = session.ratchet_public_key().as_bytes();
+    bytes
+        .windows(32)
+        .find_map(|w| {
+            let mut private = [0u8; 32];
+            private.copy_from_slice(w);
+            (&crate::floor::x25519_public(&private) == public).then_some(private)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the serialized session state ({} bytes, format version {}) holds no private key \
+                 of the session's ratchet public key: the state layout changed (docs/SPEC.md §10); \
+                 update the state-deserialize floor in benches/src/floor.rs",
+                bytes.len(),
+                bytes.get(4).copied().unwrap_or_default()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratchetproof_protocol::SIGNAL_V3_SUITE;
+
+    #[test]
+    fn the_state_holds_the_ratchet_private_key() {
+        for suite in [&DEFAULT_SUITE as Suite, &SIGNAL_V3_SUITE] {
+            let mut pair = established_pair_in(suite, 5);
+            let private = state_ratchet_private_key(&pair.bob);
+            assert_eq!(
+                &crate::floor::x25519_public(&private),
+                pair.bob.ratchet_public_key().as_bytes()
+            );
+            // Still found with skipped keys and previous chains stored.
+            let pt = crate::plaintext(16);
+            let late: Vec<_> = (0..3)
+                .map(|_| pair.alice.encrypt(&pt, &pair.ad).unwrap())
+                .collect();
+            pair.bob.decrypt(&late[2], &pair.ad, &mut pair.rng).unwrap();
+            let reply = pair.bob.encrypt(&pt, &pair.ad).unwrap();
+            pair.alice.decrypt(&reply, &pair.ad, &mut pair.rng).unwrap();
+            assert_eq!(pair.bob.skipped_key_count(), 2);
+            for session in [&pair.alice, &pair.bob] {
+                assert_eq!(
+                    &crate::floor::x25519_public(&state_ratchet_private_key(session)),
+                    session.ratchet_public_key().as_bytes()
+                );
+            }
+        }
+    }
 }

@@ -20,6 +20,8 @@
 //! | X3DH initiate | XEdDSA verify + 1 key generation + 4 X25519 DH + HKDF(160 B) → 32 B |
 //! | X3DH respond | 4 X25519 DH + HKDF(160 B) → 32 B |
 //! | state deserialize | 1 X25519 base-point multiplication (the state stores DHs's private key only) |
+//!
+//! The `signal-v3` suite's floors are in [`signal_v3`].
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Nonce, Payload};
@@ -31,6 +33,8 @@ use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
 use ratchetproof_protocol::suite::{INFO_MESSAGE_KEYS, INFO_ROOT, INFO_X3DH};
 use sha2::{Digest, Sha256, Sha512};
+
+pub mod signal_v3;
 
 /// Length of the AEAD associated data the default suite builds for a message:
 /// `u32be(len(ad)) ‖ ad ‖ version (1) ‖ header (40)`.
@@ -223,6 +227,11 @@ pub struct FloorInputs {
 impl FloorInputs {
     /// Inputs drawn from `rng`, with an AEAD AD as long as the reference's.
     pub fn new<R: CryptoRng + ?Sized>(rng: &mut R, ad_len: usize) -> Self {
+        Self::with_aad_len(rng, aead_ad_len(ad_len))
+    }
+
+    /// Inputs drawn from `rng`, with `aad_len` bytes of AEAD AD (or MAC prefix).
+    pub fn with_aad_len<R: CryptoRng + ?Sized>(rng: &mut R, aad_len: usize) -> Self {
         let mut ck = [0u8; 32];
         let mut rk = [0u8; 32];
         rng.fill_bytes(&mut ck);
@@ -232,7 +241,7 @@ impl FloorInputs {
             rk,
             alice: x25519_keygen(rng),
             bob: x25519_keygen(rng),
-            aad: vec![0xAD; aead_ad_len(ad_len)],
+            aad: vec![0xAD; aad_len],
         }
     }
 }
@@ -281,17 +290,46 @@ pub fn burst_ciphertexts(ck: &Bytes32, count: usize, plaintext: &[u8], aad: &[u8
 
 /// The X3DH KDF over `F ‖ DH1 ‖ … ‖ DHk`.
 pub fn x3dh_kdf(dh_outputs: &[Bytes32]) -> Bytes32 {
+    x3dh_kdf_with(INFO_X3DH, dh_outputs)
+}
+
+/// The X3DH KDF over `F ‖ DH1 ‖ … ‖ DHk` with the HKDF info `info`.
+pub fn x3dh_kdf_with(info: &[u8], dh_outputs: &[Bytes32]) -> Bytes32 {
     let mut ikm = Vec::with_capacity(32 * (dh_outputs.len() + 1));
     ikm.extend_from_slice(&[0xFF; 32]);
     for dh in dh_outputs {
         ikm.extend_from_slice(dh);
     }
-    hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, INFO_X3DH)
+    hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, info)
 }
 
 /// Alice's X3DH with a one-time prekey: verify SPKb's signature, generate EKa,
 /// four DHs, the KDF.
 pub fn x3dh_initiate<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    alice_identity_private: &Bytes32,
+    bob_identity: &Bytes32,
+    signed_prekey: &Bytes32,
+    signed_prekey_encoded: &[u8; 33],
+    signature: &[u8; 64],
+    one_time_prekey: &Bytes32,
+) -> Bytes32 {
+    x3dh_initiate_with(
+        INFO_X3DH,
+        rng,
+        alice_identity_private,
+        bob_identity,
+        signed_prekey,
+        signed_prekey_encoded,
+        signature,
+        one_time_prekey,
+    )
+}
+
+/// [`x3dh_initiate`] with the HKDF info `info`.
+#[allow(clippy::too_many_arguments)]
+pub fn x3dh_initiate_with<R: CryptoRng + ?Sized>(
+    info: &[u8],
     rng: &mut R,
     alice_identity_private: &Bytes32,
     bob_identity: &Bytes32,
@@ -306,12 +344,15 @@ pub fn x3dh_initiate<R: CryptoRng + ?Sized>(
         signature
     ));
     let (ephemeral, _) = x25519_keygen(rng);
-    x3dh_kdf(&[
-        x25519_dh(alice_identity_private, signed_prekey),
-        x25519_dh(&ephemeral, bob_identity),
-        x25519_dh(&ephemeral, signed_prekey),
-        x25519_dh(&ephemeral, one_time_prekey),
-    ])
+    x3dh_kdf_with(
+        info,
+        &[
+            x25519_dh(alice_identity_private, signed_prekey),
+            x25519_dh(&ephemeral, bob_identity),
+            x25519_dh(&ephemeral, signed_prekey),
+            x25519_dh(&ephemeral, one_time_prekey),
+        ],
+    )
 }
 
 /// Bob's X3DH with a one-time prekey: four DHs, the KDF.

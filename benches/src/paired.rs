@@ -46,6 +46,19 @@ pub fn iter<'a, O>(mut f: impl FnMut() -> O + 'a) -> Timed<'a> {
     })
 }
 
+/// A variant that calls `f` `iters` times and returns the **wall** time: for
+/// work done in other threads or processes (`--jobs`, a shim), which the
+/// thread's CPU time would not count.
+pub fn wall<'a, O>(mut f: impl FnMut() -> O + 'a) -> Timed<'a> {
+    Box::new(move |iters| {
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            black_box(f());
+        }
+        start.elapsed()
+    })
+}
+
 /// A variant whose inputs are made by an untimed `setup` on `state`, in chunks
 /// of at most `chunk`, and handed in order to the timed `routine`. Outputs are
 /// dropped inside the timing, as in [`iter`]; inputs after it.
@@ -80,6 +93,9 @@ pub struct Paired {
     pub ids: Vec<String>,
     /// `rounds[r][v]`: nanoseconds per iteration of variant `v` in round `r`.
     pub rounds: Vec<Vec<f64>>,
+    /// Items (vector cases) one iteration processes, for rows reported as a
+    /// throughput; `None` for the others.
+    pub items_per_iter: Option<u64>,
 }
 
 fn per_iter_ns(run: &mut Timed<'_>, iters: u64) -> f64 {
@@ -119,6 +135,7 @@ pub fn measure(variants: &mut [(&str, Timed<'_>)], rounds: usize) -> Paired {
     Paired {
         ids: variants.iter().map(|(id, _)| (*id).to_owned()).collect(),
         rounds,
+        items_per_iter: None,
     }
 }
 
@@ -162,7 +179,11 @@ impl Paired {
 
     /// The JSON stored beside criterion's results.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "ids": self.ids, "rounds_ns_per_iter": self.rounds })
+        let mut json = serde_json::json!({ "ids": self.ids, "rounds_ns_per_iter": self.rounds });
+        if let (Some(items), Some(map)) = (self.items_per_iter, json.as_object_mut()) {
+            map.insert("items_per_iter".into(), items.into());
+        }
+        json
     }
 
     /// Inverse of [`Paired::to_json`].
@@ -185,7 +206,14 @@ impl Paired {
                     .filter(|r| r.len() == ids.len())
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { ids, rounds })
+        let items_per_iter = value
+            .get("items_per_iter")
+            .and_then(serde_json::Value::as_u64);
+        Some(Self {
+            ids,
+            rounds,
+            items_per_iter,
+        })
     }
 
     /// Writes `<dir>/ratchetproof-paired/<group>.json`.
@@ -241,6 +269,7 @@ mod tests {
         let paired = Paired {
             ids: vec!["a".into(), "b".into()],
             rounds: vec![vec![2.0, 1.0], vec![20.0, 10.0], vec![4.0, 1.0]],
+            items_per_iter: Some(7),
         };
         assert_eq!(paired.median_ratio("a", "b"), Some(2.0));
         assert_eq!(paired.median_ns("b"), Some(1.0));

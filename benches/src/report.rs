@@ -9,6 +9,16 @@ pub const FLOOR: &str = "floor";
 /// Id of vodozemac's measurement in a group.
 pub const PEER: &str = "vodozemac";
 
+/// Ids of the vector-suite throughput group ([`THROUGHPUT`]): in process,
+/// `run_paths` against the reference.
+pub const IN_PROCESS: &str = "in_process";
+/// In process, two references in parallel (`run --jobs 2` without a shim).
+pub const IN_PROCESS_JOBS2: &str = "in_process_jobs2";
+/// Through the reference shim, one process (`run --shim … --jobs 1`).
+pub const SHIM_JOBS1: &str = "shim_jobs1";
+/// Through the reference shim, two processes (`run --shim … --jobs 2`).
+pub const SHIM_JOBS2: &str = "shim_jobs2";
+
 /// One row of the summary table.
 #[derive(Clone, Copy, Debug)]
 pub struct Row {
@@ -53,6 +63,53 @@ pub const OPERATIONS: &[Row] = &[
         "state deserialize, 1 000 skipped keys",
     ),
     row("vector_suite", "whole vector suite through the runner"),
+    row("v3_kdf_rk", "signal-v3: KDF_RK"),
+    row("v3_kdf_ck", "signal-v3: KDF_CK"),
+    row(
+        "v3_encrypt_64B",
+        "signal-v3: encrypt, established chain, 64 B",
+    ),
+    row(
+        "v3_encrypt_1KiB",
+        "signal-v3: encrypt, established chain, 1 KiB",
+    ),
+    row(
+        "v3_encrypt_64KiB",
+        "signal-v3: encrypt, established chain, 64 KiB",
+    ),
+    row(
+        "v3_decrypt_64B",
+        "signal-v3: decrypt, established chain, 64 B",
+    ),
+    row(
+        "v3_decrypt_1KiB",
+        "signal-v3: decrypt, established chain, 1 KiB",
+    ),
+    row(
+        "v3_decrypt_64KiB",
+        "signal-v3: decrypt, established chain, 64 KiB",
+    ),
+    row("v3_ping_pong_64B", "signal-v3: ping-pong round trip, 64 B"),
+    row(
+        "v3_ping_pong_1KiB",
+        "signal-v3: ping-pong round trip, 1 KiB",
+    ),
+    row(
+        "v3_ping_pong_64KiB",
+        "signal-v3: ping-pong round trip, 64 KiB",
+    ),
+    row(
+        "v3_skipped_decrypt",
+        "signal-v3: decrypt from skipped store (1 000 keys), 64 B",
+    ),
+    row(
+        "v3_burst_1000",
+        "signal-v3: 1 000-message burst, reverse order, 64 B",
+    ),
+    row("v3_x3dh_initiate", "signal-v3: X3DH initiate (with OPK)"),
+    row("v3_x3dh_respond", "signal-v3: X3DH respond (with OPK)"),
+    row("v3_state_serialize", "signal-v3: state serialize"),
+    row("v3_state_deserialize", "signal-v3: state deserialize"),
 ];
 
 /// The primitives the floors are made of; each group holds one [`FLOOR`] id.
@@ -88,4 +145,57 @@ pub const PRIMITIVES: &[Row] = &[
         "prim_aes256gcm_open_64KiB",
         "AES-256-GCM key setup + open, 64 KiB",
     ),
+    row(
+        "prim_hkdf_80",
+        "HKDF-SHA256 → 80 B (signal-v3 message keys)",
+    ),
+    row(
+        "prim_aes256cbc_encrypt_64B",
+        "AES-256-CBC key setup + encrypt, 64 B",
+    ),
+    row(
+        "prim_aes256cbc_encrypt_1KiB",
+        "AES-256-CBC key setup + encrypt, 1 KiB",
+    ),
+    row(
+        "prim_aes256cbc_encrypt_64KiB",
+        "AES-256-CBC key setup + encrypt, 64 KiB",
+    ),
+    row(
+        "prim_aes256cbc_decrypt_64B",
+        "AES-256-CBC key setup + decrypt, 64 B",
+    ),
+    row(
+        "prim_aes256cbc_decrypt_1KiB",
+        "AES-256-CBC key setup + decrypt, 1 KiB",
+    ),
+    row(
+        "prim_aes256cbc_decrypt_64KiB",
+        "AES-256-CBC key setup + decrypt, 64 KiB",
+    ),
+    row(
+        "prim_hmac_sha256_mac_64B",
+        "HMAC-SHA256 over a signal-v3 message, 64 B",
+    ),
+    row(
+        "prim_hmac_sha256_mac_1KiB",
+        "HMAC-SHA256 over a signal-v3 message, 1 KiB",
+    ),
+    row(
+        "prim_hmac_sha256_mac_64KiB",
+        "HMAC-SHA256 over a signal-v3 message, 64 KiB",
+    ),
+];
+
+/// The vector-suite throughput group: one criterion group whose ids are
+/// [`IN_PROCESS`], [`IN_PROCESS_JOBS2`], [`SHIM_JOBS1`] and [`SHIM_JOBS2`],
+/// measured in wall time and printed as cases per second.
+pub const THROUGHPUT: Row = row("vector_suite_throughput", "whole vector suite");
+
+/// The ids of [`THROUGHPUT`], with what each shows, in table order.
+pub const THROUGHPUT_IDS: &[(&str, &str)] = &[
+    (IN_PROCESS, "in process (`run_paths`, reference), 1 job"),
+    (IN_PROCESS_JOBS2, "in process, 2 jobs"),
+    (SHIM_JOBS1, "through the reference shim, 1 job"),
+    (SHIM_JOBS2, "through the reference shim, 2 jobs"),
 ];

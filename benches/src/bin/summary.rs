@@ -7,7 +7,9 @@
 //! over rounds, ratios the median of the per-round ratios. With `--criterion`
 //! (or for a row without interleaved results) it reads criterion's own
 //! `<group>/<id>/new/estimates.json` instead, and ratios divide those
-//! estimates. The directory defaults to criterion's own choice
+//! estimates. A second table shows the vector suite's throughput (in process
+//! and through the reference shim) in cases per second, from wall time. The
+//! directory defaults to criterion's own choice
 //! (`$CRITERION_HOME`, `$CARGO_TARGET_DIR/criterion`, or the workspace target).
 #![allow(
     clippy::unwrap_used,
@@ -20,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ratchetproof_benches::paired::{Paired, criterion_dir};
-use ratchetproof_benches::report::{FLOOR, OPERATIONS, PEER, PRIMITIVES, REFERENCE};
+use ratchetproof_benches::report::{
+    FLOOR, IN_PROCESS, OPERATIONS, PEER, PRIMITIVES, REFERENCE, THROUGHPUT, THROUGHPUT_IDS,
+};
 
 /// criterion's estimate in nanoseconds for `group/id`, if it has one.
 fn estimate(dir: &Path, group: &str, id: &str, stat: &str) -> Option<f64> {
@@ -77,6 +81,44 @@ fn time(ns: Option<f64>) -> String {
 
 fn ratio(r: Option<f64>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}×"))
+}
+
+/// The vector-suite throughput table: wall time per run, cases per second,
+/// and time relative to the in-process run (within rounds, as the ratios above).
+fn throughput_table(dir: &Path, criterion_only: bool, stat: &str) -> String {
+    let paired = Paired::read(dir, THROUGHPUT.group);
+    let cases = paired.as_ref().and_then(|p| p.items_per_iter);
+    let paired = paired.filter(|_| !criterion_only);
+    let mut out = format!(
+        "| {} ({} cases), wall time | time per run | cases/s | time ÷ in process |\n",
+        THROUGHPUT.label,
+        cases.map_or_else(|| "?".to_owned(), |n| n.to_string())
+    );
+    out.push_str("| --- | ---: | ---: | ---: |\n");
+    for &(id, label) in THROUGHPUT_IDS {
+        let (ns, to_in_process) = match &paired {
+            Some(p) => (p.median_ns(id), p.median_ratio(id, IN_PROCESS)),
+            None => {
+                let ns = estimate(dir, THROUGHPUT.group, id, stat);
+                let base = estimate(dir, THROUGHPUT.group, IN_PROCESS, stat);
+                let r = match (ns, base) {
+                    (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                    _ => None,
+                };
+                (ns, r)
+            }
+        };
+        let per_second = match (cases, ns) {
+            (Some(n), Some(ns)) if ns > 0.0 => format!("{:.0}", n as f64 / (ns / 1e9)),
+            _ => "—".to_owned(),
+        };
+        out.push_str(&format!(
+            "| {label} | {} | {per_second} | {} |\n",
+            time(ns),
+            ratio(to_in_process)
+        ));
+    }
+    out
 }
 
 fn main() -> ExitCode {
@@ -137,6 +179,8 @@ fn main() -> ExitCode {
             time(c.floor)
         ));
     }
+    out.push('\n');
+    out.push_str(&throughput_table(&dir, criterion_only, &stat));
     // One write, so a closed pipe (`| head`) is an error, not a panic.
     use std::io::Write;
     match std::io::stdout().write_all(out.as_bytes()) {
