@@ -42,6 +42,8 @@ use ratchetproof_benches::report::{
     FLOOR, IN_PROCESS, IN_PROCESS_JOBS2, PEER, REFERENCE, SHIM_JOBS1, SHIM_JOBS2,
 };
 use ratchetproof_benches::{SIZES, plaintext};
+use ratchetproof_protocol::suite::INFO_X3DH;
+use ratchetproof_protocol::suite::v3::INFO_TEXT;
 use ratchetproof_protocol::x3dh::{self, AD_LEN};
 use ratchetproof_protocol::{
     ChainKey, CipherSuite, DEFAULT_SUITE, DhOutput, RootKey, SIGNAL_V3_SUITE, Session, Suite,
@@ -487,22 +489,29 @@ fn burst(c: &mut C) {
 }
 
 fn x3dh_agreement(c: &mut C) {
-    let f = x3dh_fixture(70);
-    let mut r1 = rng(71);
-    let mut r2 = rng(72);
+    x3dh_rows(c, "", &DEFAULT_SUITE, INFO_X3DH, 70);
+}
+
+/// X3DH initiate and respond (with a one-time prekey) in `suite`, whose
+/// X3DH HKDF info is `info`, against the floor with the same info: rows
+/// `{prefix}x3dh_initiate` and `{prefix}x3dh_respond`.
+fn x3dh_rows(c: &mut C, prefix: &str, suite: Suite, info: &[u8], seed: u64) {
+    let f = x3dh_fixture(seed);
+    let mut r1 = rng(seed + 1);
+    let mut r2 = rng(seed + 2);
     let alice_private = f.alice_identity.private_key().to_bytes();
     let (_, opk) = f.bundle.one_time_prekey.unwrap();
     let spk_encoded = f.bundle.signed_prekey.encode();
     row(
         c,
-        "x3dh_initiate",
+        &format!("{prefix}x3dh_initiate"),
         Pace::Normal,
         vec![
             (
                 REFERENCE,
                 iter(|| {
                     x3dh::initiate(
-                        &DEFAULT_SUITE,
+                        suite,
                         black_box(&f.alice_identity),
                         black_box(&f.bundle),
                         &mut r1,
@@ -513,7 +522,8 @@ fn x3dh_agreement(c: &mut C) {
             (
                 FLOOR,
                 iter(|| {
-                    floor::x3dh_initiate(
+                    floor::x3dh_initiate_with(
+                        info,
                         &mut r2,
                         black_box(&alice_private),
                         black_box(f.bundle.identity_key.as_bytes()),
@@ -532,14 +542,14 @@ fn x3dh_agreement(c: &mut C) {
     let opk_private = f.one_time_prekey.private_key().to_bytes();
     row(
         c,
-        "x3dh_respond",
+        &format!("{prefix}x3dh_respond"),
         Pace::Normal,
         vec![
             (
                 REFERENCE,
                 iter(|| {
                     x3dh::respond(
-                        &DEFAULT_SUITE,
+                        suite,
                         black_box(&f.bob_identity),
                         &f.signed_prekey,
                         Some(&f.one_time_prekey),
@@ -552,7 +562,8 @@ fn x3dh_agreement(c: &mut C) {
             (
                 FLOOR,
                 iter(|| {
-                    floor::x3dh_respond(
+                    floor::x3dh_respond_with(
+                        info,
                         black_box(&bob_private),
                         &spk_private,
                         &opk_private,
@@ -872,81 +883,7 @@ fn signal_v3(c: &mut C) {
         ],
     );
 
-    let f = x3dh_fixture(170);
-    let mut r1 = rng(171);
-    let mut r2 = rng(172);
-    let alice_private = f.alice_identity.private_key().to_bytes();
-    let (_, opk) = f.bundle.one_time_prekey.unwrap();
-    let spk_encoded = f.bundle.signed_prekey.encode();
-    row(
-        c,
-        "v3_x3dh_initiate",
-        Pace::Normal,
-        vec![
-            (
-                REFERENCE,
-                iter(|| {
-                    x3dh::initiate(
-                        SUITE,
-                        black_box(&f.alice_identity),
-                        black_box(&f.bundle),
-                        &mut r1,
-                    )
-                    .unwrap()
-                }),
-            ),
-            (
-                FLOOR,
-                iter(|| {
-                    v3::x3dh_initiate(
-                        &mut r2,
-                        black_box(&alice_private),
-                        black_box(f.bundle.identity_key.as_bytes()),
-                        f.bundle.signed_prekey.as_bytes(),
-                        &spk_encoded,
-                        &f.bundle.signed_prekey_signature,
-                        opk.as_bytes(),
-                    )
-                }),
-            ),
-        ],
-    );
-    let bob_private = f.bob_identity.private_key().to_bytes();
-    let spk_private = f.signed_prekey.private_key().to_bytes();
-    let opk_private = f.one_time_prekey.private_key().to_bytes();
-    row(
-        c,
-        "v3_x3dh_respond",
-        Pace::Normal,
-        vec![
-            (
-                REFERENCE,
-                iter(|| {
-                    x3dh::respond(
-                        SUITE,
-                        black_box(&f.bob_identity),
-                        &f.signed_prekey,
-                        Some(&f.one_time_prekey),
-                        f.alice_identity.public_key(),
-                        black_box(&f.alice_ephemeral),
-                    )
-                    .unwrap()
-                }),
-            ),
-            (
-                FLOOR,
-                iter(|| {
-                    v3::x3dh_respond(
-                        black_box(&bob_private),
-                        &spk_private,
-                        &opk_private,
-                        f.alice_identity.public_key().as_bytes(),
-                        black_box(f.alice_ephemeral.as_bytes()),
-                    )
-                }),
-            ),
-        ],
-    );
+    x3dh_rows(c, "v3_", SUITE, INFO_TEXT, 170);
 
     let plain = established_pair_in(SUITE, 180).bob;
     state_rows(c, "v3_", &[("", &plain)]);

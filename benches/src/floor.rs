@@ -363,12 +363,34 @@ pub fn x3dh_respond(
     alice_identity: &Bytes32,
     alice_ephemeral: &Bytes32,
 ) -> Bytes32 {
-    x3dh_kdf(&[
-        x25519_dh(signed_prekey_private, alice_identity),
-        x25519_dh(bob_identity_private, alice_ephemeral),
-        x25519_dh(signed_prekey_private, alice_ephemeral),
-        x25519_dh(one_time_prekey_private, alice_ephemeral),
-    ])
+    x3dh_respond_with(
+        INFO_X3DH,
+        bob_identity_private,
+        signed_prekey_private,
+        one_time_prekey_private,
+        alice_identity,
+        alice_ephemeral,
+    )
+}
+
+/// [`x3dh_respond`] with the HKDF info `info`.
+pub fn x3dh_respond_with(
+    info: &[u8],
+    bob_identity_private: &Bytes32,
+    signed_prekey_private: &Bytes32,
+    one_time_prekey_private: &Bytes32,
+    alice_identity: &Bytes32,
+    alice_ephemeral: &Bytes32,
+) -> Bytes32 {
+    x3dh_kdf_with(
+        info,
+        &[
+            x25519_dh(signed_prekey_private, alice_identity),
+            x25519_dh(bob_identity_private, alice_ephemeral),
+            x25519_dh(signed_prekey_private, alice_ephemeral),
+            x25519_dh(one_time_prekey_private, alice_ephemeral),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use rand_core::CryptoRng;
 use ratchetproof_protocol::suite::v3::{INFO_MESSAGE_KEYS, INFO_RATCHET, INFO_TEXT};
 use sha2::Sha256;
 
-use super::{Bytes32, hkdf_sha256, x3dh_kdf_with, x25519_dh, x25519_keygen};
+use super::{Bytes32, hkdf_sha256, x25519_dh, x25519_keygen};
 
 pub use super::kdf_ck;
 
@@ -314,14 +314,13 @@ pub fn x3dh_respond(
     alice_identity: &Bytes32,
     alice_ephemeral: &Bytes32,
 ) -> Bytes32 {
-    x3dh_kdf_with(
+    super::x3dh_respond_with(
         INFO_TEXT,
-        &[
-            x25519_dh(signed_prekey_private, alice_identity),
-            x25519_dh(bob_identity_private, alice_ephemeral),
-            x25519_dh(signed_prekey_private, alice_ephemeral),
-            x25519_dh(one_time_prekey_private, alice_ephemeral),
-        ],
+        bob_identity_private,
+        signed_prekey_private,
+        one_time_prekey_private,
+        alice_identity,
+        alice_ephemeral,
     )
 }
 
