@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ratchetproof::commands::{self, Console, MutantsArgs, RunArgs, ShimArgs};
+use ratchetproof::commands::{self, Console, ExploreArgs, MutantsArgs, RunArgs, ShimArgs};
 use ratchetproof::runner::{Filter, RunOptions};
 
 #[derive(Parser)]
@@ -121,6 +121,57 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Search an implementation for deviations: random adversarial
+    /// conversations (reordering, loss, replays, tampering with every field,
+    /// limits, state capture and restore) played on the reference and the
+    /// implementation, compared step by step. A divergence is shrunk to a
+    /// minimal conversation and written as a vector file (docs/EXPLORE.md).
+    /// Exit 0 nothing found, 1 a divergence, 2 no verdict.
+    Explore {
+        /// Explore the implementation behind this shim command, run as
+        /// `sh -c COMMAND` (default: the built-in reference).
+        #[arg(long, value_name = "COMMAND", conflicts_with = "mutant")]
+        shim: Option<String>,
+        /// Explore an in-process known-bug mutant instead (`ratchetproof mutants` lists them).
+        #[arg(long, value_name = "NAME")]
+        mutant: Option<String>,
+        /// Suite to explore (repeatable; default: every suite the implementation declares).
+        #[arg(long = "suite", value_name = "SUITE")]
+        suites: Vec<String>,
+        /// Seed of the run: the same seed draws the same cases.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop after N cases (default: 1000, or unbounded with --time).
+        #[arg(long, value_name = "N")]
+        cases: Option<u64>,
+        /// Stop taking new cases after this long (e.g. 60s, 10m).
+        #[arg(long, value_name = "DURATION", value_parser = commands::explore::parse_duration)]
+        time: Option<std::time::Duration>,
+        /// Explore with N implementations (shim processes) in parallel.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: u16,
+        /// Longest conversation drawn, in actions.
+        #[arg(long, value_name = "N", default_value_t = 60)]
+        max_actions: usize,
+        /// A rejection with another error class than the reference's (or an
+        /// allowed alternative) is a divergence.
+        #[arg(long)]
+        strict_errors: bool,
+        /// Accepted deviations, one signature per line (`#` starts a reason
+        /// or a comment): noted and explored past.
+        #[arg(long, value_name = "FILE")]
+        accepted: Option<PathBuf>,
+        /// Where to write a finding's vector file (default:
+        /// explore-finding-seedS-caseI.json).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Most cases played while shrinking a finding.
+        #[arg(long, value_name = "N", default_value_t = 2_000)]
+        shrink_budget: usize,
+        /// Per-request timeout for the shim, handshake included.
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
     /// Live interoperability: full X3DH sessions between the reference and the
     /// implementation behind a shim, both ways (shim operation group `prekey`).
     Interop {
@@ -208,6 +259,41 @@ fn main() -> ExitCode {
                 require_operations,
                 require_all,
                 min_executed,
+            },
+            &mut console,
+        ),
+        Command::Explore {
+            shim,
+            mutant,
+            suites,
+            seed,
+            cases,
+            time,
+            jobs,
+            max_actions,
+            strict_errors,
+            accepted,
+            out,
+            shrink_budget,
+            timeout_ms,
+        } => commands::explore::explore(
+            ExploreArgs {
+                shim: shim.map(|command| ShimArgs {
+                    command,
+                    timeout_ms,
+                    max_line_bytes: ratchetproof::shim::DEFAULT_MAX_LINE_BYTES,
+                }),
+                mutant,
+                suites,
+                seed,
+                cases,
+                time,
+                jobs,
+                max_actions,
+                strict_errors,
+                accepted,
+                out,
+                shrink_budget,
             },
             &mut console,
         ),

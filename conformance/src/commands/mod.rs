@@ -7,6 +7,7 @@
 //! process's streams, so a test can read what a command would print.
 //! This module knows nothing of argument syntax.
 
+pub mod explore;
 pub mod run;
 
 use std::io::Write;
@@ -18,6 +19,7 @@ use crate::mutants::Bug;
 use crate::runner;
 use crate::shim::{ShimClient, ShimConfig};
 
+pub use explore::ExploreArgs;
 pub use run::{RunArgs, ShimArgs, finish, implementations, read_known, requirements};
 
 /// How a command ended; the process exits with [`Exit::code`].

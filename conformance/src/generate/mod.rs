@@ -8,6 +8,8 @@ pub mod flags;
 pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;
+
+pub(crate) use scenarios::annotate_erasure;
 pub(crate) mod x3dh;
 
 use std::collections::BTreeMap;

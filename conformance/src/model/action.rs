@@ -88,6 +88,14 @@ pub enum Action {
         /// Whose state is copied.
         victim: Party,
     },
+    /// `party`'s state is saved and restored (what `clone_session` does:
+    /// export and re-import), and the conversation goes on with the restored
+    /// copy in its place. The copy draws the ratchet keys the party would
+    /// have drawn next, so a faithful restore changes nothing.
+    Restore {
+        /// Whose state is restored.
+        party: Party,
+    },
     /// A captured copy tries to decrypt a message sent to its victim.
     Eavesdrop {
         /// Index among the captures made so far.
@@ -139,6 +147,9 @@ pub enum Tamper {
         /// Byte index (modulo the AD length); the byte is flipped.
         byte: u8,
     },
+    /// The header's `n` is set to 2^32 - 1, the number no sender ever uses
+    /// (a fixed-width counter only; a varint counter is left alone).
+    CounterMax,
     /// The message is cut short, below the length of version, header and tag.
     Truncate {
         /// Bytes kept (modulo that minimum length).

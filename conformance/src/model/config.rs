@@ -3,6 +3,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS;
 use ratchetproof_protocol::{DEFAULT_SUITE, Suite};
 
 use super::keys::Randomness;
@@ -11,9 +12,7 @@ use super::keys::Randomness;
 /// actions rather than a thousand.
 pub const MODEL_MAX_SKIP: u32 = 3;
 
-/// The longest action sequence a run accepts. It keeps the number of stored
-/// skipped keys far below the reference's cap, because the model does not
-/// model eviction.
+/// The longest action sequence a run accepts.
 pub const MAX_ACTIONS: usize = 1_000;
 
 /// Everything a run depends on besides its actions.
@@ -33,6 +32,9 @@ pub struct ModelConfig {
     pub randomness: Randomness,
     /// `MAX_SKIP` of every session.
     pub max_skip: u32,
+    /// The cap on stored skipped keys of every session; the oracle evicts
+    /// the oldest keys beyond it, as the reference does.
+    pub max_stored_skipped_keys: u32,
 }
 
 impl ModelConfig {
@@ -43,6 +45,16 @@ impl ModelConfig {
             seed,
             randomness: Randomness::Fresh,
             max_skip: MODEL_MAX_SKIP,
+            max_stored_skipped_keys: DEFAULT_MAX_STORED_SKIPPED_KEYS,
+        }
+    }
+
+    /// The same with other limits.
+    pub fn with_limits(self, max_skip: u32, max_stored_skipped_keys: u32) -> Self {
+        Self {
+            max_skip,
+            max_stored_skipped_keys,
+            ..self
         }
     }
 
@@ -61,8 +73,17 @@ impl ModelConfig {
 impl PartialEq for ModelConfig {
     fn eq(&self, other: &Self) -> bool {
         (self.suite.id(), self.suite.name()) == (other.suite.id(), other.suite.name())
-            && (self.seed, self.randomness, self.max_skip)
-                == (other.seed, other.randomness, other.max_skip)
+            && (
+                self.seed,
+                self.randomness,
+                self.max_skip,
+                self.max_stored_skipped_keys,
+            ) == (
+                other.seed,
+                other.randomness,
+                other.max_skip,
+                other.max_stored_skipped_keys,
+            )
     }
 }
 
@@ -71,6 +92,12 @@ impl Eq for ModelConfig {}
 impl Hash for ModelConfig {
     fn hash<H: Hasher>(&self, state: &mut H) {
         (self.suite.id(), self.suite.name()).hash(state);
-        (self.seed, self.randomness, self.max_skip).hash(state);
+        (
+            self.seed,
+            self.randomness,
+            self.max_skip,
+            self.max_stored_skipped_keys,
+        )
+            .hash(state);
     }
 }

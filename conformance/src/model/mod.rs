@@ -43,4 +43,4 @@ pub use config::{MAX_ACTIONS, MODEL_MAX_SKIP, ModelConfig};
 pub use direct::{ProtocolSessions, Subject};
 pub use keys::Randomness;
 pub use scenario::to_scenario;
-pub use trace::{Event, Invariant, Outcome, Trace, Violation};
+pub use trace::{Delivery, Event, Invariant, Outcome, Trace, Violation};

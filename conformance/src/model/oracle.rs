@@ -16,7 +16,7 @@
 //! its first own DH ratchet step, which it takes with keys the victim never
 //! used — that is post-compromise security, stated as a rule.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::implementation::ErrorClass;
 use ratchetproof_protocol::consts::MAX_PREVIOUS_RECEIVING_KEYS;
@@ -91,6 +91,8 @@ pub(crate) struct SentHeader {
 pub(crate) struct PartyState {
     owner: Owner,
     max_skip: u32,
+    /// The cap on stored skipped keys: beyond it the oldest are evicted.
+    max_stored: usize,
     /// Keys drawn from the owner's list so far.
     pub(crate) drawn: usize,
     /// DHs.
@@ -106,16 +108,21 @@ pub(crate) struct PartyState {
     dhr: Option<KeyName>,
     has_receiving_chain: bool,
     nr: u32,
-    /// MKSKIPPED, by name.
-    skipped: BTreeSet<(KeyName, u32)>,
+    /// MKSKIPPED, by name, oldest first (the order eviction follows).
+    skipped: VecDeque<(KeyName, u32)>,
     /// Earlier DHr values the reference remembers, newest last.
     previous: VecDeque<KeyName>,
+    /// Whether a skipped key was ever evicted by the cap.
+    pub(crate) evicted: bool,
+    /// The most keys one acceptance skipped (stored).
+    pub(crate) longest_gap: usize,
 }
 
 impl PartyState {
     /// RatchetInitAlice: draws key 0, DHr is Bob's signed prekey.
-    pub(crate) fn alice(max_skip: u32) -> Self {
+    pub(crate) fn alice(max_skip: u32, max_stored: u32) -> Self {
         Self {
+            max_stored: usize::try_from(max_stored).unwrap_or(usize::MAX).max(1),
             owner: Owner::Alice,
             max_skip,
             drawn: 1,
@@ -128,14 +135,17 @@ impl PartyState {
             dhr: Some(KeyName::BobSignedPrekey),
             has_receiving_chain: false,
             nr: 0,
-            skipped: BTreeSet::new(),
+            skipped: VecDeque::new(),
             previous: VecDeque::new(),
+            evicted: false,
+            longest_gap: 0,
         }
     }
 
     /// RatchetInitBob: his signed prekey, no chains.
-    pub(crate) fn bob(max_skip: u32) -> Self {
+    pub(crate) fn bob(max_skip: u32, max_stored: u32) -> Self {
         Self {
+            max_stored: usize::try_from(max_stored).unwrap_or(usize::MAX).max(1),
             owner: Owner::Bob,
             max_skip,
             drawn: 0,
@@ -148,8 +158,10 @@ impl PartyState {
             dhr: None,
             has_receiving_chain: false,
             nr: 0,
-            skipped: BTreeSet::new(),
+            skipped: VecDeque::new(),
             previous: VecDeque::new(),
+            evicted: false,
+            longest_gap: 0,
         }
     }
 
@@ -205,7 +217,16 @@ impl PartyState {
             };
         }
         let limit = |from: u32| u64::from(from) + u64::from(self.max_skip);
-        if h.key.is_some_and(|k| self.previous.contains(&k)) {
+        let previous = h.key.is_some_and(|k| self.previous.contains(&k));
+        if h.n == u32::MAX {
+            // Never sent (SPEC.md §5.6): malformed, whatever else is wrong;
+            // on an earlier chain the duplicate report may come first.
+            return Expect::Reject {
+                class: Malformed,
+                or: previous.then_some(Duplicate),
+            };
+        }
+        if previous {
             // A used key from an earlier chain. Whether the spec's pn bound or
             // the duplicate report comes first is the implementation's choice.
             let too_far = u64::from(h.pn) > limit(self.nr) || u64::from(h.n) > limit(0);
@@ -213,9 +234,6 @@ impl PartyState {
                 class: Duplicate,
                 or: too_far.then_some(TooManySkipped),
             };
-        }
-        if h.n == u32::MAX {
-            return Expect::reject(Malformed);
         }
         if !current {
             if u64::from(h.pn) > limit(self.nr) || u64::from(h.n) > limit(0) {
@@ -241,12 +259,15 @@ impl PartyState {
     /// Commits the acceptance of a message from known key `key`
     /// (after [`PartyState::expect`] said [`Expect::Accept`]).
     pub(crate) fn accept(&mut self, key: KeyName, pn: u32, n: u32) {
-        if self.skipped.remove(&(key, n)) {
+        if let Some(at) = self.skipped.iter().position(|s| *s == (key, n)) {
+            self.skipped.remove(at);
             return;
         }
+        let mut gap = 0;
         if self.dhr != Some(key) {
             if let (Some(dhr), true) = (self.dhr, self.has_receiving_chain) {
-                self.skipped.extend((self.nr..pn).map(|i| (dhr, i)));
+                gap += pn.saturating_sub(self.nr) as usize;
+                self.store((self.nr..pn).map(|i| (dhr, i)));
             }
             if let Some(old) = self.dhr.replace(key) {
                 if self.previous.len() == MAX_PREVIOUS_RECEIVING_KEYS {
@@ -267,8 +288,20 @@ impl PartyState {
                 self.genuine_root = false;
             }
         }
-        self.skipped.extend((self.nr..n).map(|i| (key, i)));
+        gap += n.saturating_sub(self.nr) as usize;
+        self.store((self.nr..n).map(|i| (key, i)));
         self.nr = n.saturating_add(1);
+        self.longest_gap = self.longest_gap.max(gap);
+    }
+
+    /// Stores skipped keys as the newest, evicting the oldest beyond the cap
+    /// (the reference's `MKSKIPPED`, SPEC.md §6.4).
+    fn store(&mut self, keys: impl Iterator<Item = (KeyName, u32)>) {
+        self.skipped.extend(keys);
+        while self.skipped.len() > self.max_stored {
+            self.skipped.pop_front();
+            self.evicted = true;
+        }
     }
 
     /// How many skipped keys the session holds.
@@ -295,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_round_trip_then_replays_and_jumps() {
-        let (mut alice, mut bob) = (PartyState::alice(2), PartyState::bob(2));
+        let (mut alice, mut bob) = (PartyState::alice(2, 100), PartyState::bob(2, 100));
         assert!(bob.send().is_none(), "Bob cannot send first");
         let m0 = alice.send().map(seen);
         let m1 = alice.send().map(seen);
@@ -313,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_capture_follows_one_new_chain_and_then_loses_track() {
-        let (mut alice, mut bob) = (PartyState::alice(10), PartyState::bob(10));
+        let (mut alice, mut bob) = (PartyState::alice(10, 100), PartyState::bob(10, 100));
         let mut copy = bob.captured(0);
         let deliver = |from: &mut PartyState, to: &mut [&mut PartyState]| {
             let h = from.send().map(seen);

@@ -15,7 +15,7 @@ use super::config::ModelConfig;
 use super::trace::{Event, Outcome, Trace, Violation};
 use crate::reference::Reference;
 use crate::vectors::{
-    CaseInfo, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,
+    CaseInfo, Expected, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,
     ScenarioSetup, SentMessage, Step, Verdict,
 };
 
@@ -50,7 +50,8 @@ impl Trace {
         } else {
             Verdict::Invalid
         };
-        let depends_on_limits = outcomes().any(|o| *o == Err(ErrorClass::TooManySkipped));
+        let depends_on_limits =
+            self.evicted || outcomes().any(|o| *o == Err(ErrorClass::TooManySkipped));
         let bob_public =
             KeyPair::from_private(PrivateKey::from_bytes(self.bob_ratchet_private_key))
                 .public_key()
@@ -66,8 +67,7 @@ impl Trace {
             },
             limits: depends_on_limits.then_some(Limits {
                 max_skip: self.config.max_skip,
-                max_stored_skipped_keys:
-                    ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS,
+                max_stored_skipped_keys: self.config.max_stored_skipped_keys,
             }),
             setup: ScenarioSetup {
                 shared_key: Hex::from(self.shared_key),
@@ -99,17 +99,26 @@ impl Trace {
                 bytes,
                 ad,
                 outcome,
-            } => Step::Deliver {
-                party: party.clone(),
-                message: bytes.is_none().then_some(*message),
-                bytes: bytes.clone().map(Hex),
-                ad: ad.clone().map(Hex),
-                expected: expected(outcome, |p| Plaintext { plaintext: Hex(p) }).into(),
-            },
+                alternatives,
+                ..
+            } => {
+                let expected = alternatives.iter().fold(
+                    Expected::from(expected(outcome, |p| Plaintext { plaintext: Hex(p) })),
+                    |e, class| e.or_error(*class),
+                );
+                Step::Deliver {
+                    party: party.clone(),
+                    message: bytes.is_none().then_some(*message),
+                    bytes: bytes.clone().map(Hex),
+                    ad: ad.clone().map(Hex),
+                    expected,
+                }
+            }
             Event::Capture {
                 victim,
                 name,
                 capture,
+                ..
             } => Step::Capture {
                 party: victim.clone(),
                 name: name.clone(),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::implementation::ErrorClass;
 
-use super::action::Action;
+use super::action::{Action, Tamper};
 use super::config::ModelConfig;
 
 /// The property a run broke.
@@ -68,6 +68,19 @@ impl std::error::Error for Violation {}
 /// A decryption's or encryption's result: bytes, or the error class.
 pub type Outcome = Result<Vec<u8>, ErrorClass>;
 
+/// How a delivered message came to its recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The genuine message, for the first time.
+    Genuine,
+    /// The genuine message again, after it was accepted.
+    Replay,
+    /// An altered copy.
+    Tampered(Tamper),
+    /// The genuine message, to a captured copy of its recipient.
+    Eavesdrop,
+}
+
 /// What the subject did, step by step, in the terms of a scenario vector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -92,15 +105,22 @@ pub enum Event {
         ad: Option<Vec<u8>>,
         /// The plaintext, or the error.
         outcome: Outcome,
+        /// Further error classes the oracle allows instead of `outcome`'s.
+        alternatives: Vec<ErrorClass>,
+        /// How the message came.
+        delivery: Delivery,
     },
-    /// `victim`'s state was copied as the new party `name`.
+    /// `victim`'s state was copied as the new party `name` (a capture, or a
+    /// restore that then replaces the victim).
     Capture {
         /// Whose state.
         victim: String,
         /// The copy's name.
         name: String,
-        /// Index of the capture (its key list in [`Trace::capture_keys`]).
+        /// Index of the copy (its key list in [`Trace::capture_keys`]).
         capture: usize,
+        /// Whether the copy replaces its victim ([`Action::Restore`]).
+        restore: bool,
     },
 }
 
@@ -123,6 +143,16 @@ pub struct Trace {
     pub alice_keys: Vec<[u8; 32]>,
     /// Bob's ratchet keys, likewise.
     pub bob_keys: Vec<[u8; 32]>,
-    /// Each capture's ratchet keys, likewise.
+    /// Each copy's ratchet keys (captures and restores, in the order they
+    /// were made), likewise.
     pub capture_keys: Vec<Vec<[u8; 32]>>,
+    /// Whether a stored skipped key was evicted (the cap was reached), so
+    /// the run depends on the cap.
+    pub evicted: bool,
+    /// The most message keys one decryption skipped.
+    pub longest_gap: usize,
+    /// The actions as they took effect: picks reduced to the index they
+    /// selected, actions that did nothing left out. Replaying them gives
+    /// the same run.
+    pub effective_actions: Vec<Action>,
 }

@@ -52,3 +52,15 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<ScenarioCase>, GenerateErr
     let notes = flags::notes(c.used)?;
     Ok(vector_file(SCENARIO_SCHEMA, suite.name(), notes, c.tests))
 }
+
+/// Fills in every capture's `erasedSecrets` by replaying `steps` on a fresh
+/// reference (see `erasure`); whether any capture lists a secret. The
+/// explorer annotates its cases with it exactly as the generator does.
+pub(crate) fn annotate_erasure(
+    suite: ratchetproof_protocol::Suite,
+    limits: Option<crate::vectors::Limits>,
+    setup: &crate::vectors::ScenarioSetup,
+    steps: &mut [crate::vectors::Step],
+) -> Result<bool, String> {
+    erasure::annotate(suite, limits, setup, steps)
+}

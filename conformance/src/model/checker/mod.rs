@@ -28,7 +28,6 @@ mod tamper;
 use std::collections::BTreeSet;
 
 use crate::implementation::ErrorClass;
-use ratchetproof_protocol::consts::DEFAULT_MAX_STORED_SKIPPED_KEYS;
 use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use super::action::{Action, Party, Tamper};
@@ -36,7 +35,7 @@ use super::config::{MAX_ACTIONS, ModelConfig};
 use super::direct::Subject;
 use super::keys::{self, Role, Secrets};
 use super::oracle::{Expect, PartyState, SeenHeader, SentHeader};
-use super::trace::{Event, Invariant, Outcome, Trace, Violation};
+use super::trace::{Delivery, Event, Invariant, Outcome, Trace, Violation};
 use crate::implementation::{
     CloneSession, Decrypt, Encrypt, ImplResult, SessionHandle, SessionInit,
 };
@@ -78,7 +77,20 @@ struct Session {
     name: String,
     handle: SessionHandle,
     state: PartyState,
+    /// The keys this session draws from: entry k is its oracle's draw
+    /// `offset + k` (a restored copy continues its party's list).
     keys: Vec<[u8; 32]>,
+    offset: usize,
+    /// Where its used keys go in the trace.
+    list: KeyList,
+}
+
+/// Which key list of the trace a session's keys belong to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyList {
+    Setup(Party),
+    /// Entry k of [`Trace::capture_keys`].
+    Copy(usize),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,6 +144,13 @@ struct Run<'s, S: ?Sized> {
     bob: Session,
     messages: Vec<Message>,
     captures: Vec<Capture>,
+    /// Copies made so far (captures and restores).
+    copies: usize,
+    /// Used keys of sessions no longer in play (replaced by a restore).
+    retired: Vec<(KeyList, Vec<[u8; 32]>)>,
+    /// Whether a retired session had evicted a stored key, and its longest gap.
+    retired_evicted: bool,
+    retired_gap: usize,
     events: Vec<Event>,
     key_budget: usize,
     probe_keys: Vec<Vec<u8>>,
@@ -164,7 +183,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             ratchet_key: ratchet_key.to_vec(),
             ratchet_private_keys: keys.iter().map(|k| k.to_vec()).collect(),
             max_skip: Some(config.max_skip),
-            max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
+            max_stored_skipped_keys: Some(config.max_stored_skipped_keys),
         };
         let alice_init = init(Party::Alice, bob_public, &alice_keys);
         let bob_init = init(Party::Bob, secrets.bob_ratchet_private_key, &bob_keys);
@@ -183,18 +202,26 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             alice: Session {
                 name: Party::Alice.name().into(),
                 handle: alice_handle,
-                state: PartyState::alice(config.max_skip),
+                state: PartyState::alice(config.max_skip, config.max_stored_skipped_keys),
                 keys: alice_keys,
+                offset: 0,
+                list: KeyList::Setup(Party::Alice),
             },
             bob: Session {
                 name: Party::Bob.name().into(),
                 handle: bob_handle,
-                state: PartyState::bob(config.max_skip),
+                state: PartyState::bob(config.max_skip, config.max_stored_skipped_keys),
                 keys: bob_keys,
+                offset: 0,
+                list: KeyList::Setup(Party::Bob),
             },
             secrets,
             messages: Vec::new(),
             captures: Vec::new(),
+            copies: 0,
+            retired: Vec::new(),
+            retired_evicted: false,
+            retired_gap: 0,
             events: Vec::new(),
             key_budget,
             probe_keys,
@@ -261,7 +288,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             }
             Action::Replay { pick } => reduce(pick, self.with_status(Status::Accepted).len())
                 .map(|pick| Action::Replay { pick }),
-            Action::Capture { .. } => self.strict.then_some(action),
+            Action::Capture { .. } | Action::Restore { .. } => self.strict.then_some(action),
             Action::Eavesdrop { capture, pick } => {
                 let c = reduce(capture, self.captures.len())?;
                 let victim = self.captures.get(usize::from(c))?.victim;
@@ -306,6 +333,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
                 }
             }
             Action::Capture { victim } => self.capture(victim),
+            Action::Restore { party } => self.restore(party),
             Action::Eavesdrop { capture, pick } => self.eavesdrop(capture, pick),
         }
     }
@@ -394,7 +422,18 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             _ => Invariant::Delivery,
         };
         let wire = message.wire.clone();
-        let outcome = self.attempt(Target::Party(to), m, wire, None, want, invariant)?;
+        let delivery = if replay {
+            Delivery::Replay
+        } else {
+            Delivery::Genuine
+        };
+        let outcome = self.attempt(
+            Target::Party(to),
+            m,
+            (wire, None),
+            want,
+            (invariant, delivery),
+        )?;
         if outcome.is_ok()
             && let Some(message) = self.messages.get_mut(m)
         {
@@ -426,14 +465,12 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             }
             (None, _) => Want::Rejection(None),
         };
-        let bytes = tampered.bytes;
         self.attempt(
             Target::Party(to),
             m,
-            bytes,
-            tampered.ad,
+            (tampered.bytes, tampered.ad),
             want,
-            Invariant::Authenticity,
+            (Invariant::Authenticity, Delivery::Tampered(field)),
         )
         .map(|_| ())
     }
@@ -465,10 +502,14 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
                     .is_some_and(|m| m.status == Status::Accepted && m.from.peer() == victim)
             })
             .collect();
+        let copy_index = self.copies;
+        self.copies += 1;
+        let victim_name = self.party(victim).name.clone();
         self.events.push(Event::Capture {
-            victim: victim.name().into(),
+            victim: victim_name,
             name: name.clone(),
-            capture: index,
+            capture: copy_index,
+            restore: false,
         });
         self.captures.push(Capture {
             victim,
@@ -477,9 +518,60 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
                 handle: copy,
                 state,
                 keys,
+                offset: 0,
+                list: KeyList::Copy(copy_index),
             },
             processed,
         });
+        Ok(())
+    }
+
+    /// Replaces `party`'s session by a copy of it that draws the keys the
+    /// party would have drawn next.
+    fn restore(&mut self, party: Party) -> Result<(), Violation> {
+        if !self.strict {
+            return Ok(());
+        }
+        let copy_index = self.copies;
+        let source = self.party(party);
+        let drawn = source.state.drawn;
+        let remaining: Vec<[u8; 32]> = source
+            .keys
+            .get(drawn.saturating_sub(source.offset)..)
+            .unwrap_or_default()
+            .to_vec();
+        let (handle, old_name) = (source.handle, source.name.clone());
+        let injected: Vec<Vec<u8>> = remaining.iter().map(|k| k.to_vec()).collect();
+        let copy = self
+            .subject
+            .clone_session(&CloneSession::new(handle, &injected))
+            .map(|o| o.session)
+            .map_err(|e| self.violation(Invariant::Setup, format!("clone_session: {e}")))?;
+        self.copies += 1;
+        let name = format!("{}-restored-{}", party.name(), copy_index + 1);
+        self.events.push(Event::Capture {
+            victim: old_name,
+            name: name.clone(),
+            capture: copy_index,
+            restore: true,
+        });
+        let strict = self.strict;
+        let session = self.party(party);
+        let state = session.state.clone();
+        let old = std::mem::replace(
+            session,
+            Session {
+                name,
+                handle: copy,
+                state,
+                keys: remaining,
+                offset: drawn,
+                list: KeyList::Copy(copy_index),
+            },
+        );
+        self.retired_evicted |= old.state.evicted;
+        self.retired_gap = self.retired_gap.max(old.state.longest_gap);
+        self.retired.push((old.list, used_keys(&old, strict)));
         Ok(())
     }
 
@@ -514,7 +606,13 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         };
         let want = Want::Oracle(c.session.state.expect(&seen(header), true));
         let wire = message.wire.clone();
-        let outcome = self.attempt(Target::Capture(index), m, wire, None, want, invariant)?;
+        let outcome = self.attempt(
+            Target::Capture(index),
+            m,
+            (wire, None),
+            want,
+            (invariant, Delivery::Eavesdrop),
+        )?;
         if outcome.is_ok()
             && let Some(c) = self.captures.get_mut(index)
         {
@@ -530,10 +628,9 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         &mut self,
         target: Target,
         m: usize,
-        bytes: Vec<u8>,
-        ad: Option<Vec<u8>>,
+        (bytes, ad): (Vec<u8>, Option<Vec<u8>>),
         want: Want,
-        invariant: Invariant,
+        (invariant, delivery): (Invariant, Delivery),
     ) -> Result<Outcome, Violation> {
         let Some(message) = self.messages.get(m) else {
             return Err(self.violation(Invariant::Setup, format!("no message {m}")));
@@ -561,12 +658,25 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
                 ))
                 .map(|o| o.plaintext),
         );
+        // The class the oracle also allows, beside the one observed.
+        let alternatives = match (want, &outcome) {
+            (
+                Want::Oracle(Expect::Reject {
+                    class,
+                    or: Some(or),
+                }),
+                Err(got),
+            ) => [class, or].into_iter().filter(|c| c != got).collect(),
+            _ => Vec::new(),
+        };
         self.events.push(Event::Deliver {
             party: name,
             message: m,
             bytes: altered_bytes.clone(),
             ad: ad.clone(),
             outcome: outcome.clone(),
+            alternatives,
+            delivery,
         });
         let shown = show(&outcome);
         match (want, &outcome) {
@@ -640,23 +750,47 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
 
     fn finish(self) -> Trace {
         let strict = self.strict;
-        let used = |s: &Session| -> Vec<[u8; 32]> {
-            if strict {
-                s.keys.iter().take(s.state.drawn).copied().collect()
-            } else {
-                s.keys.clone()
-            }
+        let mut lists = self.retired;
+        let live = [&self.alice, &self.bob]
+            .into_iter()
+            .chain(self.captures.iter().map(|c| &c.session));
+        let mut evicted = self.retired_evicted;
+        let mut longest_gap = self.retired_gap;
+        for session in live {
+            evicted |= session.state.evicted;
+            longest_gap = longest_gap.max(session.state.longest_gap);
+            lists.push((session.list, used_keys(session, strict)));
+        }
+        let take = |list: KeyList| -> Vec<[u8; 32]> {
+            lists
+                .iter()
+                .find(|(l, _)| *l == list)
+                .map(|(_, keys)| keys.clone())
+                .unwrap_or_default()
         };
         Trace {
             config: self.config,
             shared_key: self.secrets.shared_key,
             associated_data: self.secrets.associated_data.clone(),
             bob_ratchet_private_key: self.secrets.bob_ratchet_private_key,
-            alice_keys: used(&self.alice),
-            bob_keys: used(&self.bob),
-            capture_keys: self.captures.iter().map(|c| used(&c.session)).collect(),
+            alice_keys: take(KeyList::Setup(Party::Alice)),
+            bob_keys: take(KeyList::Setup(Party::Bob)),
+            capture_keys: (0..self.copies).map(|i| take(KeyList::Copy(i))).collect(),
+            evicted,
+            longest_gap,
+            effective_actions: self.effective_so_far,
             events: self.events,
         }
+    }
+}
+
+/// The keys `session` drew (all of its list where the oracle cannot count).
+fn used_keys(session: &Session, strict: bool) -> Vec<[u8; 32]> {
+    if strict {
+        let drawn = session.state.drawn.saturating_sub(session.offset);
+        session.keys.iter().take(drawn).copied().collect()
+    } else {
+        session.keys.clone()
     }
 }
 

@@ -138,6 +138,18 @@ pub(super) fn tampered(
                 Reparsed::Refused(class) => parse_error = Some(class),
             },
         },
+        Tamper::CounterMax => {
+            let counter = range(FieldRole::Counter)?;
+            if counter.len() != FIXED_COUNTER_LEN {
+                return None;
+            }
+            for at in counter {
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = 0xff;
+                }
+            }
+            header = genuine.map(|h| SeenHeader { n: u32::MAX, ..h });
+        }
         Tamper::Ciphertext { byte } => {
             // An empty ciphertext leaves only the tag to alter.
             let ciphertext = range(FieldRole::Ciphertext)?;

@@ -1,0 +1,116 @@
+//! A finding as a reader follows it: who sent what, what the network
+//! delivered and how, what the reference did, and where the implementation
+//! did something else.
+
+use std::fmt::Write;
+
+use crate::model::{Event, Outcome};
+
+use super::Finding;
+use super::accepted::delivery_word;
+
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => format!("{t:?}"),
+        Err(_) => hex::encode(bytes),
+    }
+}
+
+fn result(outcome: &Outcome, alternatives: &[crate::implementation::ErrorClass]) -> String {
+    match outcome {
+        Ok(p) => format!("plaintext {}", text(p)),
+        Err(class) => {
+            let mut s = format!("error {class}");
+            for alt in alternatives {
+                let _ = write!(s, " (or {alt})");
+            }
+            s
+        }
+    }
+}
+
+pub(super) fn tell(finding: &Finding) -> String {
+    let c = &finding.minimal.config;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "explore --seed {} case {}: suite {}, MAX_SKIP {}, stored-key cap {}, {:?} ratchet keys, shape {}",
+        finding.seed,
+        finding.index,
+        c.suite.name(),
+        c.max_skip,
+        c.max_stored_skipped_keys,
+        c.randomness,
+        finding.minimal.shape,
+    );
+    let _ = writeln!(
+        out,
+        "{} actions drawn, shrunk to {} in {} plays:",
+        finding.original.actions.len(),
+        finding.minimal.actions.len(),
+        finding.shrink_plays
+    );
+    let mut sent = 0usize;
+    for (i, event) in finding.trace.events.iter().enumerate() {
+        let line = match event {
+            Event::Send {
+                party,
+                plaintext,
+                outcome,
+            } => match outcome {
+                Ok(wire) => {
+                    let m = sent;
+                    sent += 1;
+                    format!(
+                        "{party} sends m{m} {} ({} bytes on the wire)",
+                        text(plaintext),
+                        wire.len()
+                    )
+                }
+                Err(class) => format!("{party} cannot send: error {class}"),
+            },
+            Event::Deliver {
+                party,
+                message,
+                outcome,
+                alternatives,
+                delivery,
+                ..
+            } => format!(
+                "{party} ← m{message} {}: {}",
+                delivery_word(*delivery),
+                result(outcome, alternatives)
+            ),
+            Event::Capture {
+                victim,
+                name,
+                restore,
+                ..
+            } => {
+                if *restore {
+                    format!("{victim} is saved and restored as {name}")
+                } else {
+                    format!("the attacker copies {victim}'s state as {name}")
+                }
+            }
+        };
+        let mark = if finding.divergence.step == Some(i) {
+            "  ← diverges"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {i:>3}  {line}{mark}");
+    }
+    let d = &finding.divergence;
+    match d.step {
+        Some(step) => {
+            let _ = writeln!(out, "step {step}: expected {}", d.expected);
+        }
+        None => {
+            let _ = writeln!(out, "setup: expected {}", d.expected);
+        }
+    }
+    let _ = writeln!(out, "  observed {}", d.actual);
+    let _ = write!(out, "signature: {}", d.signature);
+    out
+}
