@@ -171,6 +171,12 @@ enum Command {
         /// Per-request timeout for the shim, handshake included.
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout_ms: u64,
+        /// Instead: explore every known-bug mutant through the reference shim
+        /// (`--shim` names the shim binary to add `--mutant NAME` to; default:
+        /// the one beside this binary) for at most --time each (default 60s),
+        /// write each finding to DIR, replay it with the runner, print the table.
+        #[arg(long, value_name = "DIR", conflicts_with = "mutant")]
+        every_mutant: Option<PathBuf>,
     },
     /// Live interoperability: full X3DH sessions between the reference and the
     /// implementation behind a shim, both ways (shim operation group `prekey`).
@@ -276,8 +282,9 @@ fn main() -> ExitCode {
             out,
             shrink_budget,
             timeout_ms,
-        } => commands::explore::explore(
-            ExploreArgs {
+            every_mutant,
+        } => {
+            let args = ExploreArgs {
                 shim: shim.map(|command| ShimArgs {
                     command,
                     timeout_ms,
@@ -294,9 +301,12 @@ fn main() -> ExitCode {
                 accepted,
                 out,
                 shrink_budget,
-            },
-            &mut console,
-        ),
+            };
+            match every_mutant {
+                Some(dir) => commands::explore::every_mutant(&args, &dir, &mut console),
+                None => commands::explore::explore(args, &mut console),
+            }
+        }
         Command::Interop {
             shim,
             suite,

@@ -274,11 +274,9 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
                 finding.seed, finding.index
             ))
         });
-        match crate::generate::to_json(&finding.file, "finding")
-            .map_err(|e| e.to_string())
-            .and_then(|json| {
-                std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
-            }) {
+        match finding.file_json().and_then(|json| {
+            std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
+        }) {
             Ok(()) => {
                 let shim = args
                     .shim
@@ -325,4 +323,179 @@ mod tests {
         assert!(parse_duration("1d").is_err());
         assert!(parse_duration("s").is_err());
     }
+}
+
+/// One row of `explore --every-mutant`.
+#[derive(Clone, Debug)]
+struct MutantRow {
+    name: &'static str,
+    found: Option<(&'static str, String, usize)>,
+    cases: u64,
+    seconds: f64,
+    replayed: Result<(), String>,
+}
+
+/// Replays a finding's file: it must fail on `mutant_shim` and pass on the reference.
+fn replay(path: &std::path::Path, mutant_shim: &ShimArgs, strict: bool) -> Result<(), String> {
+    use crate::runner::{self, RunOptions, Status};
+    let file = runner::load(path).map_err(|e| e.to_string())?;
+    let options = RunOptions {
+        strict_errors: strict,
+        ..RunOptions::default()
+    };
+    let run = |imp: &mut dyn Implementation| {
+        let caps = imp.capabilities();
+        let mut results = Vec::new();
+        runner::run_file(
+            imp,
+            &caps,
+            &path.display().to_string(),
+            &file,
+            &options,
+            &mut results,
+        );
+        results
+    };
+    let mut imps = implementations(Some(mutant_shim), 1, &mut std::io::sink())?;
+    let on_mutant = imps
+        .first_mut()
+        .map(|imp| run(imp.as_mut()))
+        .unwrap_or_default();
+    if !on_mutant
+        .iter()
+        .any(|r| matches!(r.status, Status::Failed { .. }))
+    {
+        return Err("the written vector does not fail on the mutant".into());
+    }
+    let on_reference = run(&mut crate::Reference::new());
+    if on_reference.is_empty() || on_reference.iter().any(|r| r.status != Status::Passed) {
+        return Err("the written vector does not pass on the reference".into());
+    }
+    Ok(())
+}
+
+/// `ratchetproof explore --every-mutant`: every known-bug mutant served by
+/// the reference shim (`--mutant NAME`), explored through the shim protocol
+/// for at most `time` (half in the default mode, then what is left with
+/// `--strict-errors`); each finding is written to `dir` and replayed with
+/// the runner, which must fail it on the mutant and pass it on the
+/// reference. Exit 0 when every mutant is found and replays.
+pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Console<'_>) -> Exit {
+    let base = match &args.shim {
+        Some(shim) => shim.command.clone(),
+        None => match std::env::current_exe() {
+            Ok(exe) => exe
+                .with_file_name("ratchetproof-reference-shim")
+                .display()
+                .to_string(),
+            Err(e) => return no_verdict(console, format!("locating the reference shim: {e}")),
+        },
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return no_verdict(console, format!("{}: {e}", dir.display()));
+    }
+    let budget = args.time.unwrap_or(Duration::from_secs(60));
+    let mut rows = Vec::new();
+    for bug in Bug::ALL {
+        let name = bug.name();
+        let shim = ShimArgs {
+            command: format!("{base} --mutant {name}"),
+            timeout_ms: args.shim.as_ref().map_or(10_000, |s| s.timeout_ms),
+            max_line_bytes: crate::shim::DEFAULT_MAX_LINE_BYTES,
+        };
+        let started = Instant::now();
+        let mut row = MutantRow {
+            name,
+            found: None,
+            cases: 0,
+            seconds: 0.0,
+            replayed: Err("not found".into()),
+        };
+        for (mode, strict, share) in [("default", false, 2u32), ("strict", true, 1)] {
+            let left = budget.saturating_sub(started.elapsed());
+            let mut imps = match implementations(Some(&shim), 1, &mut std::io::sink()) {
+                Ok(imps) => imps,
+                Err(e) => return no_verdict(console, e),
+            };
+            let Some(first) = imps.first() else {
+                return no_verdict(console, "no implementation");
+            };
+            let suites = match resolve_suites(&args.suites, first.as_ref()) {
+                Ok(s) => s,
+                Err(e) => return no_verdict(console, e),
+            };
+            let options = Options {
+                seed: args.seed,
+                cases: args.cases,
+                time: Some(left / share),
+                max_actions: args.max_actions.clamp(1, crate::model::MAX_ACTIONS),
+                strict,
+                suites,
+                accepted: Accepted::default(),
+                shrink_budget: args.shrink_budget,
+            };
+            let report = explore::explore(&mut imps, &options, &|_| {});
+            row.cases += report.cases;
+            if let Some((index, why)) = report.errored.as_ref().or(report.reference_refused.first())
+            {
+                return no_verdict(console, format!("{name}: case {index}: {why}"));
+            }
+            if let Some(finding) = report.finding {
+                let path = dir.join(format!("{name}.json"));
+                let written = finding
+                    .file_json()
+                    .and_then(|json| std::fs::write(&path, json).map_err(|e| e.to_string()));
+                row.replayed = written.and_then(|()| replay(&path, &shim, strict));
+                row.found = Some((
+                    mode,
+                    finding.divergence.signature.clone(),
+                    finding.minimal_len(),
+                ));
+                break;
+            }
+        }
+        row.seconds = started.elapsed().as_secs_f64();
+        sayln!(
+            console.err,
+            "{name}: {}",
+            match &row.found {
+                Some((mode, sig, _)) => format!("found ({mode}) in {:.1} s: {sig}", row.seconds),
+                None => format!("NOT FOUND in {:.1} s", row.seconds),
+            }
+        );
+        rows.push(row);
+    }
+    sayln!(
+        console.out,
+        "| mutant | found | mode | cases | seconds | minimal steps | replays | divergence |\n|---|---|---|---:|---:|---:|---|---|"
+    );
+    for r in &rows {
+        let (found, mode, sig, len) = match &r.found {
+            Some((mode, sig, len)) => ("yes", *mode, sig.as_str(), len.to_string()),
+            None => ("**no**", "", "", String::new()),
+        };
+        sayln!(
+            console.out,
+            "| {} | {found} | {mode} | {} | {:.1} | {len} | {} | `{sig}` |",
+            r.name,
+            r.cases,
+            r.seconds,
+            match &r.replayed {
+                Ok(()) => "yes".to_string(),
+                Err(e) => format!("**{e}**"),
+            }
+        );
+    }
+    let found = rows.iter().filter(|r| r.found.is_some()).count();
+    let replayed = rows.iter().filter(|r| r.replayed.is_ok()).count();
+    let slowest = rows.iter().map(|r| r.seconds).fold(0.0, f64::max);
+    sayln!(
+        console.out,
+        "\n{found} of {} mutants found through the shim protocol (seed {}, at most {} s each; slowest {:.1} s), {replayed} findings replay with `run`",
+        rows.len(),
+        args.seed,
+        budget.as_secs(),
+        slowest
+    );
+    Exit::verdict(found == rows.len() && replayed == rows.len())
 }

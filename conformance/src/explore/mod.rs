@@ -271,6 +271,16 @@ impl Finding {
     pub fn story(&self) -> String {
         story::tell(self)
     }
+
+    /// The vector file, as `generate` writes files.
+    pub fn file_json(&self) -> Result<String, String> {
+        crate::generate::to_json(&self.file, "finding").map_err(|e| e.to_string())
+    }
+
+    /// Steps of the minimal case.
+    pub fn minimal_len(&self) -> usize {
+        self.trace.events.len()
+    }
 }
 
 /// An accepted deviation met during the run.

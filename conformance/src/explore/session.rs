@@ -133,7 +133,10 @@ impl Room {
     /// the declared ones (the defaults where nothing is declared).
     pub fn of(caps: &Capabilities) -> Room {
         let (max_skip, max_stored) = if caps.configurable_limits {
-            (vec![1, 2, 3, 4, 5, 8, 16], vec![1, 2, 3, 4, 6, 9, 4_000])
+            (
+                vec![1, 2, 3, 4, 5, 8, 16],
+                vec![1, 2, 3, 4, 6, 9, 12, 20, 4_000],
+            )
         } else {
             (
                 vec![caps.max_skip.unwrap_or(DEFAULT_MAX_SKIP)],
@@ -241,13 +244,24 @@ pub fn draw(seed: u64, suite: Suite, room: &Room, max_actions: usize) -> Session
     } else {
         Randomness::Fresh
     };
+    let max_skip = choose(&mut rng, &room.max_skip, DEFAULT_MAX_SKIP);
+    // Never a cap below MAX_SKIP: libraries refuse such a configuration
+    // (python-doubleratchet does) and no vector uses one.
+    let caps: Vec<u32> = room
+        .max_stored
+        .iter()
+        .copied()
+        .filter(|&c| c >= max_skip)
+        .collect();
+    let max_stored = choose(
+        &mut rng,
+        &caps,
+        DEFAULT_MAX_STORED_SKIPPED_KEYS.max(max_skip),
+    );
     let config = ModelConfig::new(rng.next_u64())
         .with_suite(suite)
         .with_randomness(randomness)
-        .with_limits(
-            choose(&mut rng, &room.max_skip, DEFAULT_MAX_SKIP),
-            choose(&mut rng, &room.max_stored, DEFAULT_MAX_STORED_SKIPPED_KEYS),
-        );
+        .with_limits(max_skip, max_stored);
     let cap = u32::try_from(max_actions).unwrap_or(u32::MAX);
     let len = below(&mut rng, cap) as usize + 1;
     let actions = (0..len).map(|_| action(&mut rng, weights)).collect();
@@ -305,6 +319,19 @@ mod tests {
         }
         assert_eq!(kinds.len(), 9, "{kinds:?}");
         assert_eq!(shapes.len(), SHAPES.len(), "{shapes:?}");
+    }
+
+    #[test]
+    fn the_cap_is_never_below_max_skip() {
+        let room = Room {
+            max_skip: vec![1, 5, 16],
+            max_stored: vec![1, 2, 6, 20],
+            clone: true,
+        };
+        for seed in 0..300 {
+            let c = draw(seed, &DEFAULT_SUITE, &room, 10).config;
+            assert!(c.max_stored_skipped_keys >= c.max_skip, "{c:?}");
+        }
     }
 
     #[test]

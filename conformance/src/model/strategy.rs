@@ -28,6 +28,8 @@ pub struct Mix {
     pub capture: u32,
     /// [`Action::Eavesdrop`].
     pub eavesdrop: u32,
+    /// [`Action::Restore`].
+    pub restore: u32,
 }
 
 impl Mix {
@@ -40,6 +42,7 @@ impl Mix {
         tamper: 0,
         capture: 0,
         eavesdrop: 0,
+        restore: 0,
     };
 
     /// The honest network plus tampering with every field.
@@ -60,6 +63,7 @@ impl Mix {
         tamper: 2,
         capture: 1,
         eavesdrop: 3,
+        restore: 1,
         ..Mix::HONEST
     };
 }
@@ -80,6 +84,7 @@ pub fn tamper() -> impl Strategy<Value = Tamper> {
         any::<u8>().prop_map(|bit| Tamper::PreviousCounter { bit }),
         any::<u8>().prop_map(|value| Tamper::Version { value }),
         any::<u8>().prop_map(|keep| Tamper::Truncate { keep }),
+        Just(Tamper::CounterMax),
     ]
 }
 
@@ -94,6 +99,7 @@ pub fn action(mix: Mix) -> impl Strategy<Value = Action> {
         mix.tamper => (pick(), tamper()).prop_map(|(pick, field)| Action::Tamper { pick, field }),
         mix.capture => party().prop_map(|victim| Action::Capture { victim }),
         mix.eavesdrop => (pick(), pick()).prop_map(|(capture, pick)| Action::Eavesdrop { capture, pick }),
+        mix.restore => party().prop_map(|party| Action::Restore { party }),
     ]
 }
 

@@ -461,7 +461,16 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let want = match (tampered.parse_error, tampered.header) {
             (Some(class), _) => Want::Rejection(Some(class)),
             (None, Some(header)) if self.strict => {
-                Want::Oracle(self.state(to).expect(&header, false))
+                let expect = self.state(to).expect(&header, false);
+                match expect {
+                    Expect::Reject { class, .. } if tampered.ad_refused => {
+                        Want::Oracle(Expect::Reject {
+                            class: ErrorClass::InvalidKey,
+                            or: Some(class),
+                        })
+                    }
+                    _ => Want::Oracle(expect),
+                }
             }
             (None, _) => Want::Rejection(None),
         };

@@ -28,6 +28,10 @@ pub(super) struct Tampered {
     pub(super) header: Option<SeenHeader>,
     /// The class parsing must fail with, where it must.
     pub(super) parse_error: Option<ErrorClass>,
+    /// The suite refuses the altered associated data itself (signal-v3 reads
+    /// it as two encoded identity keys): `invalid_key`, or whatever the
+    /// header earns where the implementation only MACs the AD.
+    pub(super) ad_refused: bool,
 }
 
 /// The width of a fixed-size counter field: a big-endian `u32`.
@@ -90,6 +94,7 @@ pub(super) fn tampered(
     let mut ad = None;
     let mut header = genuine;
     let mut parse_error = None;
+    let mut ad_refused = false;
     match field {
         Tamper::Version { value } => {
             let at = range(FieldRole::Version)?.start;
@@ -169,6 +174,9 @@ pub(super) fn tampered(
             if let Some(b) = altered.get_mut(usize::from(byte) % len) {
                 *b ^= 0x01;
             }
+            ad_refused = suite
+                .order_ad(&altered, ratchetproof_protocol::Role::Alice)
+                .is_err();
             ad = Some(altered);
         }
         Tamper::Truncate { keep } => {
@@ -181,6 +189,7 @@ pub(super) fn tampered(
         ad,
         header,
         parse_error,
+        ad_refused,
     })
 }
 
