@@ -7,6 +7,7 @@
 //! process's streams, so a test can read what a command would print.
 //! This module knows nothing of argument syntax.
 
+pub mod interop_explore;
 pub mod run;
 
 use std::io::Write;
