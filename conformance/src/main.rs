@@ -157,6 +157,15 @@ enum Command {
         /// Longest action list of an explored case.
         #[arg(long, value_name = "N", default_value_t = ratchetproof::interop::explore::DEFAULT_MAX_ACTIONS, requires = "explore")]
         max_actions: usize,
+        /// A known deviation of the peer, by the signature a finding prints
+        /// (e.g. `tampered-accepted:version`): counted, and exploration goes
+        /// on past it (repeatable).
+        #[arg(
+            long = "accept-deviation",
+            value_name = "SIGNATURE",
+            requires = "explore"
+        )]
+        accept_deviations: Vec<String>,
     },
 }
 
@@ -242,6 +251,7 @@ fn main() -> ExitCode {
             first_case,
             time,
             max_actions,
+            accept_deviations,
         } => commands::interop_explore::interop_explore(
             commands::interop_explore::InteropExploreArgs {
                 shim,
@@ -254,6 +264,7 @@ fn main() -> ExitCode {
                     cases,
                     time,
                     max_actions,
+                    accepted: accept_deviations,
                 },
             },
             &mut console,

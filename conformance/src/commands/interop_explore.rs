@@ -97,7 +97,11 @@ fn report(
         c.tampered,
         c.allowed_refusals,
         c.deepest_chain
-    );
+    ) + &c
+        .accepted_deviations
+        .iter()
+        .map(|(k, v)| format!("; {v} cases ended in accepted deviation {k}"))
+        .collect::<String>();
     match &e.verdict {
         Verdict::NothingFound => {
             sayln!(console.out, "nothing found: {summary}");
@@ -116,6 +120,7 @@ fn report(
                 options.seed,
                 d.direction
             );
+            sayln!(console.out, "signature: {}", d.signature);
             sayln!(
                 console.out,
                 "minimal conversation: {} of {} actions (shrunk in {} replays{}):",
@@ -142,19 +147,26 @@ fn report(
                      one that diverged"
                 ),
             }
+            let mut flags = format!(
+                "--suite {} --explore --seed {} --max-actions {}",
+                options.suite, options.seed, options.max_actions
+            );
+            if !options.one_time_prekey {
+                flags.push_str(" --without-one-time-prekey");
+            }
+            for a in &options.accepted {
+                flags.push_str(&format!(" --accept-deviation {a}"));
+            }
             sayln!(
                 console.out,
-                "reproduce: ratchetproof interop --shim {shim:?} --suite {} --explore --seed {} \
-                 --first-case {} --cases 1 --max-actions {}{}",
-                options.suite,
-                options.seed,
-                f.original.number,
-                options.max_actions,
-                if options.one_time_prekey {
-                    ""
-                } else {
-                    " --without-one-time-prekey"
-                }
+                "reproduce: ratchetproof interop --shim {shim:?} {flags} --first-case {} --cases 1",
+                f.original.number
+            );
+            sayln!(
+                console.out,
+                "go on past it: the same with --first-case {} and --accept-deviation {}",
+                f.original.number + 1,
+                d.signature
             );
             Exit::Failure
         }

@@ -228,6 +228,8 @@ pub struct Coverage {
     pub allowed_refusals: usize,
     /// Most DH ratchet steps one side went through in a case.
     pub deepest_chain: u32,
+    /// Cases that ended in an accepted deviation, by signature.
+    pub accepted_deviations: std::collections::BTreeMap<String, u64>,
 }
 
 impl Coverage {
@@ -241,12 +243,21 @@ impl Coverage {
         self.tampered += other.tampered;
         self.allowed_refusals += other.allowed_refusals;
         self.deepest_chain = self.deepest_chain.max(other.deepest_chain);
+        for (k, v) in &other.accepted_deviations {
+            *self.accepted_deviations.entry(k.clone()).or_default() += v;
+        }
     }
 }
 
 /// The first check a conversation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence {
+    /// Which check, and for a tampered copy which field: `set-up-refused`,
+    /// `encrypt-refused`, `wrong-message-type`, `genuine-refused`,
+    /// `wrong-plaintext`, `replay-accepted`, `tampered-accepted:<field>`
+    /// (the suite's layout role of the flipped byte: `version`,
+    /// `ratchet-key`, `counter`, `tag`, …). What `--accept-deviation` names.
+    pub signature: String,
     /// `"<alice> → <bob>"`.
     pub direction: String,
     /// What happened before, one line per action that did something.
@@ -345,6 +356,9 @@ pub struct ExploreOptions {
     pub time: Option<Duration>,
     /// Longest action list of a case.
     pub max_actions: usize,
+    /// Known deviations of the peer, by [`Divergence::signature`]: a case
+    /// that ends in one counts it and exploration goes on.
+    pub accepted: Vec<String>,
 }
 
 impl ExploreOptions {
@@ -359,6 +373,7 @@ impl ExploreOptions {
             cases,
             time: None,
             max_actions: DEFAULT_MAX_ACTIONS,
+            accepted: Vec::new(),
         }
     }
 }
@@ -394,6 +409,10 @@ pub fn explore(
                 };
                 break;
             }
+            CaseOutcome::Diverged(d) if options.accepted.contains(&d.signature) => {
+                *coverage.accepted_deviations.entry(d.signature).or_default() += 1;
+                cases += 1;
+            }
             CaseOutcome::Diverged(divergence) => {
                 verdict = Verdict::Found(Box::new(shrink(peer, options, case, divergence)));
                 break;
@@ -410,9 +429,8 @@ pub fn explore(
 
 /// Delta debugging over `case`'s actions: cut everything after the failing
 /// action, then remove chunks (halves, quarters, … single actions) while the
-/// conversation still diverges, at most [`SHRINK_BUDGET`] replays. Any
-/// divergence counts (the first one found is usually the only bug a short
-/// conversation shows); a fault stops shrinking. The result is replayed
+/// conversation still diverges with the same signature, at most
+/// [`SHRINK_BUDGET`] replays; a fault stops shrinking. The result is replayed
 /// once more to see whether the peer is deterministic.
 pub fn shrink(
     peer: &mut dyn Implementation,
@@ -453,14 +471,14 @@ pub fn shrink(
             };
             runs += 1;
             match run_case(peer, options, &candidate) {
-                CaseOutcome::Diverged(d) => {
+                CaseOutcome::Diverged(d) if d.signature == best_divergence.signature => {
                     best = cut(candidate, &d);
                     best_divergence = d;
                     n = n.saturating_sub(1).max(2);
                     reduced = true;
                     break;
                 }
-                CaseOutcome::Passed(_) => {}
+                CaseOutcome::Passed(_) | CaseOutcome::Diverged(_) => {}
                 CaseOutcome::Fault(f) => {
                     note = Some(format!("stopped by a fault: {f}"));
                     break 'outer;
@@ -477,7 +495,7 @@ pub fn shrink(
     }
     let replayed = match run_case(peer, options, &best) {
         CaseOutcome::Diverged(d)
-            if d.action == best_divergence.action && d.step == best_divergence.step =>
+            if d.action == best_divergence.action && d.signature == best_divergence.signature =>
         {
             Replayed::Same
         }
@@ -528,6 +546,7 @@ struct Party {
 /// Why a case stopped.
 enum Stop {
     Diverged {
+        signature: String,
         step: String,
         expected: String,
         observed: String,
@@ -607,8 +626,9 @@ pub fn run_case(
         transcript: Vec::new(),
         coverage: Coverage::default(),
     };
-    let diverged = |run: Run<'_>, action, step, expected, observed| {
+    let diverged = |run: Run<'_>, action, signature, step, expected, observed| {
         CaseOutcome::Diverged(Divergence {
+            signature,
             direction: direction.clone(),
             transcript: run.transcript,
             action,
@@ -621,20 +641,22 @@ pub fn run_case(
         Ok(()) => {}
         Err(Stop::Fault(f)) => return CaseOutcome::Fault(f),
         Err(Stop::Diverged {
+            signature,
             step,
             expected,
             observed,
-        }) => return diverged(run, None, step, expected, observed),
+        }) => return diverged(run, None, signature, step, expected, observed),
     }
     for (i, action) in case.actions.iter().enumerate() {
         match run.act(*action) {
             Ok(()) => {}
             Err(Stop::Fault(f)) => return CaseOutcome::Fault(f),
             Err(Stop::Diverged {
+                signature,
                 step,
                 expected,
                 observed,
-            }) => return diverged(run, Some(i), step, expected, observed),
+            }) => return diverged(run, Some(i), signature, step, expected, observed),
         }
     }
     run.coverage.deepest_chain = run.parties.iter().map(|p| p.steps).max().unwrap_or(0);
@@ -693,6 +715,7 @@ impl Run<'_> {
                 Ok(())
             }
             Err(e) => Err(Stop::Diverged {
+                signature: "set-up-refused".into(),
                 step,
                 expected: "a session".into(),
                 observed: refused(&e),
@@ -757,6 +780,7 @@ impl Run<'_> {
         self.fault()?;
         let step = format!("{} sends m{id} {}", self.label(side), quoted(&plaintext));
         let out = result.map_err(|e| Stop::Diverged {
+            signature: "encrypt-refused".into(),
             step: step.clone(),
             expected: "a message".into(),
             observed: refused(&e),
@@ -764,6 +788,7 @@ impl Run<'_> {
         let kind = out.message_type.unwrap_or(MessageType::Whisper);
         if kind != expected_kind {
             return Err(Stop::Diverged {
+                signature: "wrong-message-type".into(),
                 step,
                 expected: format!("a {} message", expected_kind.as_str()),
                 observed: format!("a {} message", kind.as_str()),
@@ -875,6 +900,7 @@ impl Run<'_> {
                 Ok(())
             }
             Ok(got) => Err(Stop::Diverged {
+                signature: "wrong-plaintext".into(),
                 step,
                 expected,
                 observed: format!("decrypted to {}", quoted(&got)),
@@ -892,6 +918,7 @@ impl Run<'_> {
                         Ok(())
                     }
                     _ => Err(Stop::Diverged {
+                        signature: "genuine-refused".into(),
                         step,
                         expected,
                         observed: refused(&e),
@@ -918,6 +945,7 @@ impl Run<'_> {
                 Ok(())
             }
             Some(Ok(got)) => Err(Stop::Diverged {
+                signature: "replay-accepted".into(),
                 step,
                 expected: "refused (a replay)".into(),
                 observed: format!("decrypted again to {}", quoted(&got)),
@@ -937,6 +965,32 @@ impl Run<'_> {
             .windows(inner.len().max(1))
             .position(|w| w == inner.as_slice())?;
         Some(start..start + inner.len())
+    }
+
+    /// The role, in the suite's layout, of byte `at` of the ratchet message
+    /// that spans `range` of `wire` (`unknown` where the layout says nothing).
+    fn field_at(&self, wire: &[u8], range: &Range<usize>, at: usize) -> &'static str {
+        let layout = ratchetproof_protocol::suite::by_name(&self.suite)
+            .and_then(|suite| suite.message_layout(wire.get(range.clone())?).ok());
+        let offset = at.saturating_sub(range.start);
+        let role = layout.and_then(|l| {
+            l.fields
+                .iter()
+                .find(|f| f.range.contains(&offset))
+                .map(|f| f.role)
+        });
+        use ratchetproof_protocol::suite::FieldRole as R;
+        match role {
+            Some(R::Version) => "version",
+            Some(R::Structure) => "structure",
+            Some(R::KeyType) => "key-type",
+            Some(R::RatchetKey) => "ratchet-key",
+            Some(R::PreviousCounter) => "previous-counter",
+            Some(R::Counter) => "counter",
+            Some(R::Ciphertext) => "ciphertext",
+            Some(R::Tag) => "tag",
+            None => "unknown",
+        }
     }
 
     fn tamper(&mut self, id: u32, position: u32, bit: u8) -> Result<(), Stop> {
@@ -959,6 +1013,7 @@ impl Run<'_> {
         let offset = usize::try_from(position).unwrap_or(0) % range.len();
         let at = range.start + offset;
         let mask = 1u8 << (bit % 8);
+        let field = self.field_at(&message.wire, &range, at);
         let mut wire = message.wire.clone();
         let Some(byte) = wire.get_mut(at) else {
             return Ok(());
@@ -966,7 +1021,7 @@ impl Run<'_> {
         *byte ^= mask;
         let (to, kind) = (message.from.other(), message.kind);
         let step = format!(
-            "{} receives m{} {} with byte {at} XOR {mask:#04x}",
+            "{} receives m{} {} with byte {at} ({field}) XOR {mask:#04x}",
             self.label(to),
             message.id,
             state
@@ -979,6 +1034,7 @@ impl Run<'_> {
                 Ok(())
             }
             Some(Ok(got)) => Err(Stop::Diverged {
+                signature: format!("tampered-accepted:{field}"),
                 step,
                 expected: "refused (a tampered copy)".into(),
                 observed: format!("decrypted to {}", quoted(&got)),
@@ -1197,6 +1253,7 @@ mod tests {
         assert_eq!(f.replayed, Replayed::Same);
         assert!(f.divergence.step.contains("replay"), "{f:?}");
         assert_eq!(f.divergence.expected, "refused (a replay)");
+        assert_eq!(f.divergence.signature, "replay-accepted");
         // Minimal: send, deliver, replay (and, when the peer is Alice, a
         // reply for her to decrypt first).
         assert!(f.minimal.actions.len() <= 5, "{:#?}", describe(&f));
@@ -1220,7 +1277,25 @@ mod tests {
         let f = find(Bug::TamperedCacheHit);
         assert_eq!(f.replayed, Replayed::Same);
         assert!(f.divergence.step.contains("XOR"), "{f:?}");
+        assert_eq!(f.divergence.signature, "tampered-accepted:tag");
         assert!(f.minimal.actions.len() <= 6, "{:#?}", describe(&f));
+    }
+
+    #[test]
+    fn an_accepted_deviation_is_counted_and_exploration_goes_on() {
+        let mut options = ExploreOptions::new("signal-v3", 1, 60);
+        options.accepted = vec!["replay-accepted".into()];
+        let mut peer = Buggy::new(Bug::AcceptsReplays);
+        let e = explore(&mut peer, &options, &mut |_| {});
+        assert_eq!(e.verdict, Verdict::NothingFound);
+        assert_eq!(e.cases, 60);
+        assert!(e.coverage.accepted_deviations["replay-accepted"] > 10);
+        // Another bug is still found past it.
+        let mut peer = Buggy::new(Bug::RefusalBreaksSession);
+        let e = explore(&mut peer, &options, &mut |_| {});
+        assert!(
+            matches!(e.verdict, Verdict::Found(f) if f.divergence.signature == "genuine-refused")
+        );
     }
 
     #[test]
