@@ -253,8 +253,11 @@ impl Coverage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence {
     /// Which check, and for a tampered copy which field: `set-up-refused`,
-    /// `encrypt-refused`, `wrong-message-type`, `genuine-refused`,
-    /// `wrong-plaintext`, `replay-accepted`, `tampered-accepted:<field>`
+    /// `encrypt-refused`, `wrong-message-type`, `initial-refused` (Bob's
+    /// first initial message), `genuine-refused` (a receiver that had refused
+    /// nothing before), `genuine-refused-after-refusal` (one that had: the
+    /// refusal changed its state), `wrong-plaintext`, `replay-accepted`,
+    /// `tampered-accepted:<field>`
     /// (the suite's layout role of the flipped byte: `version`,
     /// `ratchet-key`, `counter`, `tag`, …). What `--accept-deviation` names.
     pub signature: String,
@@ -533,6 +536,8 @@ struct Message {
 struct Party {
     label: String,
     session: Option<SessionHandle>,
+    /// Has refused a replay or a tampered copy.
+    refused: bool,
     /// The newest peer sending chain received from.
     newest_chain: Option<u32>,
     /// DH ratchet steps taken on receiving (each newer chain is one).
@@ -874,6 +879,7 @@ impl Run<'_> {
                 ""
             }
         );
+        let had_session = self.party(to).session.is_some();
         let Some(result) = self.receive(to, &wire, kind)? else {
             // Cannot happen for a genuine message; keep it in flight.
             self.in_flight.push(m);
@@ -918,7 +924,14 @@ impl Run<'_> {
                         Ok(())
                     }
                     _ => Err(Stop::Diverged {
-                        signature: "genuine-refused".into(),
+                        signature: if !had_session {
+                            "initial-refused"
+                        } else if self.party(to).refused {
+                            "genuine-refused-after-refusal"
+                        } else {
+                            "genuine-refused"
+                        }
+                        .into(),
                         step,
                         expected,
                         observed: refused(&e),
@@ -940,6 +953,7 @@ impl Run<'_> {
         match self.receive(to, &wire, kind)? {
             None => Ok(()),
             Some(Err(e)) => {
+                self.party(to).refused = true;
                 self.coverage.replays += 1;
                 self.transcript.push(format!("{step}: {}", refused(&e)));
                 Ok(())
@@ -1029,6 +1043,7 @@ impl Run<'_> {
         match self.receive(to, &wire, kind)? {
             None => Ok(()),
             Some(Err(e)) => {
+                self.party(to).refused = true;
                 self.coverage.tampered += 1;
                 self.transcript.push(format!("{step}: {}", refused(&e)));
                 Ok(())
@@ -1265,6 +1280,7 @@ mod tests {
         let f = find(Bug::RefusalBreaksSession);
         assert_eq!(f.replayed, Replayed::Same);
         assert!(f.divergence.expected.starts_with("decrypts to"), "{f:?}");
+        assert_eq!(f.divergence.signature, "genuine-refused-after-refusal");
         // A refused message, then a genuine one: at most a handful of actions.
         assert!(f.minimal.actions.len() <= 7, "{:#?}", describe(&f));
         assert!(f.minimal.actions.len() < f.original.actions.len());
@@ -1294,7 +1310,7 @@ mod tests {
         let mut peer = Buggy::new(Bug::RefusalBreaksSession);
         let e = explore(&mut peer, &options, &mut |_| {});
         assert!(
-            matches!(e.verdict, Verdict::Found(f) if f.divergence.signature == "genuine-refused")
+            matches!(e.verdict, Verdict::Found(f) if f.divergence.signature == "genuine-refused-after-refusal")
         );
     }
 
