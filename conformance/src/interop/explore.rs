@@ -256,7 +256,8 @@ pub struct Divergence {
     /// `encrypt-refused`, `wrong-message-type`, `initial-refused` (Bob's
     /// first initial message), `genuine-refused` (a receiver that had refused
     /// nothing before), `genuine-refused-after-refusal` (one that had: the
-    /// refusal changed its state), `wrong-plaintext`, `replay-accepted`,
+    /// refusal changed its state), `genuine-refused-after-sender-refusal`
+    /// (the sender had: the refusal changed what it sends), `wrong-plaintext`, `replay-accepted`,
     /// `tampered-accepted:<field>`
     /// (the suite's layout role of the flipped byte: `version`,
     /// `ratchet-key`, `counter`, `tag`, …). What `--accept-deviation` names.
@@ -928,6 +929,8 @@ impl Run<'_> {
                             "initial-refused"
                         } else if self.party(to).refused {
                             "genuine-refused-after-refusal"
+                        } else if self.party(to.other()).refused {
+                            "genuine-refused-after-sender-refusal"
                         } else {
                             "genuine-refused"
                         }
