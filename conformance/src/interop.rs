@@ -20,6 +20,8 @@ use crate::implementation::{
 };
 use crate::reference::{KeyQueueRng, Reference};
 
+pub mod explore;
+
 pub use crate::implementation::MessageType;
 
 /// `"<name> <version>"` of an implementation, for reports.
@@ -42,9 +44,14 @@ struct Keys {
 
 impl Keys {
     fn new(label: &str) -> Self {
+        Self::with_ratchet_keys(label, 64)
+    }
+
+    /// The keys of `label` with `ratchet_keys` ratchet keys for each side.
+    fn with_ratchet_keys(label: &str, ratchet_keys: usize) -> Self {
         let k = |what: &str| derived_key(&format!("interop/{label}/{what}"));
         let list = |who: &str| -> Vec<Vec<u8>> {
-            (0..64)
+            (0..ratchet_keys)
                 .map(|i| k(&format!("{who}/ratchet/{i}")).to_vec())
                 .collect()
         };
@@ -64,6 +71,56 @@ impl Keys {
         }
     }
 }
+
+impl Keys {
+    /// Alice's `prekey_initiate` from Bob's bundle (with or without his
+    /// one-time prekey).
+    fn initiate(&self, suite: &str, one_time_prekey: bool) -> PrekeyInitiate {
+        PrekeyInitiate {
+            suite: suite.into(),
+            identity_private_key: self.alice_identity.to_vec(),
+            registration_id: ALICE_REGISTRATION,
+            ephemeral_private_key: self.alice_ephemeral.to_vec(),
+            ratchet_private_keys: self.alice_ratchet.clone(),
+            peer_identity_key: public_of(&self.bob_identity),
+            peer_registration_id: BOB_REGISTRATION,
+            peer_signed_prekey_id: 11,
+            peer_signed_prekey: public_of(&self.bob_signed_prekey),
+            peer_signed_prekey_signature: self.signature.to_vec(),
+            peer_one_time_prekey_id: one_time_prekey.then_some(77),
+            peer_one_time_prekey: one_time_prekey.then(|| public_of(&self.bob_one_time_prekey)),
+        }
+    }
+
+    /// Bob's `prekey_respond` to the initial message `message`.
+    fn respond(&self, suite: &str, one_time_prekey: bool, message: &[u8]) -> PrekeyRespond {
+        PrekeyRespond {
+            suite: suite.into(),
+            identity_private_key: self.bob_identity.to_vec(),
+            registration_id: BOB_REGISTRATION,
+            signed_prekey_id: 11,
+            signed_prekey_private_key: self.bob_signed_prekey.to_vec(),
+            one_time_prekey_id: one_time_prekey.then_some(77),
+            one_time_prekey_private_key: one_time_prekey.then(|| self.bob_one_time_prekey.to_vec()),
+            ratchet_private_keys: self.bob_ratchet.clone(),
+            message: message.to_vec(),
+        }
+    }
+
+    /// The AD both sides pass with every message: Encode(IKa) ‖ Encode(IKb).
+    fn associated_data(&self) -> Vec<u8> {
+        [
+            [0x05].as_slice(),
+            &public_of(&self.alice_identity),
+            &[0x05],
+            &public_of(&self.bob_identity),
+        ]
+        .concat()
+    }
+}
+
+const ALICE_REGISTRATION: u32 = 0x1234;
+const BOB_REGISTRATION: u32 = 0x2345;
 
 fn public_of(private: &[u8; 32]) -> Vec<u8> {
     KeyPair::from_private(PrivateKey::from_bytes(*private))
@@ -246,31 +303,11 @@ pub fn live_conversation(
         message: e.to_string(),
     };
     let keys = Keys::new(label);
-    let (alice_reg, bob_reg) = (0x1234, 0x2345);
     let ha = alice
-        .prekey_initiate(&PrekeyInitiate {
-            suite: suite.into(),
-            identity_private_key: keys.alice_identity.to_vec(),
-            registration_id: alice_reg,
-            ephemeral_private_key: keys.alice_ephemeral.to_vec(),
-            ratchet_private_keys: keys.alice_ratchet.clone(),
-            peer_identity_key: public_of(&keys.bob_identity),
-            peer_registration_id: bob_reg,
-            peer_signed_prekey_id: 11,
-            peer_signed_prekey: public_of(&keys.bob_signed_prekey),
-            peer_signed_prekey_signature: keys.signature.to_vec(),
-            peer_one_time_prekey_id: one_time_prekey.then_some(77),
-            peer_one_time_prekey: one_time_prekey.then(|| public_of(&keys.bob_one_time_prekey)),
-        })
+        .prekey_initiate(&keys.initiate(suite, one_time_prekey))
         .map_err(|e| early("alice starts X3DH from the bundle", e))?
         .session;
-    let ad = [
-        [0x05].as_slice(),
-        &public_of(&keys.alice_identity),
-        &[0x05],
-        &public_of(&keys.bob_identity),
-    ]
-    .concat();
+    let ad = keys.associated_data();
     let mut c = Conversation {
         alice,
         bob,
@@ -294,17 +331,7 @@ pub fn live_conversation(
         .map_err(|_| c.fail("alice's initial messages", "not three"))?;
     let accepted = c
         .bob
-        .prekey_respond(&PrekeyRespond {
-            suite: suite.into(),
-            identity_private_key: keys.bob_identity.to_vec(),
-            registration_id: bob_reg,
-            signed_prekey_id: 11,
-            signed_prekey_private_key: keys.bob_signed_prekey.to_vec(),
-            one_time_prekey_id: one_time_prekey.then_some(77),
-            one_time_prekey_private_key: one_time_prekey.then(|| keys.bob_one_time_prekey.to_vec()),
-            ratchet_private_keys: keys.bob_ratchet.clone(),
-            message: p2.wire.clone(),
-        })
+        .prekey_respond(&keys.respond(suite, one_time_prekey, &p2.wire))
         .map_err(|e| c.fail("bob accepts alice's third initial message", e.to_string()))?;
     let (hb, plaintext) = (accepted.session, accepted.plaintext);
     if plaintext != p2.plaintext {

@@ -194,6 +194,35 @@ enum Command {
         /// Per-request timeout for the shim, handshake included.
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout_ms: u64,
+        /// Instead of the fixed conversations: seeded random interleavings
+        /// (sends, reordered, dropped, replayed and tampered deliveries),
+        /// the first divergence shrunk (docs/SHIM.md §4.4).
+        #[arg(long)]
+        explore: bool,
+        /// Seed of the explored cases.
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "explore")]
+        seed: u64,
+        /// Number of explored cases.
+        #[arg(long, value_name = "N", default_value_t = ratchetproof::interop::explore::DEFAULT_CASES, requires = "explore")]
+        cases: u64,
+        /// Number of the first case (to replay one: `--first-case N --cases 1`).
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "explore")]
+        first_case: u64,
+        /// Start no case after this long (`90s`, `2m`, `500ms`).
+        #[arg(long, value_name = "DURATION", value_parser = ratchetproof::interop::explore::parse_duration, requires = "explore")]
+        time: Option<std::time::Duration>,
+        /// Longest action list of an explored case.
+        #[arg(long, value_name = "N", default_value_t = ratchetproof::interop::explore::DEFAULT_MAX_ACTIONS, requires = "explore")]
+        max_actions: usize,
+        /// A known deviation of the peer, by the signature a finding prints
+        /// (e.g. `tampered-accepted:version`): counted, and exploration goes
+        /// on past it (repeatable).
+        #[arg(
+            long = "accept-deviation",
+            value_name = "SIGNATURE",
+            requires = "explore"
+        )]
+        accept_deviations: Vec<String>,
     },
 }
 
@@ -312,6 +341,36 @@ fn main() -> ExitCode {
             suite,
             without_one_time_prekey,
             timeout_ms,
+            explore: true,
+            seed,
+            cases,
+            first_case,
+            time,
+            max_actions,
+            accept_deviations,
+        } => commands::interop_explore::interop_explore(
+            commands::interop_explore::InteropExploreArgs {
+                shim,
+                timeout_ms,
+                options: ratchetproof::interop::explore::ExploreOptions {
+                    suite,
+                    one_time_prekey: !without_one_time_prekey,
+                    seed,
+                    first_case,
+                    cases,
+                    time,
+                    max_actions,
+                    accepted: accept_deviations,
+                },
+            },
+            &mut console,
+        ),
+        Command::Interop {
+            shim,
+            suite,
+            without_one_time_prekey,
+            timeout_ms,
+            ..
         } => commands::interop(
             shim,
             &suite,

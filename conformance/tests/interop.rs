@@ -50,3 +50,56 @@ fn interop_command_reports_a_peer_without_prekey_sessions_and_a_dead_shim() {
     let out = run("exit 3");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn explore_through_the_reference_shim_finds_nothing() {
+    use ratchetproof::interop::explore::{ExploreOptions, Verdict, explore};
+    let mut peer = ShimClient::start(ShimConfig::new(REFERENCE_SHIM)).unwrap();
+    let e = explore(
+        &mut peer,
+        &ExploreOptions::new("signal-v3", 11, 25),
+        &mut |_| {},
+    );
+    assert_eq!(e.verdict, Verdict::NothingFound);
+    assert_eq!(e.cases, 25);
+    assert!(e.coverage.replays > 0 && e.coverage.tampered > 0);
+}
+
+#[test]
+fn interop_explore_command_exit_status() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ratchetproof"))
+            .arg("interop")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--shim",
+        REFERENCE_SHIM,
+        "--explore",
+        "--seed",
+        "5",
+        "--cases",
+        "10",
+        "--time",
+        "60s",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("nothing found: 10 cases of seed 5"),
+        "{stdout}"
+    );
+    // A peer without the prekey group gives no verdict.
+    let out = run(&[
+        "--shim",
+        env!("CARGO_BIN_EXE_ratchetproof-faulty-shim"),
+        "--explore",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prekey"));
+    // Exploration options need --explore.
+    let out = run(&["--shim", REFERENCE_SHIM, "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+}

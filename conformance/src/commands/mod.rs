@@ -8,6 +8,7 @@
 //! This module knows nothing of argument syntax.
 
 pub mod explore;
+pub mod interop_explore;
 pub mod run;
 
 use std::io::Write;
