@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod derive;
+pub mod explore;
 pub mod fuzzing;
 pub mod generate;
 pub mod implementation;
