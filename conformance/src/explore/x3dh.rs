@@ -896,6 +896,7 @@ fn shape_name(shape: AcceptShape) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::panic)]
     use std::collections::BTreeSet;
 
     use ratchetproof_protocol::suite::{self, DEFAULT_SUITE};
