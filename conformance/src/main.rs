@@ -138,6 +138,11 @@ enum Command {
         /// Suite to explore (repeatable; default: every suite the implementation declares).
         #[arg(long = "suite", value_name = "SUITE")]
         suites: Vec<String>,
+        /// Domain to draw cases from: session (conversations), x3dh (key
+        /// agreement from both sides), accept (Bob's prekey store) —
+        /// repeatable; default: every domain the implementation declares.
+        #[arg(long = "domain", value_name = "DOMAIN", value_parser = ["session", "x3dh", "accept"])]
+        domains: Vec<String>,
         /// Seed of the run: the same seed draws the same cases.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -301,6 +306,7 @@ fn main() -> ExitCode {
             shim,
             mutant,
             suites,
+            domains,
             seed,
             cases,
             time,
@@ -321,6 +327,7 @@ fn main() -> ExitCode {
                 }),
                 mutant,
                 suites,
+                domains,
                 seed,
                 cases,
                 time,

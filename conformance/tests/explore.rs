@@ -4,12 +4,17 @@
 //! mutant and passes on the reference. The whole table, with times, is
 //! `ratchetproof explore --every-mutant` (docs/EXPLORE.md).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use ratchetproof::explore::{self, Accepted, Options};
+use ratchetproof::explore::{self, Accepted, Domain, Found, Options};
 use ratchetproof::mutants::{Bug, Mutant};
 use ratchetproof::{Implementation, Reference};
 use ratchetproof_protocol::suite;
@@ -75,6 +80,45 @@ fn the_reference_diverges_from_nothing_in_either_suite() {
         );
     }
     assert!(report.coverage.evicting_cases > 0 && report.coverage.longest_gap >= 4);
+    // A quarter of the cases are key agreement, from both of its domains.
+    let key_cases: u64 = report.coverage.key_agreement.values().sum();
+    assert_eq!(key_cases, 100, "{:?}", report.coverage.key_agreement);
+    for domain in ["x3dh ", "accept "] {
+        assert!(
+            report
+                .coverage
+                .key_agreement
+                .keys()
+                .any(|k| k.starts_with(domain)),
+            "{domain}: {:?}",
+            report.coverage.key_agreement
+        );
+    }
+}
+
+#[test]
+fn cases_come_from_the_domains_asked_for() {
+    let options = Options {
+        cases: Some(40),
+        domains: vec![Domain::X3dh],
+        ..Options::new(5, suite::all().to_vec())
+    };
+    let report = explore::explore(&mut boxed(Reference::new()), &options, &|_| {});
+    assert!(report.finding.is_none() && report.reference_refused.is_empty());
+    assert_eq!(report.coverage.key_agreement.values().sum::<u64>(), 40);
+    assert!(report.coverage.actions.is_empty());
+    assert_eq!(
+        explore::domain_of(&[Domain::Session, Domain::X3dh, Domain::Accept], 3),
+        Some(Domain::X3dh)
+    );
+    assert_eq!(
+        explore::domain_of(&[Domain::Session, Domain::X3dh, Domain::Accept], 7),
+        Some(Domain::Accept)
+    );
+    assert_eq!(
+        explore::domain_of(&[Domain::Session, Domain::Accept], 5),
+        Some(Domain::Session)
+    );
 }
 
 #[test]
@@ -90,8 +134,14 @@ fn a_run_is_the_same_for_a_seed_whatever_the_jobs() {
     let two = explore::explore(&mut two, &options, &|_| {});
     let (one, two) = (one.finding.unwrap(), two.finding.unwrap());
     assert_eq!(one.index, two.index);
-    assert_eq!(one.file, two.file);
-    assert!(one.minimal.actions.len() <= one.original.actions.len());
+    assert_eq!(one.file_json(), two.file_json());
+    let Found::Session {
+        original, minimal, ..
+    } = &one.found
+    else {
+        panic!("a session bug is found in a conversation: {}", one.story());
+    };
+    assert!(minimal.actions.len() <= original.actions.len());
 }
 
 #[test]
@@ -184,6 +234,16 @@ fn an_eviction_bug_is_found_through_the_shim() {
 #[test]
 fn retained_keys_are_found_through_the_shim() {
     found_through_the_shim("used-keys-retained-in-state", false);
+}
+
+#[test]
+fn an_unverified_bundle_signature_is_found_through_the_shim() {
+    found_through_the_shim("signature-not-verified", false);
+}
+
+#[test]
+fn a_prekey_store_bug_is_found_through_the_shim() {
+    found_through_the_shim("one-time-prekey-not-deleted", false);
 }
 
 #[test]

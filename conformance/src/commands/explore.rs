@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use ratchetproof_protocol::{Suite, suite};
 
 use super::{Console, Exit, ShimArgs, implementations, no_verdict, sayln};
-use crate::explore::{self, Accepted, Options};
+use crate::explore::{self, Accepted, Domain, Options};
 use crate::implementation::Implementation;
 use crate::mutants::{Bug, Mutant};
 
@@ -26,6 +26,8 @@ pub struct ExploreArgs {
     pub mutant: Option<String>,
     /// Suites to explore (none: every suite both the implementation and the reference speak).
     pub suites: Vec<String>,
+    /// Domains to draw from by name (none: every domain the implementation declares).
+    pub domains: Vec<String>,
     /// The run's seed.
     pub seed: u64,
     /// Stop after N cases (default 1 000 unless `time` is given).
@@ -98,6 +100,46 @@ fn resolve_suites(given: &[String], imp: &dyn Implementation) -> Result<Vec<Suit
         .collect()
 }
 
+/// The domains named (none: all) that `caps` declare; `Err` names what is
+/// missing.
+fn resolve_domains(
+    given: &[String],
+    caps: &crate::implementation::Capabilities,
+) -> Result<Vec<Domain>, String> {
+    let wanted = if given.is_empty() {
+        Domain::ALL.to_vec()
+    } else {
+        given
+            .iter()
+            .map(|name| {
+                Domain::from_name(name).ok_or_else(|| {
+                    format!("unknown domain {name:?} (known: session, x3dh, accept)")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let domains = explore::domains_of(caps, &wanted);
+    if domains.is_empty() {
+        let names = wanted
+            .iter()
+            .map(|d| d.name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hint = if caps.injected_randomness {
+            ""
+        } else {
+            "; it does not take injected keys (`injectedRandomness`), which conversations and \
+             the prekey store need so its answers can be compared with the reference's — \
+             explore it live with `ratchetproof interop --explore`"
+        };
+        return Err(format!(
+            "the implementation declares none of the operations the {names} domain(s) drive \
+             (session; x3dh; x3dhAccept){hint}"
+        ));
+    }
+    Ok(domains)
+}
+
 /// `ratchetproof explore`.
 pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
     let accepted = match &args.accepted {
@@ -131,23 +173,10 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
         return no_verdict(console, "no implementation to explore");
     };
     let caps = first.capabilities();
-    if !caps.injected_randomness {
-        return no_verdict(
-            console,
-            "the implementation does not take injected keys (`injectedRandomness`), so its \
-             sends cannot be compared with the reference's; explore it live with \
-             `ratchetproof interop --explore`",
-        );
-    }
-    if !caps
-        .operations
-        .contains(&crate::implementation::Operation::Session)
-    {
-        return no_verdict(
-            console,
-            "the implementation does not offer the `session` operations exploration drives",
-        );
-    }
+    let domains = match resolve_domains(&args.domains, &caps) {
+        Ok(d) => d,
+        Err(e) => return no_verdict(console, e),
+    };
     let suites = match resolve_suites(&args.suites, first.as_ref()) {
         Ok(s) => s,
         Err(e) => return no_verdict(console, e),
@@ -163,18 +192,25 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
         max_actions: args.max_actions.clamp(1, crate::model::MAX_ACTIONS),
         strict: args.strict_errors,
         suites,
+        domains,
         accepted,
         shrink_budget: args.shrink_budget,
     };
     sayln!(
         console.err,
-        "exploring {} {} (suites {}) with seed {}: {}{}, up to {} actions per case, {} job(s){}",
+        "exploring {} {} (suites {}; {}) with seed {}: {}{}, up to {} actions per case, {} job(s){}",
         caps.name,
         caps.version,
         options
             .suites
             .iter()
             .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        options
+            .domains
+            .iter()
+            .map(|d| d.name())
             .collect::<Vec<_>>()
             .join(", "),
         options.seed,
@@ -431,6 +467,7 @@ pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Con
                 max_actions: args.max_actions.clamp(1, crate::model::MAX_ACTIONS),
                 strict,
                 suites,
+                domains: Domain::ALL.to_vec(),
                 accepted: Accepted::default(),
                 shrink_budget: args.shrink_budget,
             };

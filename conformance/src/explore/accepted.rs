@@ -10,6 +10,8 @@
 //! ```text
 //! deliver tampered(counter_max) expected=error:malformed got=error:too_many_skipped
 //! send expected=sent got=other-bytes
+//! x3dh zero-signature expected=error:authentication got=agreement
+//! accept replay-without-one-time-prekey expected=error:duplicate got=plaintext
 //! ```
 //!
 //! A list file holds one signature per line, optionally followed by `#` and
@@ -40,9 +42,13 @@ impl Accepted {
                 None => (line, ""),
             };
             let first = signature.split_whitespace().next().unwrap_or("");
-            if !["send", "deliver", "capture", "restore", "setup"].contains(&first) {
+            if ![
+                "send", "deliver", "capture", "restore", "setup", "x3dh", "accept",
+            ]
+            .contains(&first)
+            {
                 return Err(format!(
-                    "line {}: {signature:?} is not a signature (it starts with send, deliver, capture, restore or setup)",
+                    "line {}: {signature:?} is not a signature (it starts with send, deliver, capture, restore, setup, x3dh or accept)",
                     n + 1
                 ));
             }
@@ -124,7 +130,7 @@ pub(super) fn signature(
 /// What the implementation did, from the runner's description of it:
 /// `error:CLASS`, `sent` / `other-bytes`, `plaintext` / `other-plaintext`,
 /// `copied`.
-fn got_word(actual: &str, expected: &str) -> String {
+pub(super) fn got_word(actual: &str, expected: &str) -> String {
     if let Some(rest) = actual.strip_prefix("error ") {
         let class = rest.split(':').next().unwrap_or(rest).trim();
         return format!("error:{class}");

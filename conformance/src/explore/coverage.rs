@@ -8,6 +8,7 @@ use std::fmt;
 
 use crate::model::{Action, Event, Trace};
 
+use super::Case;
 use super::accepted::delivery_word;
 use super::session::SessionCase;
 
@@ -34,6 +35,8 @@ pub struct Coverage {
     pub evicting_cases: u64,
     /// The longest conversation, in steps.
     pub longest_case: usize,
+    /// Key-agreement cases by domain and shape (`x3dh zero-signature`).
+    pub key_agreement: BTreeMap<String, u64>,
 }
 
 fn bump<K: Ord>(map: &mut BTreeMap<K, u64>, key: K) {
@@ -56,6 +59,17 @@ fn kind(action: &Action) -> String {
 }
 
 impl Coverage {
+    /// Counts a key-agreement case.
+    pub fn add_key(&mut self, case: &Case) {
+        let (domain, shape) = match case {
+            Case::X3dh { shape, .. } => ("x3dh", *shape),
+            Case::Accept { shape, .. } => ("accept", *shape),
+            Case::Session(_) => return,
+        };
+        bump(&mut self.key_agreement, format!("{domain} {shape}"));
+        bump(&mut self.suites, case.suite().name().to_string());
+    }
+
     /// Counts `case`, whose reference run is `trace`.
     pub fn add(&mut self, case: &SessionCase, trace: &Trace) {
         for action in &trace.effective_actions {
@@ -102,6 +116,23 @@ impl fmt::Display for Coverage {
         writeln!(f, "  actions:   {}", list(&self.actions))?;
         writeln!(f, "  outcomes:  {}", list(&self.outcomes))?;
         writeln!(f, "  shapes:    {}", list(&self.shapes))?;
+        if !self.key_agreement.is_empty() {
+            let of = |domain: &str| {
+                let (cases, shapes) = self
+                    .key_agreement
+                    .iter()
+                    .filter(|(k, _)| k.split(' ').next() == Some(domain))
+                    .fold((0, 0), |(c, s), (_, n)| (c + n, s + 1));
+                format!("{domain} {cases} cases in {shapes} shapes")
+            };
+            writeln!(
+                f,
+                "  key agreement: {}, {}: {}",
+                of("x3dh"),
+                of("accept"),
+                list(&self.key_agreement)
+            )?;
+        }
         writeln!(f, "  suites:    {}", list(&self.suites))?;
         writeln!(
             f,

@@ -12,6 +12,12 @@
 //! allows, the limits the implementation declared — and a finding *is* a
 //! vector that fails.
 //!
+//! Where the implementation declares X3DH or a prekey store, a quarter of
+//! the cases come from the key-agreement domain instead ([`x3dh`]: bundles
+//! with broken signatures, low-order and non-canonical keys, wrong lengths;
+//! initial messages replayed, forged, misdirected, cut short), which the
+//! scenario model — it starts from an agreed root key — never reaches.
+//!
 //! On the first divergence the case is shrunk ([`shrink`]: delta debugging
 //! over actions, then over picks and tampered bytes) to a minimal
 //! conversation that still diverges, and returned as a [`Finding`] with its
@@ -25,9 +31,11 @@
 
 pub mod accepted;
 mod coverage;
+mod key;
 pub mod session;
 mod shrink;
 mod story;
+pub mod x3dh;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,12 +44,12 @@ use std::time::{Duration, Instant};
 use ratchetproof_protocol::Suite;
 
 use crate::generate::flags::Flag;
-use crate::implementation::{Capabilities, Implementation};
+use crate::implementation::{Capabilities, Implementation, Operation};
 use crate::model::{self, Trace};
 use crate::reference::Reference;
 use crate::runner::{self, CaseRef, RunOptions, Status};
 use crate::vectors::{
-    Note, Outcome as VectorOutcome, SCENARIO_SCHEMA, ScenarioCase, SchemaId, Step, VectorFile,
+    AcceptCase, Note, Outcome as VectorOutcome, ScenarioCase, SchemaId, Step, VectorFile, X3dhCase,
 };
 
 pub use accepted::Accepted;
@@ -67,6 +75,8 @@ pub struct Options {
     pub strict: bool,
     /// Suites to draw cases in, in turn (by case index).
     pub suites: Vec<Suite>,
+    /// Domains to draw cases from (those the implementation declares).
+    pub domains: Vec<Domain>,
     /// Deviations to note and explore past.
     pub accepted: Accepted,
     /// Most cases played while shrinking a finding.
@@ -83,6 +93,7 @@ impl Options {
             max_actions: 60,
             strict: false,
             suites,
+            domains: Domain::ALL.to_vec(),
             accepted: Accepted::default(),
             shrink_budget: 2_000,
         }
@@ -99,18 +110,165 @@ pub fn case_seed(seed: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The case `index` of a run.
-pub fn draw(options: &Options, room: &Room, index: u64) -> Option<SessionCase> {
+/// Where a case comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Domain {
+    /// Conversations from the scenario model (`session_scenarios` vectors).
+    Session,
+    /// X3DH from both sides (`x3dh` vectors).
+    X3dh,
+    /// Bob's prekey store receiving initial messages (`x3dh_accept` vectors).
+    Accept,
+}
+
+impl Domain {
+    /// Every domain.
+    pub const ALL: [Domain; 3] = [Domain::Session, Domain::X3dh, Domain::Accept];
+
+    /// `session`, `x3dh` or `accept`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Session => "session",
+            Domain::X3dh => "x3dh",
+            Domain::Accept => "accept",
+        }
+    }
+
+    /// The domain named `name`.
+    pub fn from_name(name: &str) -> Option<Domain> {
+        Domain::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Whether `caps` declare what the domain's cases need (the runner's
+    /// capability rules: key injection for sessions and the prekey store).
+    pub fn declared_by(self, caps: &Capabilities) -> bool {
+        let has = |op| caps.operations.contains(&op);
+        match self {
+            Domain::Session => has(Operation::Session) && caps.injected_randomness,
+            Domain::X3dh => has(Operation::X3dh),
+            Domain::Accept => has(Operation::X3dhAccept) && caps.injected_randomness,
+        }
+    }
+}
+
+/// The domains of `wanted` that `caps` declare, in [`Domain::ALL`] order.
+pub fn domains_of(caps: &Capabilities, wanted: &[Domain]) -> Vec<Domain> {
+    Domain::ALL
+        .into_iter()
+        .filter(|d| wanted.contains(d) && d.declared_by(caps))
+        .collect()
+}
+
+/// A drawn case.
+// Drawn, played and dropped once each: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Case {
+    /// A conversation.
+    Session(SessionCase),
+    /// An X3DH case.
+    X3dh {
+        /// Its suite.
+        suite: Suite,
+        /// The name of its shape.
+        shape: &'static str,
+        /// The case.
+        case: X3dhCase,
+    },
+    /// A prekey-store case.
+    Accept {
+        /// Its suite.
+        suite: Suite,
+        /// The name of its shape.
+        shape: &'static str,
+        /// The case.
+        case: AcceptCase,
+    },
+}
+
+impl Case {
+    /// The case's suite.
+    pub fn suite(&self) -> Suite {
+        match self {
+            Case::Session(c) => c.config.suite,
+            Case::X3dh { suite, .. } | Case::Accept { suite, .. } => *suite,
+        }
+    }
+
+    /// The case's domain.
+    pub fn domain(&self) -> Domain {
+        match self {
+            Case::Session(_) => Domain::Session,
+            Case::X3dh { .. } => Domain::X3dh,
+            Case::Accept { .. } => Domain::Accept,
+        }
+    }
+}
+
+/// Which domain case `index` comes from: with sessions among `domains`,
+/// every fourth case is a key-agreement one (X3DH and prekey-store cases in
+/// turn, those declared); without, the domains take turns.
+pub fn domain_of(domains: &[Domain], index: u64) -> Option<Domain> {
+    let others: Vec<Domain> = domains
+        .iter()
+        .copied()
+        .filter(|d| *d != Domain::Session)
+        .collect();
+    let turn = |list: &[Domain], i: u64| -> Option<Domain> {
+        let n = u64::try_from(list.len()).ok().filter(|&n| n > 0)?;
+        list.get(usize::try_from(i % n).ok()?).copied()
+    };
+    match (domains.contains(&Domain::Session), others.is_empty()) {
+        (true, true) => Some(Domain::Session),
+        (true, false) if index % 4 == 3 => turn(&others, index / 4),
+        (true, false) => Some(Domain::Session),
+        (false, _) => turn(&others, index),
+    }
+}
+
+/// The suite of case `index`.
+fn suite_of(options: &Options, index: u64) -> Option<Suite> {
     let count = u64::try_from(options.suites.len())
         .ok()
         .filter(|&n| n > 0)?;
-    let suite = *options.suites.get(usize::try_from(index % count).ok()?)?;
+    options
+        .suites
+        .get(usize::try_from(index % count).ok()?)
+        .copied()
+}
+
+/// The conversation `index` of a run (whatever domain the index falls in).
+pub fn draw(options: &Options, room: &Room, index: u64) -> Option<SessionCase> {
     Some(session::draw(
         case_seed(options.seed, index),
-        suite,
+        suite_of(options, index)?,
         room,
         options.max_actions,
     ))
+}
+
+/// The case `index` of a run drawing from `domains`; `Err` when the
+/// reference could not build a key-agreement case (its failure, never the
+/// implementation's).
+pub fn draw_case(
+    options: &Options,
+    room: &Room,
+    domains: &[Domain],
+    index: u64,
+) -> Option<Result<Case, String>> {
+    let suite = suite_of(options, index)?;
+    let seed = case_seed(options.seed, index);
+    Some(match domain_of(domains, index)? {
+        Domain::Session => Ok(Case::Session(draw(options, room, index)?)),
+        Domain::X3dh => {
+            x3dh::x3dh_case(suite, seed, 1).map(|(shape, case)| Case::X3dh { suite, shape, case })
+        }
+        Domain::Accept => x3dh::accept_case(suite, seed, 1).map(|(shape, case)| Case::Accept {
+            suite,
+            shape,
+            case,
+        }),
+    })
 }
 
 /// How the implementation's answer differed from the reference's.
@@ -252,34 +410,86 @@ pub struct Finding {
     pub seed: u64,
     /// Index of the case that first diverged.
     pub index: u64,
-    /// The case as drawn.
-    pub original: SessionCase,
-    /// The shrunk case.
-    pub minimal: SessionCase,
-    /// The reference's run of the shrunk case.
-    pub trace: Trace,
-    /// How the implementation diverged on it.
+    /// How the implementation diverged (on the shrunk case).
     pub divergence: Divergence,
-    /// Cases played while shrinking.
+    /// Cases played while shrinking (or replaying) it.
     pub shrink_plays: usize,
-    /// The one-case vector file that replays it.
-    pub file: VectorFile<ScenarioCase>,
+    /// The case itself and its one-case vector file.
+    pub found: Found,
+}
+
+/// The case of a finding, by domain.
+// One per run at most: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// A conversation, shrunk.
+    Session {
+        /// The case as drawn.
+        original: SessionCase,
+        /// The shrunk case.
+        minimal: SessionCase,
+        /// The reference's run of the shrunk case.
+        trace: Trace,
+        /// The one-case vector file that replays it.
+        file: VectorFile<ScenarioCase>,
+    },
+    /// An X3DH case (one agreement: nothing to shrink).
+    X3dh {
+        /// Its shape.
+        shape: &'static str,
+        /// The one-case vector file that replays it.
+        file: VectorFile<X3dhCase>,
+    },
+    /// A prekey-store case (its deliveries up to the diverging one).
+    Accept {
+        /// Its shape.
+        shape: &'static str,
+        /// The one-case vector file that replays it.
+        file: VectorFile<AcceptCase>,
+    },
 }
 
 impl Finding {
-    /// The conversation, step by step, as a reader follows it.
+    /// The case, step by step, as a reader follows it.
     pub fn story(&self) -> String {
-        story::tell(self)
+        match &self.found {
+            Found::Session { .. } => story::tell(self),
+            Found::X3dh { .. } | Found::Accept { .. } => key::tell(self),
+        }
     }
 
     /// The vector file, as `generate` writes files.
     pub fn file_json(&self) -> Result<String, String> {
-        crate::generate::to_json(&self.file, "finding").map_err(|e| e.to_string())
+        let json = match &self.found {
+            Found::Session { file, .. } => crate::generate::to_json(file, "finding"),
+            Found::X3dh { file, .. } => crate::generate::to_json(file, "finding"),
+            Found::Accept { file, .. } => crate::generate::to_json(file, "finding"),
+        };
+        json.map_err(|e| e.to_string())
     }
 
-    /// Steps of the minimal case.
+    /// Steps of the minimal case (sides run for X3DH, deliveries for a
+    /// prekey store).
     pub fn minimal_len(&self) -> usize {
-        self.trace.events.len()
+        match &self.found {
+            Found::Session { trace, .. } => trace.events.len(),
+            Found::X3dh { file, .. } => file.tests.first().map_or(0, |c| {
+                usize::from(c.initiator.is_some()) + usize::from(c.responder.is_some())
+            }),
+            Found::Accept { file, .. } => {
+                file.tests.first().map_or(0, |c| c.initial_messages.len())
+            }
+        }
+    }
+
+    /// The domain the finding is in.
+    pub fn domain(&self) -> Domain {
+        match &self.found {
+            Found::Session { .. } => Domain::Session,
+            Found::X3dh { .. } => Domain::X3dh,
+            Found::Accept { .. } => Domain::Accept,
+        }
     }
 }
 
@@ -354,6 +564,7 @@ pub fn explore(
         };
     };
     let room = Room::of(&caps);
+    let domains = domains_of(&caps, &options.domains);
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let shared = Mutex::new(Shared {
@@ -368,7 +579,8 @@ pub fn explore(
     let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
     std::thread::scope(|scope| {
         for imp in imps.iter_mut() {
-            let (caps, room, next, stop, lock) = (&caps, &room, &next, &stop, &lock);
+            let (caps, room, domains, next, stop, lock) =
+                (&caps, &room, &domains, &next, &stop, &lock);
             scope.spawn(move || {
                 loop {
                     if stop.load(Ordering::Relaxed)
@@ -382,16 +594,26 @@ pub fn explore(
                     {
                         break;
                     }
-                    let Some(case) = draw(options, room, index) else {
+                    let Some(drawn) = draw_case(options, room, domains, index) else {
                         break;
                     };
-                    let played = play(imp.as_mut(), caps, &case, options.strict, "");
+                    let verdict = match &drawn {
+                        Ok(Case::Session(case)) => {
+                            let played = play(imp.as_mut(), caps, case, options.strict, "");
+                            if let Some(trace) = &played.trace {
+                                lock().coverage.add(case, trace);
+                            }
+                            played.verdict
+                        }
+                        Ok(case) => {
+                            lock().coverage.add_key(case);
+                            key::play(imp.as_mut(), caps, case, options.strict)
+                        }
+                        Err(why) => Verdict::ReferenceRefused(why.clone()),
+                    };
                     let mut s = lock();
                     s.cases += 1;
-                    if let Some(trace) = &played.trace {
-                        s.coverage.add(&case, trace);
-                    }
-                    match played.verdict {
+                    match verdict {
                         Verdict::Agrees => {}
                         Verdict::Diverges(d) => match options.accepted.reason(&d.signature) {
                             Some(reason) => {
@@ -422,13 +644,19 @@ pub fn explore(
     let mut s = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut finding = None;
     if let (Some(index), None, Some(imp)) = (s.first_divergence, &s.errored, imps.first_mut())
-        && let Some(case) = draw(options, &room, index)
+        && let Some(Ok(case)) = draw_case(options, &room, &domains, index)
     {
-        match shrink::shrink(imp.as_mut(), &caps, options, index, case) {
+        let found = match case {
+            Case::Session(case) => shrink::shrink(imp.as_mut(), &caps, options, index, case),
+            case => key::finding(imp.as_mut(), &caps, options, index, case),
+        };
+        match found {
             Ok(f) => finding = Some(f),
             Err(why) => s.errored = Some((index, why)),
         }
     }
+    s.reference_refused.sort_by_key(|(i, _)| *i);
+    s.skipped.sort_by_key(|(i, _)| *i);
     let mut accepted = s.accepted;
     accepted.sort_by(|a, b| a.signature.cmp(&b.signature));
     Report {
@@ -460,26 +688,25 @@ fn note_accepted(hits: &mut Vec<AcceptedHit>, signature: &str, reason: &str, ind
     }
 }
 
-/// The one-case vector file of a finding.
-fn finding_file(suite: &str, case: ScenarioCase) -> VectorFile<ScenarioCase> {
+/// The one-case vector file of a finding (`schema` names the case's kind).
+fn finding_file<T>(schema: &str, suite: &str, flags: &[String], case: T) -> VectorFile<T> {
     let note = Note {
         bug_type: "Explored".into(),
-        description: "A divergence `ratchetproof explore` found and shrank: the expected \
-            outcomes are the reference's under the scenario model's oracle (docs/EXPLORE.md)."
+        description: "A divergence `ratchetproof explore` found (and, for a conversation, \
+            shrank): the expected outcomes are the reference's — under the scenario model's \
+            oracle for a conversation, the generator's for key agreement (docs/EXPLORE.md)."
             .into(),
         links: vec!["docs/EXPLORE.md".into()],
     };
     VectorFile {
         schema: SchemaId {
-            name: SCENARIO_SCHEMA.into(),
+            name: schema.into(),
             version: crate::vectors::SCHEMA_VERSION,
         },
         suite: suite.into(),
         generator: format!("ratchetproof explore {}", env!("CARGO_PKG_VERSION")),
         number_of_tests: 1,
-        notes: case
-            .info
-            .flags
+        notes: flags
             .iter()
             .map(|flag| match Flag::ALL.iter().find(|f| f.name() == flag) {
                 Some(f) => (flag.clone(), f.note()),

@@ -13,7 +13,8 @@ use crate::implementation::{Capabilities, Implementation};
 use crate::model::{Action, Tamper};
 
 use super::session::SessionCase;
-use super::{Finding, Options, Played, Verdict, finding_file, play};
+use super::{Finding, Found, Options, Played, Verdict, finding_file, play};
+use crate::vectors::SCENARIO_SCHEMA;
 
 /// Simpler versions of `action`, simplest first.
 fn simpler(action: Action) -> Vec<Action> {
@@ -215,14 +216,22 @@ pub(super) fn shrink(
         divergence.signature
     );
     let scenario = super::scenario_of(&trace, &best, &comment)?;
+    let file = finding_file(
+        SCENARIO_SCHEMA,
+        best.config.suite.name(),
+        &scenario.info.flags.clone(),
+        scenario,
+    );
     Ok(Finding {
         seed: options.seed,
         index,
-        file: finding_file(best.config.suite.name(), scenario),
-        original: case,
-        minimal: best,
-        trace,
         divergence,
         shrink_plays: s.plays,
+        found: Found::Session {
+            original: case,
+            minimal: best,
+            trace,
+            file,
+        },
     })
 }

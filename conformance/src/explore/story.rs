@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use crate::model::{Event, Outcome};
 
-use super::Finding;
 use super::accepted::delivery_word;
+use super::{Finding, Found};
 
 fn text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
@@ -30,7 +30,16 @@ fn result(outcome: &Outcome, alternatives: &[crate::implementation::ErrorClass])
 }
 
 pub(super) fn tell(finding: &Finding) -> String {
-    let c = &finding.minimal.config;
+    let Found::Session {
+        original,
+        minimal,
+        trace,
+        ..
+    } = &finding.found
+    else {
+        return String::new();
+    };
+    let c = &minimal.config;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -41,17 +50,17 @@ pub(super) fn tell(finding: &Finding) -> String {
         c.max_skip,
         c.max_stored_skipped_keys,
         c.randomness,
-        finding.minimal.shape,
+        minimal.shape,
     );
     let _ = writeln!(
         out,
         "{} actions drawn, shrunk to {} in {} plays:",
-        finding.original.actions.len(),
-        finding.minimal.actions.len(),
+        original.actions.len(),
+        minimal.actions.len(),
         finding.shrink_plays
     );
     let mut sent = 0usize;
-    for (i, event) in finding.trace.events.iter().enumerate() {
+    for (i, event) in trace.events.iter().enumerate() {
         let line = match event {
             Event::Send {
                 party,

@@ -7,7 +7,7 @@
 //! re-creates the session) or deleted before the first message authenticates
 //! (a forgery destroys it): both live in the store, not in a session.
 
-mod v3_wire;
+pub(crate) mod v3_wire;
 
 use std::collections::BTreeSet;
 
@@ -24,26 +24,26 @@ use crate::vectors::{
     PrekeyEntry, VectorFile, Verdict, X3DH_ACCEPT_SCHEMA,
 };
 
-type R<T> = Result<T, GenerateError>;
+pub(crate) type R<T> = Result<T, GenerateError>;
 
 /// Signed prekey id in Bob's store.
-const SPK_ID: u32 = 1;
+pub(crate) const SPK_ID: u32 = 1;
 /// One-time prekey ids in Bob's store.
-const OPK_IDS: [u32; 2] = [7, 8];
+pub(crate) const OPK_IDS: [u32; 2] = [7, 8];
 
 fn pair(label: &str) -> KeyPair {
     KeyPair::from_private(PrivateKey::from_bytes(derived_key(label)))
 }
 
 /// Bob's long-term keys for one case.
-struct Bob {
+pub(crate) struct Bob {
     identity: KeyPair,
     signed: KeyPair,
     one_time: Vec<(u32, KeyPair)>,
 }
 
 impl Bob {
-    fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         Self {
             identity: pair(&format!("{label}/bob/ik")),
             signed: pair(&format!("{label}/bob/spk")),
@@ -71,7 +71,7 @@ impl Bob {
 
     /// The bundle Alice fetches: the signed prekey (announced under
     /// `spk_id`), and the one-time prekey `opk` if any.
-    fn bundle(&self, label: &str, spk_id: u32, opk: Option<u32>) -> PreKeyBundle {
+    pub(crate) fn bundle(&self, label: &str, spk_id: u32, opk: Option<u32>) -> PreKeyBundle {
         let z: [u8; 64] = [
             derived_key(&format!("{label}/bob/z0")),
             derived_key(&format!("{label}/bob/z1")),
@@ -103,7 +103,7 @@ impl Bob {
 /// Alice's initial message to `bundle`, from her own injected keys; with
 /// `forge`, the last byte of the embedded ratchet message (its tag or MAC)
 /// is flipped.
-fn initial_message(
+pub(crate) fn initial_message(
     suite: Suite,
     alice: &str,
     bundle: &PreKeyBundle,
@@ -134,7 +134,7 @@ fn initial_message(
     Ok(suite.encode_initial(&initial))
 }
 
-struct Cases {
+pub(crate) struct Cases {
     suite: Suite,
     reference: Reference,
     tests: Vec<AcceptCase>,
@@ -150,7 +150,7 @@ struct Cases {
 /// genuine message `.1` is — what an implementation whose parser is more
 /// lenient in a way the wire format allows gives (its outcome is taken from
 /// a fresh store receiving the genuine message).
-enum Want<'a> {
+pub(crate) enum Want<'a> {
     Accept(&'a [u8]),
     Refuse(&'a [ErrorClass]),
     AcceptOrRefuse(&'a [u8], &'a [ErrorClass]),
@@ -161,7 +161,22 @@ enum Want<'a> {
 }
 
 impl Cases {
-    fn add(
+    /// No cases yet, for `suite`.
+    pub(crate) fn new(suite: Suite) -> Self {
+        Self {
+            suite,
+            reference: Reference::with_suites([suite]),
+            tests: Vec::new(),
+            used: BTreeSet::new(),
+        }
+    }
+
+    /// The cases built so far.
+    pub(crate) fn into_cases(self) -> Vec<AcceptCase> {
+        self.tests
+    }
+
+    pub(crate) fn add(
         &mut self,
         label: &str,
         comment: &str,
@@ -499,12 +514,7 @@ fn empty(c: &mut Cases) -> R<()> {
 }
 
 pub(super) fn file(suite: Suite) -> R<VectorFile<AcceptCase>> {
-    let mut c = Cases {
-        suite,
-        reference: Reference::with_suites([suite]),
-        tests: Vec::new(),
-        used: BTreeSet::new(),
-    };
+    let mut c = Cases::new(suite);
     cases(&mut c)?;
     v3_wire::cases(&mut c)?;
     let notes = flags::notes(c.used)?;

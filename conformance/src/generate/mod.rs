@@ -3,7 +3,7 @@
 //! ([`derived_key`]), so regenerating gives byte-identical files and
 //! `--check` can compare them with what is committed.
 
-mod accept;
+pub(crate) mod accept;
 pub mod flags;
 pub(crate) mod primitives;
 pub mod rules;

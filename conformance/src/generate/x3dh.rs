@@ -19,7 +19,7 @@ use crate::vectors::{
     X3dhInitiator, X3dhResponder,
 };
 
-fn pair(label: &str) -> KeyPair {
+pub(crate) fn pair(label: &str) -> KeyPair {
     KeyPair::from_private(PrivateKey::from_bytes(derived_key(label)))
 }
 
@@ -37,12 +37,13 @@ fn sign(identity: &KeyPair, spk: &PublicKey, label: &str) -> [u8; 64] {
     )
 }
 
-struct Parties {
-    initiator: X3dhInitiator,
-    responder: X3dhResponder,
+/// Both sides of one agreement, all keys derived from a label.
+pub(crate) struct Parties {
+    pub(crate) initiator: X3dhInitiator,
+    pub(crate) responder: X3dhResponder,
 }
 
-fn parties(label: &str, with_opk: bool) -> Parties {
+pub(crate) fn parties(label: &str, with_opk: bool) -> Parties {
     let ika = pair(&format!("{label}/ika"));
     let eka = pair(&format!("{label}/eka"));
     let ikb = pair(&format!("{label}/ikb"));
@@ -69,7 +70,9 @@ fn parties(label: &str, with_opk: bool) -> Parties {
     }
 }
 
-struct Builder {
+/// Collects cases, each one's expected outcome taken from the reference and
+/// checked against what the case asserts.
+pub(crate) struct Builder {
     reference: Reference,
     suite: String,
     tests: Vec<X3dhCase>,
@@ -78,7 +81,22 @@ struct Builder {
 }
 
 impl Builder {
-    fn push(
+    /// An empty builder for `suite`.
+    pub(crate) fn new(suite: Suite) -> Self {
+        Self {
+            reference: Reference::with_suites([suite]),
+            suite: suite.name().into(),
+            tests: Vec::new(),
+            used: BTreeSet::new(),
+        }
+    }
+
+    /// The cases built so far.
+    pub(crate) fn into_cases(self) -> Vec<X3dhCase> {
+        self.tests
+    }
+
+    pub(crate) fn push(
         &mut self,
         comment: &str,
         flags: &[Flag],
@@ -91,7 +109,7 @@ impl Builder {
 
     /// [`Builder::push`] for a refusal whose class the specifications leave
     /// open: `alternatives` are the other classes that conform (SPEC.md §9).
-    fn push_or(
+    pub(crate) fn push_or(
         &mut self,
         comment: &str,
         flags: &[Flag],
@@ -170,12 +188,7 @@ impl Builder {
 }
 
 pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> {
-    let mut b = Builder {
-        reference: Reference::with_suites([suite]),
-        suite: suite.name().into(),
-        tests: Vec::new(),
-        used: BTreeSet::new(),
-    };
+    let mut b = Builder::new(suite);
     for i in 0..12 {
         let p = parties(&format!("x3dh/opk/{i}"), true);
         b.push(
@@ -325,7 +338,10 @@ pub(super) fn file(suite: Suite) -> Result<VectorFile<X3dhCase>, GenerateError> 
 }
 
 /// The first label `{prefix}/{i}` for which `make` gives a value.
-fn search<T>(prefix: &str, make: impl Fn(&str) -> Option<T>) -> Result<(String, T), GenerateError> {
+pub(crate) fn search<T>(
+    prefix: &str,
+    make: impl Fn(&str) -> Option<T>,
+) -> Result<(String, T), GenerateError> {
     (0..64)
         .map(|i| format!("{prefix}/{i}"))
         .find_map(|label| make(&label).map(|v| (label, v)))
@@ -337,14 +353,14 @@ fn search<T>(prefix: &str, make: impl Fn(&str) -> Option<T>) -> Result<(String, 
 }
 
 /// Parties of `label` whose bundle carries `signature` instead of the spec one.
-fn with_signature(label: &str, with_opk: bool, signature: [u8; 64]) -> Parties {
+pub(crate) fn with_signature(label: &str, with_opk: bool, signature: [u8; 64]) -> Parties {
     let mut p = parties(label, with_opk);
     p.initiator.peer_signed_prekey_signature = Hex::from(signature);
     p
 }
 
 /// Alice's side of `label` with the identity key `ikb` and `signature`.
-fn initiator_with(label: &str, ikb: [u8; 32], signature: [u8; 64]) -> X3dhInitiator {
+pub(crate) fn initiator_with(label: &str, ikb: [u8; 32], signature: [u8; 64]) -> X3dhInitiator {
     let mut i = parties(label, true).initiator;
     i.peer_identity_key = Hex::from(ikb);
     i.peer_signed_prekey_signature = Hex::from(signature);

@@ -15,7 +15,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use ratchetproof_protocol::suite::WireEncoding;
 use ratchetproof_protocol::suite::v3::VERSION;
 use ratchetproof_protocol::x3dh;
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey};
+use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey, RootKey, Suite};
 use sha2::Sha256;
 
 use super::{Bob, Cases, OPK_IDS, R, SPK_ID, Want, initial_message, pair};
@@ -77,8 +77,8 @@ struct Craft {
 }
 
 impl Craft {
-    fn new(c: &Cases, name: &str) -> R<Self> {
-        let label = format!("accept/v3-wire/{name}");
+    fn new(c: &Cases, prefix: &str, name: &str) -> R<Self> {
+        let label = format!("{prefix}/{name}");
         let fail = |message: String| GenerateError::Disagreement {
             tc_id: 0,
             comment: label.clone(),
@@ -259,15 +259,26 @@ fn add(
 const M: &[ErrorClass] = &[ErrorClass::Malformed];
 const K: &[ErrorClass] = &[ErrorClass::InvalidKey];
 
+/// Whether `suite` has these cases: libsignal's protobuf encoding only.
+pub(crate) fn applies(suite: Suite) -> bool {
+    suite.wire_encoding() == WireEncoding::WhisperProtobuf
+}
+
 /// The cases; for suites with libsignal's protobuf encoding only (the
 /// fixed-layout encodings have their own).
 pub(super) fn cases(c: &mut Cases) -> R<()> {
-    if c.suite.wire_encoding() != WireEncoding::WhisperProtobuf {
+    cases_under(c, "accept/v3-wire")
+}
+
+/// [`cases`] with every key derived from labels under `prefix` (`explore`
+/// draws a fresh prefix per case).
+pub(crate) fn cases_under(c: &mut Cases, prefix: &str) -> R<()> {
+    if !applies(c.suite) {
         return Ok(());
     }
     let whisper = [Flag::V3Wire, Flag::CorrectMac];
     // --- WhisperMessage, MAC correct.
-    let k = Craft::new(c, "unknown-field")?;
+    let k = Craft::new(c, prefix, "unknown-field")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     f.push(Field::Varint(9, 1));
     add(
@@ -279,7 +290,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         Want::Accept(HELLO),
     )?;
 
-    let k = Craft::new(c, "duplicate-counter")?;
+    let k = Craft::new(c, prefix, "duplicate-counter")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     f.insert(1, Field::Varint(2, 5));
     add(
@@ -292,7 +303,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     )?;
 
     for (tag, what) in [(1u8, "ratchetKey"), (2, "counter"), (4, "ciphertext")] {
-        let k = Craft::new(c, &format!("missing-{tag}"))?;
+        let k = Craft::new(c, prefix, &format!("missing-{tag}"))?;
         let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
         remove(&mut f, tag);
         add(
@@ -309,7 +320,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
 
     // libsignal reads an absent previousCounter as 0 (it requires only the
     // ratchet key, counter and ciphertext): that conforms too.
-    let k = Craft::new(c, "missing-3")?;
+    let k = Craft::new(c, prefix, "missing-3")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     remove(&mut f, 3);
     add(
@@ -321,7 +332,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         Want::RefuseOrReadAs(M, k.genuine.clone()),
     )?;
 
-    let k = Craft::new(c, "wrong-wire-type")?;
+    let k = Craft::new(c, prefix, "wrong-wire-type")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     replace(&mut f, 2, Field::Raw(vec![0x12, 0x01, 0x00]));
     add(
@@ -333,7 +344,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         Want::Refuse(M),
     )?;
 
-    let k = Craft::new(c, "overlong-varint")?;
+    let k = Craft::new(c, prefix, "overlong-varint")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     let mut raw = vec![0x10];
     raw.extend([0x80; 10]);
@@ -348,7 +359,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         Want::Refuse(M),
     )?;
 
-    let k = Craft::new(c, "overlong-length")?;
+    let k = Craft::new(c, prefix, "overlong-length")?;
     let ct = k.ciphertext(HELLO, true)?;
     let mut f = k.whisper_fields(ct.clone());
     let mut raw = vec![0x22];
@@ -364,7 +375,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         Want::Refuse(M),
     )?;
 
-    let k = Craft::new(c, "trailing-byte")?;
+    let k = Craft::new(c, prefix, "trailing-byte")?;
     let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
     f.push(Field::Raw(vec![0x00]));
     add(
@@ -386,7 +397,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
             "32 bytes without the type byte",
         ),
     ] {
-        let k = Craft::new(c, &format!("ratchet-key/{what}"))?;
+        let k = Craft::new(c, prefix, &format!("ratchet-key/{what}"))?;
         let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
         replace(&mut f, 1, Field::Bytes(1, bytes));
         add(
@@ -405,7 +416,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         (2u8, 1u64 << 32, "counter 2^32 (0 modulo 2^32)"),
         (3, 1u64 << 32, "previousCounter 2^32 (0 modulo 2^32)"),
     ] {
-        let k = Craft::new(c, &format!("varint-overflow/{tag}"))?;
+        let k = Craft::new(c, prefix, &format!("varint-overflow/{tag}"))?;
         let mut f = k.whisper_fields(k.ciphertext(HELLO, true)?);
         replace(&mut f, tag, Field::Varint(tag, value));
         add(
@@ -421,7 +432,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
     }
 
     // Padding: checked only after the MAC (no padding oracle).
-    let k = Craft::new(c, "bad-padding")?;
+    let k = Craft::new(c, prefix, "bad-padding")?;
     let mut block = [0x42u8; 16];
     block[15] = 0x00;
     let ct = k.ciphertext(&block, false)?;
@@ -436,7 +447,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         good,
         Want::Refuse(&[ErrorClass::Authentication, ErrorClass::Malformed]),
     )?;
-    let k = Craft::new(c, "bad-padding-bad-mac")?;
+    let k = Craft::new(c, prefix, "bad-padding-bad-mac")?;
     let ct = k.ciphertext(&block, false)?;
     let body = encode(&k.whisper_fields(ct));
     let bad = k.envelope(&k.envelope_fields(k.seal(&body, false)));
@@ -451,7 +462,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
 
     // --- PreKeyWhisperMessage envelope (no MAC covers it).
     let env = [Flag::V3Wire, Flag::Envelope];
-    let k = Craft::new(c, "env/unknown-field")?;
+    let k = Craft::new(c, prefix, "env/unknown-field")?;
     let m = k.with_envelope(|f| f.push(Field::Varint(9, 1)))?;
     add(
         c,
@@ -461,7 +472,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         m,
         Want::Accept(HELLO),
     )?;
-    let k = Craft::new(c, "env/duplicate-spk-id")?;
+    let k = Craft::new(c, prefix, "env/duplicate-spk-id")?;
     let m = k.with_envelope(|f| {
         if let Some(i) = find(f, 6) {
             f.insert(i, Field::Varint(6, 99));
@@ -481,7 +492,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         (4, "message"),
         (6, "signedPreKeyId"),
     ] {
-        let k = Craft::new(c, &format!("env/missing-{tag}"))?;
+        let k = Craft::new(c, prefix, &format!("env/missing-{tag}"))?;
         let m = k.with_envelope(|f| remove(f, tag))?;
         add(
             c,
@@ -504,7 +515,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
                     k.as_bytes().to_vec()
                 }
             };
-            let k = Craft::new(c, &format!("env/key-{tag}/{variant}"))?;
+            let k = Craft::new(c, prefix, &format!("env/key-{tag}/{variant}"))?;
             let key = if tag == 2 {
                 k.initial.ephemeral_key
             } else {
@@ -521,7 +532,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
             )?;
         }
     }
-    let k = Craft::new(c, "env/wrong-wire-type")?;
+    let k = Craft::new(c, prefix, "env/wrong-wire-type")?;
     let m = k.with_envelope(|f| replace(f, 2, Field::Varint(2, 5)))?;
     add(
         c,
@@ -531,7 +542,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         m,
         Want::Refuse(M),
     )?;
-    let k = Craft::new(c, "env/garbage-message")?;
+    let k = Craft::new(c, prefix, "env/garbage-message")?;
     let m = k.with_envelope(|f| replace(f, 4, Field::Bytes(4, vec![VERSION, 1, 2, 3])))?;
     add(
         c,
@@ -541,7 +552,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         m,
         Want::Refuse(M),
     )?;
-    let k = Craft::new(c, "env/empty-message")?;
+    let k = Craft::new(c, prefix, "env/empty-message")?;
     let m = k.with_envelope(|f| replace(f, 4, Field::Bytes(4, Vec::new())))?;
     add(
         c,
@@ -551,7 +562,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         m,
         Want::Refuse(M),
     )?;
-    let k = Craft::new(c, "env/trailing-byte")?;
+    let k = Craft::new(c, prefix, "env/trailing-byte")?;
     let m = k.with_envelope(|f| f.push(Field::Raw(vec![0x00])))?;
     add(
         c,
@@ -567,7 +578,7 @@ pub(super) fn cases(c: &mut Cases) -> R<()> {
         (5, "registrationId"),
         (6, "signedPreKeyId"),
     ] {
-        let k = Craft::new(c, &format!("env/varint-overflow/{tag}"))?;
+        let k = Craft::new(c, prefix, &format!("env/varint-overflow/{tag}"))?;
         let m = k.with_envelope(|f| {
             if let Some(Field::Varint(_, v)) = find(f, tag).and_then(|i| f.get_mut(i)) {
                 *v += 1 << 32;
