@@ -113,9 +113,7 @@ fn list<K: fmt::Display>(map: &BTreeMap<K, u64>) -> String {
 
 impl fmt::Display for Coverage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "  actions:   {}", list(&self.actions))?;
-        writeln!(f, "  outcomes:  {}", list(&self.outcomes))?;
-        writeln!(f, "  shapes:    {}", list(&self.shapes))?;
+        writeln!(f, "  suites:    {}", list(&self.suites))?;
         if !self.key_agreement.is_empty() {
             let of = |domain: &str| {
                 let (cases, shapes) = self
@@ -133,7 +131,12 @@ impl fmt::Display for Coverage {
                 list(&self.key_agreement)
             )?;
         }
-        writeln!(f, "  suites:    {}", list(&self.suites))?;
+        if self.shapes.is_empty() {
+            return write!(f, "  conversations: none");
+        }
+        writeln!(f, "  actions:   {}", list(&self.actions))?;
+        writeln!(f, "  outcomes:  {}", list(&self.outcomes))?;
+        writeln!(f, "  shapes:    {}", list(&self.shapes))?;
         writeln!(
             f,
             "  limits:    MAX_SKIP {}; stored-key cap {}",
