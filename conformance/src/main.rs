@@ -139,9 +139,10 @@ enum Command {
         #[arg(long = "suite", value_name = "SUITE")]
         suites: Vec<String>,
         /// Domain to draw cases from: session (conversations), x3dh (key
-        /// agreement from both sides), accept (Bob's prekey store) —
+        /// agreement from both sides), accept (Bob's prekey store), sealed
+        /// (a message sealed with the sender's keys under a chosen header) —
         /// repeatable; default: every domain the implementation declares.
-        #[arg(long = "domain", value_name = "DOMAIN", value_parser = ["session", "x3dh", "accept"])]
+        #[arg(long = "domain", value_name = "DOMAIN", value_parser = ["session", "x3dh", "accept", "sealed"])]
         domains: Vec<String>,
         /// Seed of the run: the same seed draws the same cases.
         #[arg(long, default_value_t = 1)]

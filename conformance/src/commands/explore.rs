@@ -113,7 +113,7 @@ fn resolve_domains(
             .iter()
             .map(|name| {
                 Domain::from_name(name).ok_or_else(|| {
-                    format!("unknown domain {name:?} (known: session, x3dh, accept)")
+                    format!("unknown domain {name:?} (known: session, x3dh, accept, sealed)")
                 })
             })
             .collect::<Result<Vec<_>, _>>()?
@@ -134,7 +134,7 @@ fn resolve_domains(
         };
         return Err(format!(
             "the implementation declares none of the operations the {names} domain(s) drive \
-             (session; x3dh; x3dhAccept){hint}"
+             (session; x3dh; x3dhAccept; session for sealed){hint}"
         ));
     }
     Ok(domains)

@@ -48,7 +48,7 @@ impl Accepted {
             .contains(&first)
             {
                 return Err(format!(
-                    "line {}: {signature:?} is not a signature (it starts with send, deliver, capture, restore, setup, x3dh or accept)",
+                    "line {}: {signature:?} is not a signature (it starts with send, deliver, capture, restore, setup, x3dh, accept or sealed)",
                     n + 1
                 ));
             }

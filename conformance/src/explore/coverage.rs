@@ -35,7 +35,7 @@ pub struct Coverage {
     pub evicting_cases: u64,
     /// The longest conversation, in steps.
     pub longest_case: usize,
-    /// Key-agreement cases by domain and shape (`x3dh zero-signature`).
+    /// Cases of the other domains by domain and shape (`x3dh zero-signature`).
     pub key_agreement: BTreeMap<String, u64>,
 }
 
@@ -64,6 +64,7 @@ impl Coverage {
         let (domain, shape) = match case {
             Case::X3dh { shape, .. } => ("x3dh", *shape),
             Case::Accept { shape, .. } => ("accept", *shape),
+            Case::Sealed { shape, .. } => ("sealed", *shape),
             Case::Session(_) => return,
         };
         bump(&mut self.key_agreement, format!("{domain} {shape}"));
@@ -125,9 +126,10 @@ impl fmt::Display for Coverage {
             };
             writeln!(
                 f,
-                "  key agreement: {}, {}: {}",
+                "  other domains: {}, {}, {}: {}",
                 of("x3dh"),
                 of("accept"),
+                of("sealed"),
                 list(&self.key_agreement)
             )?;
         }

@@ -1,19 +1,23 @@
-//! The key-agreement domain of a run: playing an X3DH or prekey-store case
-//! ([`super::x3dh`] draws them), naming its divergence, turning it into a
-//! finding and telling it.
+//! The domains beside conversations: playing an X3DH, prekey-store or sealed
+//! case ([`super::x3dh`] and [`super::sealed`] draw them), naming its
+//! divergence, turning it into a finding and telling it.
 //!
 //! Such a case is one agreement or one sequence of initial messages to one
 //! store, so there is little to shrink: an X3DH finding is the case as drawn,
 //! a prekey-store finding keeps the deliveries up to the one that diverged
 //! (later ones cannot change it; earlier ones set up the store's state and
-//! their expected outcomes depend on each other, so they stay). Either is
-//! played once more before it is reported, as a conversation is.
+//! their expected outcomes depend on each other, so they stay), a sealed
+//! case is a few steps and kept whole. Each is played once more before it
+//! is reported, as a conversation is.
 
 use std::fmt::Write;
 
 use crate::implementation::{Capabilities, Implementation};
 use crate::runner::{self, CaseRef, RunOptions, Status};
-use crate::vectors::{AcceptCase, Expected, Outcome, X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA, X3dhCase};
+use crate::vectors::{
+    AcceptCase, Expected, Outcome, SCENARIO_SCHEMA, ScenarioCase, X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA,
+    X3dhCase,
+};
 
 use super::accepted::got_word;
 use super::{Case, Divergence, FINDING_FLAG, Finding, Found, Options, Verdict, finding_file};
@@ -55,6 +59,13 @@ pub(super) fn signature(case: &Case, step: Option<usize>, actual: &str) -> Strin
                 got_word(actual, "store")
             ),
         },
+        Case::Sealed { shape, case, .. } => {
+            let expected = step
+                .and_then(|k| case.steps.get(k))
+                .map_or_else(|| "unknown".into(), super::step_expected);
+            let got = got_word(actual, &expected);
+            format!("sealed {shape} expected={expected} got={got}")
+        }
         Case::Session(_) => "session".into(),
     }
 }
@@ -73,6 +84,7 @@ pub(super) fn play(
     let (suite, case_ref) = match case {
         Case::X3dh { suite, case, .. } => (suite, CaseRef::X3dh(case)),
         Case::Accept { suite, case, .. } => (suite, CaseRef::X3dhAccept(case)),
+        Case::Sealed { suite, case, .. } => (suite, CaseRef::Scenario(case)),
         Case::Session(_) => {
             return Verdict::ReferenceRefused("a conversation is not a key-agreement case".into());
         }
@@ -189,6 +201,19 @@ pub(super) fn finding(
                 file: finding_file(X3DH_ACCEPT_SCHEMA, suite.name(), &flags, case),
             }
         }
+        Case::Sealed {
+            suite,
+            shape,
+            mut case,
+        } => {
+            case.info.comment = comment(shape, "sealed", &case.info.comment);
+            case.info.flags = flagged(&case.info.flags);
+            let flags = case.info.flags.clone();
+            Found::Sealed {
+                shape,
+                file: finding_file(SCENARIO_SCHEMA, suite.name(), &flags, case),
+            }
+        }
         Case::Session(_) => return Err(format!("case {index} is a conversation")),
     };
     Ok(Finding {
@@ -264,7 +289,41 @@ fn accept_lines(out: &mut String, case: &AcceptCase, failed: Option<usize>) {
     }
 }
 
-/// A key-agreement finding as a reader follows it.
+fn sealed_lines(out: &mut String, case: &ScenarioCase, failed: Option<usize>) {
+    if let Some(limits) = case.limits {
+        let _ = writeln!(
+            out,
+            "  MAX_SKIP {}, stored-key cap {}",
+            limits.max_skip, limits.max_stored_skipped_keys
+        );
+    }
+    for (k, step) in case.steps.iter().enumerate() {
+        let what = match step {
+            crate::vectors::Step::Send { party, .. } => format!("{party} sends"),
+            crate::vectors::Step::Deliver {
+                party,
+                message: Some(m),
+                ..
+            } => format!("{party} ← message {m}"),
+            crate::vectors::Step::Deliver { party, .. } => format!("{party} ← the sealed message"),
+            crate::vectors::Step::Capture { party, name, .. } => {
+                format!("the attacker copies {party} as {name}")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  {k:>3}  {what}: {}{}",
+            super::step_expected(step),
+            if Some(k) == failed {
+                "  ← diverges"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// A finding outside the conversation domain, as a reader follows it.
 pub(super) fn tell(finding: &Finding) -> String {
     let mut out = String::new();
     let (suite, what, shape, comment) = match &finding.found {
@@ -277,6 +336,12 @@ pub(super) fn tell(finding: &Finding) -> String {
         Found::Accept { shape, file } => (
             &file.suite,
             "prekey-store case",
+            *shape,
+            file.tests.first().map(|c| c.info.comment.as_str()),
+        ),
+        Found::Sealed { shape, file } => (
+            &file.suite,
+            "sealed case",
             *shape,
             file.tests.first().map(|c| c.info.comment.as_str()),
         ),
@@ -296,6 +361,10 @@ pub(super) fn tell(finding: &Finding) -> String {
             .tests
             .iter()
             .for_each(|c| accept_lines(&mut out, c, finding.divergence.step)),
+        Found::Sealed { file, .. } => file
+            .tests
+            .iter()
+            .for_each(|c| sealed_lines(&mut out, c, finding.divergence.step)),
         Found::Session { .. } => {}
     }
     let d = &finding.divergence;

@@ -32,6 +32,7 @@
 pub mod accepted;
 mod coverage;
 mod key;
+pub mod sealed;
 pub mod session;
 mod shrink;
 mod story;
@@ -119,11 +120,19 @@ pub enum Domain {
     X3dh,
     /// Bob's prekey store receiving initial messages (`x3dh_accept` vectors).
     Accept,
+    /// A message sealed with the sender's keys under a chosen header
+    /// (`session_scenarios` vectors).
+    Sealed,
 }
 
 impl Domain {
     /// Every domain.
-    pub const ALL: [Domain; 3] = [Domain::Session, Domain::X3dh, Domain::Accept];
+    pub const ALL: [Domain; 4] = [
+        Domain::Session,
+        Domain::X3dh,
+        Domain::Accept,
+        Domain::Sealed,
+    ];
 
     /// `session`, `x3dh` or `accept`.
     pub fn name(self) -> &'static str {
@@ -131,6 +140,7 @@ impl Domain {
             Domain::Session => "session",
             Domain::X3dh => "x3dh",
             Domain::Accept => "accept",
+            Domain::Sealed => "sealed",
         }
     }
 
@@ -144,7 +154,7 @@ impl Domain {
     pub fn declared_by(self, caps: &Capabilities) -> bool {
         let has = |op| caps.operations.contains(&op);
         match self {
-            Domain::Session => has(Operation::Session) && caps.injected_randomness,
+            Domain::Session | Domain::Sealed => has(Operation::Session) && caps.injected_randomness,
             Domain::X3dh => has(Operation::X3dh),
             Domain::Accept => has(Operation::X3dhAccept) && caps.injected_randomness,
         }
@@ -184,6 +194,15 @@ pub enum Case {
         /// The case.
         case: AcceptCase,
     },
+    /// A conversation ending in a message sealed with the sender's keys.
+    Sealed {
+        /// Its suite.
+        suite: Suite,
+        /// The name of its shape.
+        shape: &'static str,
+        /// The case.
+        case: ScenarioCase,
+    },
 }
 
 impl Case {
@@ -191,7 +210,9 @@ impl Case {
     pub fn suite(&self) -> Suite {
         match self {
             Case::Session(c) => c.config.suite,
-            Case::X3dh { suite, .. } | Case::Accept { suite, .. } => *suite,
+            Case::X3dh { suite, .. } | Case::Accept { suite, .. } | Case::Sealed { suite, .. } => {
+                *suite
+            }
         }
     }
 
@@ -201,13 +222,14 @@ impl Case {
             Case::Session(_) => Domain::Session,
             Case::X3dh { .. } => Domain::X3dh,
             Case::Accept { .. } => Domain::Accept,
+            Case::Sealed { .. } => Domain::Sealed,
         }
     }
 }
 
 /// Which domain case `index` comes from: with sessions among `domains`,
-/// every fourth case is a key-agreement one (X3DH and prekey-store cases in
-/// turn, those declared); without, the domains take turns.
+/// every fourth case comes from the others (X3DH, prekey-store and sealed
+/// cases in turn, those declared); without, the domains take turns.
 pub fn domain_of(domains: &[Domain], index: u64) -> Option<Domain> {
     let others: Vec<Domain> = domains
         .iter()
@@ -268,6 +290,8 @@ pub fn draw_case(
             shape,
             case,
         }),
+        Domain::Sealed => sealed::sealed_case(suite, seed, room)
+            .map(|(shape, case)| Case::Sealed { suite, shape, case }),
     })
 }
 
@@ -448,6 +472,13 @@ pub enum Found {
         /// The one-case vector file that replays it.
         file: VectorFile<AcceptCase>,
     },
+    /// A conversation ending in a sealed message.
+    Sealed {
+        /// Its shape.
+        shape: &'static str,
+        /// The one-case vector file that replays it.
+        file: VectorFile<ScenarioCase>,
+    },
 }
 
 impl Finding {
@@ -455,7 +486,7 @@ impl Finding {
     pub fn story(&self) -> String {
         match &self.found {
             Found::Session { .. } => story::tell(self),
-            Found::X3dh { .. } | Found::Accept { .. } => key::tell(self),
+            Found::X3dh { .. } | Found::Accept { .. } | Found::Sealed { .. } => key::tell(self),
         }
     }
 
@@ -465,6 +496,7 @@ impl Finding {
             Found::Session { file, .. } => crate::generate::to_json(file, "finding"),
             Found::X3dh { file, .. } => crate::generate::to_json(file, "finding"),
             Found::Accept { file, .. } => crate::generate::to_json(file, "finding"),
+            Found::Sealed { file, .. } => crate::generate::to_json(file, "finding"),
         };
         json.map_err(|e| e.to_string())
     }
@@ -480,6 +512,7 @@ impl Finding {
             Found::Accept { file, .. } => {
                 file.tests.first().map_or(0, |c| c.initial_messages.len())
             }
+            Found::Sealed { file, .. } => file.tests.first().map_or(0, |c| c.steps.len()),
         }
     }
 
@@ -489,6 +522,7 @@ impl Finding {
             Found::Session { .. } => Domain::Session,
             Found::X3dh { .. } => Domain::X3dh,
             Found::Accept { .. } => Domain::Accept,
+            Found::Sealed { .. } => Domain::Sealed,
         }
     }
 }
@@ -726,7 +760,7 @@ fn expected_word<T>(outcome: &VectorOutcome<T>, ok: &str) -> String {
 }
 
 /// The primary expected outcome of `step`, in signature words.
-fn step_expected(step: &Step) -> String {
+pub(super) fn step_expected(step: &Step) -> String {
     match step {
         Step::Send { expected, .. } => expected_word(&expected.outcome, "sent"),
         Step::Deliver { expected, .. } => expected_word(&expected.outcome, "plaintext"),

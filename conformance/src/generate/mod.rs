@@ -9,7 +9,7 @@ pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;
 
-pub(crate) use scenarios::annotate_erasure;
+pub(crate) use scenarios::{annotate_erasure, sealed};
 pub(crate) mod x3dh;
 
 use std::collections::BTreeMap;

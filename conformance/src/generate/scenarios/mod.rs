@@ -15,6 +15,7 @@ mod known_bug_gaps;
 mod malformed;
 mod replay;
 mod restored;
+pub(crate) mod sealed;
 mod skip_limits;
 mod tampering;
 
