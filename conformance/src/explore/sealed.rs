@@ -13,6 +13,7 @@ use ratchetproof_protocol::Suite;
 use super::session::Room;
 use crate::generate::sealed::{self, Sealed};
 use crate::vectors::{Limits, ScenarioCase};
+use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
 
 fn below(rng: &mut ChaCha20Rng, n: u32) -> u32 {
     if n == 0 { 0 } else { rng.next_u32() % n }
@@ -55,40 +56,56 @@ pub fn sealed_case(
     room: &Room,
 ) -> Result<(&'static str, ScenarioCase), String> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5ea1_ed00_5ea1_ed00);
-    let max_skip = choose(&mut rng, &room.max_skip, 2_000);
-    let caps: Vec<u32> = room
-        .max_stored
-        .iter()
-        .copied()
-        .filter(|&c| c >= max_skip)
-        .collect();
-    let max_stored = choose(&mut rng, &caps, max_skip.max(1));
+    // Configurable limits: small ones, and values at and around them. Fixed
+    // ones: the suite's, stated nowhere in the case (an implementation may
+    // refuse to be told its own), and only values far from any bound, so the
+    // outcome does not depend on the exact limit.
+    let (limits, max_skip) = if room.configurable {
+        let max_skip = choose(&mut rng, &room.max_skip, DEFAULT_MAX_SKIP);
+        let caps: Vec<u32> = room
+            .max_stored
+            .iter()
+            .copied()
+            .filter(|&c| c >= max_skip)
+            .collect();
+        let max_stored = choose(&mut rng, &caps, max_skip.max(1));
+        let limits = Limits {
+            max_skip,
+            max_stored_skipped_keys: max_stored,
+        };
+        (Some(limits), max_skip)
+    } else {
+        (None, DEFAULT_MAX_SKIP)
+    };
+    let max_stored = limits.map_or(DEFAULT_MAX_STORED_SKIPPED_KEYS, |l| {
+        l.max_stored_skipped_keys
+    });
     let sent = below(&mut rng, 5);
     let delivered = deliveries(&mut rng, sent, max_skip, max_stored);
     let nr = delivered.last().map_or(0, |k| k + 1);
-    let mut ns = vec![
-        0,
-        1,
-        nr,
-        nr.saturating_add(1),
-        nr.saturating_add(max_skip),
-        nr.saturating_add(max_skip).saturating_add(1),
-        below(&mut rng, nr.saturating_add(max_skip).saturating_add(3)),
-    ];
+    let mut ns = vec![0, 1, nr, nr.saturating_add(1)];
+    let far_n = nr.saturating_add(DEFAULT_MAX_SKIP).saturating_add(100);
+    if room.configurable {
+        ns.extend([
+            nr.saturating_add(max_skip),
+            nr.saturating_add(max_skip).saturating_add(1),
+            below(&mut rng, nr.saturating_add(max_skip).saturating_add(3)),
+        ]);
+    } else {
+        ns.push(far_n);
+    }
     ns.extend(delivered.iter().copied());
     ns.extend((0..nr).filter(|k| !delivered.contains(k)));
     let n = choose(&mut rng, &ns, 0);
-    let far = below(&mut rng, 1 << 31);
-    let pn = choose(
-        &mut rng,
-        &[0, 1, max_skip, max_skip.saturating_add(1), 1_000_000, far],
-        0,
-    );
+    let far = (1 << 20) + below(&mut rng, 1 << 30);
+    let pns: Vec<u32> = if room.configurable {
+        vec![0, 1, max_skip, max_skip.saturating_add(1), 1_000_000, far]
+    } else {
+        vec![0, 1, 1_000_000, far]
+    };
+    let pn = choose(&mut rng, &pns, 0);
     let sealed = Sealed {
-        limits: Some(Limits {
-            max_skip,
-            max_stored_skipped_keys: max_stored,
-        }),
+        limits,
         sent,
         delivered,
         pn,

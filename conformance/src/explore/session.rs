@@ -125,6 +125,9 @@ pub struct Room {
     pub max_stored: Vec<u32>,
     /// `clone_session` is offered.
     pub clone: bool,
+    /// The limits can be configured per session (else they are fixed and
+    /// cases must not depend on their exact values beyond what is declared).
+    pub configurable: bool,
 }
 
 impl Room {
@@ -150,6 +153,7 @@ impl Room {
             max_skip,
             max_stored,
             clone: caps.operations.contains(&Operation::Clone),
+            configurable: caps.configurable_limits,
         }
     }
 }
@@ -282,6 +286,7 @@ mod tests {
             max_skip: vec![2, 3],
             max_stored: vec![2, 4_000],
             clone: true,
+            configurable: true,
         }
     }
 
@@ -327,6 +332,7 @@ mod tests {
             max_skip: vec![1, 5, 16],
             max_stored: vec![1, 2, 6, 20],
             clone: true,
+            configurable: true,
         };
         for seed in 0..300 {
             let c = draw(seed, &DEFAULT_SUITE, &room, 10).config;
@@ -338,6 +344,7 @@ mod tests {
     fn without_clone_no_copies_are_drawn() {
         let room = Room {
             clone: false,
+            configurable: true,
             ..room()
         };
         for seed in 0..200 {
