@@ -45,6 +45,15 @@ import cryptography
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+import x3dh
+import xeddsa
+from x3dh import BaseState, Bundle, IdentityKeyFormat, KeyAgreementException
+from x3dh import Header as X3dhHeader
+from x3dh import HashFunction as X3dhHash
+from x3dh import base_state as x3dh_base_state
+from x3dh.models import BaseStateModel, IdentityKeyPairModel, SignedPreKeyPairModel
+from x3dh.types import SecretType
+
 import doubleratchet
 from doubleratchet import (
     AEAD, AuthenticationFailedException, Chain, ChainNotAvailableException,
@@ -57,6 +66,7 @@ from doubleratchet.recommended.diffie_hellman_ratchet_curve25519 import (
 )
 
 SUITE = "x25519-sha256-aes256gcm"
+INFO_X3DH = b"ratchetproof/x25519-sha256-aes256gcm/x3dh"
 INFO_ROOT = b"ratchetproof/x25519-sha256-aes256gcm/root"
 INFO_MESSAGE_KEYS = b"ratchetproof/x25519-sha256-aes256gcm/message-keys"
 CHAIN_CONSTANT = b"\x02\x01"
@@ -352,13 +362,179 @@ async def seal(req):
     return {"message": to_wire(EncryptedMessage(header=header, ciphertext=ciphertext)).hex()}
 
 
+# --- X3DH, through the `x3dh` package ----------------------------------------
+
+class SuiteX3dhState(BaseState):
+    """The package's X3DH state with this suite's key encoding.
+
+    `BaseState` (not its subclass `State`): `State` deletes a one-time prekey
+    inside `get_shared_secret_passive`, before the application has decrypted
+    the first message, and rotates and refills keys from its own randomness;
+    `BaseState` leaves deletion to the application, which the shim does only
+    after the first message decrypted (X3DH §3.4, SPEC.md §6.5 step 5)."""
+
+    @staticmethod
+    def _encode_public_key(key_format, pub):
+        # SPEC.md §2.3: Encode(PK) = 0x05 || u. The package calls this for the
+        # signed message (with CURVE_25519) and for both halves of the AD.
+        return b"\x05" + pub
+
+
+class InjectedSecrets:
+    """Stands in for the `secrets` module inside `x3dh.base_state`, the only
+    randomness `get_shared_secret_active` draws: `token_bytes(32)` is the
+    ephemeral private key, `choice` picks the one-time prekey of the bundle
+    (the shim's bundles hold at most one, so there is nothing to choose)."""
+
+    def __init__(self, ephemeral):
+        self.ephemeral = ephemeral
+
+    def token_bytes(self, n):
+        if self.ephemeral is None:
+            raise Refused("state", f"the package drew {n} random bytes a second time")
+        key, self.ephemeral = self.ephemeral, None
+        return key
+
+    @staticmethod
+    def choice(seq):
+        if len(seq) != 1:
+            raise Refused("state", f"a bundle of {len(seq)} one-time prekeys")
+        return seq[0]
+
+
+PLACEHOLDER_SIGNATURE = bytes(64)  # Bob's own signature is never read by the responder
+
+
+def x3dh_state(identity_priv, signed_prekey_priv, one_time_privs=()):
+    """A `BaseState` holding exactly the injected keys, built through the
+    package's own `from_model` (what it restores from storage), so that no
+    key of the package's generation enters a result."""
+    model = BaseStateModel(
+        identity_key=IdentityKeyPairModel(secret=identity_priv, secret_type=SecretType.PRIV),
+        signed_pre_key=SignedPreKeyPairModel(priv=signed_prekey_priv, sig=PLACEHOLDER_SIGNATURE, timestamp=0),
+        old_signed_pre_key=None,
+        pre_keys=frozenset(one_time_privs),
+    )
+    return SuiteX3dhState.from_model(model, IdentityKeyFormat.CURVE_25519, X3dhHash.SHA_256, INFO_X3DH)
+
+
+def key_agreement_class(e):
+    """The package raises one exception type for every refusal; its message
+    says which (base_state.py:397, 410, 502, 508, 521)."""
+    text = str(e)
+    if "signature" in text:
+        return "authentication"
+    if "not available any more" in text:
+        return "invalid_key"  # SPEC.md §9 UnknownPreKey
+    return "state"
+
+
+async def x3dh_initiate(req):
+    check_suite(req)
+    one_time = b(req, "peerOneTimePrekey") if "peerOneTimePrekey" in req else None
+    # Alice's own signed prekey is never used by the active side: her identity key stands in.
+    alice = x3dh_state(b(req, "identityPrivateKey"), b(req, "identityPrivateKey"))
+    bundle = Bundle(identity_key=b(req, "peerIdentityKey"), signed_pre_key=b(req, "peerSignedPrekey"),
+                    signed_pre_key_sig=b(req, "peerSignedPrekeySignature"),
+                    pre_keys=frozenset() if one_time is None else frozenset([one_time]))
+    x3dh_base_state.secrets = InjectedSecrets(b(req, "ephemeralPrivateKey"))
+    sk, ad, _header = await alice.get_shared_secret_active(bundle, require_pre_key=False)
+    return {"sharedKey": sk.hex(), "associatedData": ad.hex()}
+
+
+async def x3dh_respond(req):
+    check_suite(req)
+    spk = b(req, "signedPrekeyPrivateKey")
+    opk = b(req, "oneTimePrekeyPrivateKey") if "oneTimePrekeyPrivateKey" in req else None
+    bob = x3dh_state(b(req, "identityPrivateKey"), spk, () if opk is None else (opk,))
+    # The package names prekeys by public key; the header carries Bob's own.
+    header = X3dhHeader(identity_key=b(req, "peerIdentityKey"), ephemeral_key=b(req, "peerEphemeralKey"),
+                        signed_pre_key=xeddsa.priv_to_curve25519_pub(spk),
+                        pre_key=None if opk is None else xeddsa.priv_to_curve25519_pub(opk))
+    sk, ad, _spk = await bob.get_shared_secret_passive(header, require_pre_key=False)
+    return {"sharedKey": sk.hex(), "associatedData": ad.hex()}
+
+
+INITIAL_VERSION = 0x02
+
+
+def parse_initial(data):
+    """SPEC.md §6.4. The package defines no wire format for its header (the
+    application sends IKa, EKa and which prekeys were used), so the shim
+    parses the suite's and keeps the application's id → public key table."""
+    if not data:
+        raise Refused("malformed", "empty initial message")
+    if data[0] != INITIAL_VERSION:
+        raise Refused("unsupported", f"initial message version {data[0]}")
+    if len(data) < 70:
+        raise Refused("malformed", f"an initial message is at least 70 bytes before its message, got {len(data)}")
+    ika, eka, spk_id, flag = data[1:33], data[33:65], struct.unpack(">I", data[65:69])[0], data[69]
+    if flag == 0:
+        opk_id, rest = None, data[70:]
+    elif flag == 1:
+        if len(data) < 74:
+            raise Refused("malformed", "initial message ends inside its one-time prekey id")
+        opk_id, rest = struct.unpack(">I", data[70:74])[0], data[74:]
+    else:
+        raise Refused("malformed", f"one-time prekey flag {flag}")
+    if not rest:
+        raise Refused("malformed", "initial message without a ratchet message")
+    return ika, eka, spk_id, opk_id, rest
+
+
+async def x3dh_accept(req):
+    """Bob's prekey store is one `BaseState` for the whole request; each
+    initial message runs the package's passive key agreement, then the
+    package's `DoubleRatchet.decrypt_initial_message` with SK, AD and the
+    signed prekey as Bob's first ratchet key pair ([DR] §5.1). Only after that
+    decrypted does the shim call `delete_pre_key` (the application's step
+    under `BaseState`). A refused message leaves the store as it was: the
+    package changes nothing in `get_shared_secret_passive`."""
+    check_suite(req)
+    if len(req["signedPrekeys"]) != 1:
+        # The package holds a current and at most one old signed prekey.
+        raise Refused("unsupported", f"{len(req['signedPrekeys'])} signed prekeys")
+    spk_entry = req["signedPrekeys"][0]
+    spk = bytes.fromhex(spk_entry["privateKey"])
+    opks = {e["id"]: bytes.fromhex(e["privateKey"]) for e in req["oneTimePrekeys"]}
+    bob = x3dh_state(b(req, "identityPrivateKey"), spk, opks.values())
+    # The application's id tables (the package knows prekeys by public key only).
+    spk_pubs = {spk_entry["id"]: xeddsa.priv_to_curve25519_pub(spk)}
+    opk_pubs = {i: xeddsa.priv_to_curve25519_pub(k) for i, k in opks.items()}
+    keys = KeyList([bytes.fromhex(k) for k in req["ratchetPrivateKeys"]])
+    outcomes = []
+    for data in (bytes.fromhex(m) for m in req["initialMessages"]):
+        ACTIVE_KEYS[0] = keys
+        rewind = keys.next
+        try:
+            ika, eka, spk_id, opk_id, first = parse_initial(data)
+            if spk_id not in spk_pubs or (opk_id is not None and opk_id not in opk_pubs):
+                raise Refused("invalid_key", f"unknown prekey id (signed {spk_id}, one-time {opk_id})")
+            header = X3dhHeader(identity_key=ika, ephemeral_key=eka, signed_pre_key=spk_pubs[spk_id],
+                                pre_key=None if opk_id is None else opk_pubs[opk_id])
+            sk, ad, spk_pair = await bob.get_shared_secret_passive(header, require_pre_key=False)
+            s = Session([], DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED)
+            _ratchet, plaintext = await SuiteRatchet.decrypt_initial_message(
+                shared_secret=sk, own_ratchet_priv=spk_pair.priv, message=from_wire(first),
+                associated_data=ad, **params(s))
+        except Exception as e:
+            keys.next = rewind
+            outcomes.append({"error": {"class": classify(e), "message": f"{type(e).__name__}: {e}"}})
+            continue
+        if header.pre_key is not None:
+            bob.delete_pre_key(header.pre_key)
+        outcomes.append({"plaintext": plaintext.hex(), "associatedData": ad.hex(), "peerIdentityKey": ika.hex()})
+    return {"outcomes": outcomes}
+
+
 async def handshake(req):
     return {
         "protocol": 1,
         "name": "python-doubleratchet",
-        "version": f"{doubleratchet.__version__} (cryptography {cryptography.__version__})",
+        "version": (f"{doubleratchet.__version__}, x3dh {x3dh.__version__} (xeddsa {xeddsa.__version__}, "
+                    f"cryptography {cryptography.__version__})"),
         "suites": [SUITE],
-        "operations": ["primitives", "session", "export"],
+        "operations": ["primitives", "x3dh", "session", "x3dh_accept", "export"],
         "maxSkip": DEFAULT_MAX_SKIP,
         "maxStoredSkippedKeys": DEFAULT_MAX_STORED,
         "configurableLimits": True,
@@ -373,7 +549,8 @@ async def reset(req):
 
 
 OPS = {f.__name__: f for f in (handshake, kdf_rk, kdf_ck, message_keys, seal, init_session,
-                                encrypt, decrypt, clone_session, reset)}
+                                encrypt, decrypt, clone_session, x3dh_initiate, x3dh_respond,
+                                x3dh_accept, reset)}
 OPS["export_state"] = export_state
 
 # The package's exceptions, mapped to ratchetproof's error classes.
@@ -383,6 +560,7 @@ CLASSES = [
     (DuplicateMessageException, "duplicate"),
     (DoSProtectionException, "too_many_skipped"),
     (ChainNotAvailableException, "state"),
+    (xeddsa.XEdDSAException, "invalid_key"),  # x25519: rejected public key or all-zero output
     (ValueError, "invalid_key"),  # wrong key lengths; X25519 with an all-zero output
 ]
 
@@ -390,6 +568,8 @@ CLASSES = [
 def classify(e):
     if isinstance(e, Refused):
         return e.cls
+    if isinstance(e, KeyAgreementException):
+        return key_agreement_class(e)
     for exc_type, cls in CLASSES:
         if isinstance(e, exc_type):
             return cls
