@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""ratchetproof shim for python-doubleratchet (PyPI `DoubleRatchet`, by Syndace).
+"""ratchetproof shim for python-doubleratchet (PyPI `DoubleRatchet`, by Syndace),
+with X3DH from the same author's PyPI `x3dh`.
 
 The package is a generic Double Ratchet: the application supplies the root and
 message-chain KDFs, the AEAD, the header/AD encoding and the key generator.
@@ -31,6 +32,35 @@ error the vectors expect). Alice's session is the package's own
 `DiffieHellmanRatchet.create(None, ...)` state, wrapped with `from_model`, which
 is what `encrypt_initial_message` builds before it encrypts. Clone is the
 package's `json` / `from_json` round trip.
+
+X3DH (groups `x3dh`, `x3dh_accept`) is the author's separate package `x3dh`
+(PyPI; its XEdDSA and X25519 come from `xeddsa`, bindings to libxeddsa and
+libsodium). Its hooks, set to SPEC.md section 6:
+
+  identity key format  IdentityKeyFormat.CURVE_25519: bundles and headers carry the
+                       bare 32-byte u (SPEC 6.4); Bob's identity key is converted to
+                       Ed25519 with sign bit 0 for verification ([XEdDSA] 2.3)
+  _encode_public_key   0x05 || u for every key (SPEC 2.3): the signed message
+                       Encode(SPKb) and both halves of the AD
+  hash function        HashFunction.SHA_256: HKDF-SHA256, salt 0x00*32, and the
+                       package's own F = 0xFF*32 prefix (SPEC 6.2 step 4)
+  info                 INFO_X3DH (SPEC 3.4)
+  AD                   Encode(IKa) || Encode(IKb), associated_data_appendix empty
+                       (SPEC 6.3); the package orders it by role, Alice first
+  signature scheme     fixed by the package: XEdDSA verification as libsodium's
+                       crypto_sign_verify_detached under the converted key (SPEC 7.2)
+  require_pre_key      False: an agreement without a one-time prekey is legal (SPEC 6.2)
+  state class          BaseState, not State: the application deletes a used
+                       one-time prekey, after the first message decrypted (SPEC 6.5)
+
+Keys are injected: identity, signed and one-time prekeys through the
+package's `from_model` (IdentityKeyPairModel with secret_type PRIV: the 32
+bytes are the X25519 private key, clamped on use as in SPEC 2.1), Alice's
+ephemeral key through the `secrets` name of `x3dh.base_state`, the only
+randomness `get_shared_secret_active` draws. The package names prekeys by
+public key and defines no wire format for its header: the shim parses the
+suite's initial message (SPEC 6.4) and keeps the id -> public key table an
+application keeps.
 
 Protocol: docs/SHIM.md (JSON lines on stdin/stdout; logs go to stderr).
 """
