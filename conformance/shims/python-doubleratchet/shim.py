@@ -51,7 +51,9 @@ libsodium). Its hooks, set to SPEC.md section 6:
                        crypto_sign_verify_detached under the converted key (SPEC 7.2)
   require_pre_key      False: an agreement without a one-time prekey is legal (SPEC 6.2)
   state class          BaseState, not State: the application deletes a used
-                       one-time prekey, after the first message decrypted (SPEC 6.5)
+                       one-time prekey, after the first message decrypted (SPEC 6.5);
+                       `--prekey-store state` drives x3dh_accept with the package's
+                       managed State instead, which deletes it before (finding F8)
 
 Keys are injected: identity, signed and one-time prekeys through the
 package's `from_model` (IdentityKeyPairModel with secret_type PRIV: the 32
@@ -69,6 +71,7 @@ import asyncio
 import json
 import struct
 import sys
+import time
 import traceback
 
 import cryptography
@@ -77,7 +80,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import x3dh
 import xeddsa
-from x3dh import BaseState, Bundle, IdentityKeyFormat, KeyAgreementException
+from x3dh import BaseState, Bundle, IdentityKeyFormat, KeyAgreementException, State
 from x3dh import Header as X3dhHeader
 from x3dh import HashFunction as X3dhHash
 from x3dh import base_state as x3dh_base_state
@@ -448,6 +451,39 @@ def x3dh_state(identity_priv, signed_prekey_priv, one_time_privs=()):
     return SuiteX3dhState.from_model(model, IdentityKeyFormat.CURVE_25519, X3dhHash.SHA_256, INFO_X3DH)
 
 
+class SuiteX3dhManagedState(State):
+    """`--prekey-store state`: the package's managed `State` as Bob's store,
+    the class its documentation says to prefer. It deletes a used one-time
+    prekey inside `get_shared_secret_passive` (state.py:286-288), before the
+    application has decrypted the first message (finding F8)."""
+
+    _encode_public_key = staticmethod(SuiteX3dhState._encode_public_key)
+
+    def _publish_bundle(self, bundle):
+        pass  # nothing to publish to
+
+
+def x3dh_store(identity_priv, signed_prekey_priv, one_time_privs):
+    """Bob's prekey store for `x3dh_accept`, in the mode the shim was started with."""
+    if PREKEY_STORE[0] == "base":
+        return x3dh_state(identity_priv, signed_prekey_priv, one_time_privs)
+    model = BaseStateModel(
+        identity_key=IdentityKeyPairModel(secret=identity_priv, secret_type=SecretType.PRIV),
+        # A fresh timestamp: from_model rotates an older signed prekey (state.py:180, 246).
+        signed_pre_key=SignedPreKeyPairModel(priv=signed_prekey_priv, sig=PLACEHOLDER_SIGNATURE,
+                                             timestamp=int(time.time())),
+        old_signed_pre_key=None,
+        pre_keys=frozenset(one_time_privs),
+    )
+    # Refill threshold 1: the package tops the store up only when it is empty
+    # (with its own keys, which no outcome ever uses).
+    return SuiteX3dhManagedState.from_model(model, IdentityKeyFormat.CURVE_25519, X3dhHash.SHA_256,
+                                            INFO_X3DH, pre_key_refill_threshold=1, pre_key_refill_target=1)
+
+
+PREKEY_STORE = ["base"]  # or "state" (--prekey-store state)
+
+
 def key_agreement_class(e):
     """The package raises one exception type for every refusal; its message
     says which (base_state.py:397, 410, 502, 508, 521)."""
@@ -527,7 +563,7 @@ async def x3dh_accept(req):
     spk_entry = req["signedPrekeys"][0]
     spk = bytes.fromhex(spk_entry["privateKey"])
     opks = {e["id"]: bytes.fromhex(e["privateKey"]) for e in req["oneTimePrekeys"]}
-    bob = x3dh_state(b(req, "identityPrivateKey"), spk, opks.values())
+    bob = x3dh_store(b(req, "identityPrivateKey"), spk, opks.values())
     # The application's id tables (the package knows prekeys by public key only).
     spk_pubs = {spk_entry["id"]: xeddsa.priv_to_curve25519_pub(spk)}
     opk_pubs = {i: xeddsa.priv_to_curve25519_pub(k) for i, k in opks.items()}
@@ -551,8 +587,8 @@ async def x3dh_accept(req):
             keys.next = rewind
             outcomes.append({"error": {"class": classify(e), "message": f"{type(e).__name__}: {e}"}})
             continue
-        if header.pre_key is not None:
-            bob.delete_pre_key(header.pre_key)
+        if header.pre_key is not None and PREKEY_STORE[0] == "base":
+            bob.delete_pre_key(header.pre_key)  # `State` has deleted it already
         outcomes.append({"plaintext": plaintext.hex(), "associatedData": ad.hex(), "peerIdentityKey": ika.hex()})
     return {"outcomes": outcomes}
 
@@ -562,7 +598,8 @@ async def handshake(req):
         "protocol": 1,
         "name": "python-doubleratchet",
         "version": (f"{doubleratchet.__version__}, x3dh {x3dh.__version__} (xeddsa {xeddsa.__version__}, "
-                    f"cryptography {cryptography.__version__})"),
+                    f"cryptography {cryptography.__version__})"
+                    + ("" if PREKEY_STORE[0] == "base" else ", x3dh.State prekey store")),
         "suites": [SUITE],
         "operations": ["primitives", "x3dh", "session", "x3dh_accept", "export"],
         "maxSkip": DEFAULT_MAX_SKIP,
@@ -610,6 +647,11 @@ def classify(e):
 
 
 def main():
+    args = sys.argv[1:]
+    if args == ["--prekey-store", "state"]:
+        PREKEY_STORE[0] = "state"
+    elif args and args != ["--prekey-store", "base"]:
+        sys.exit("usage: shim.py [--prekey-store base|state]")
     loop = asyncio.new_event_loop()
     for line in sys.stdin:
         if not line.strip():
