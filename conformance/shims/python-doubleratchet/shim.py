@@ -69,6 +69,7 @@ Protocol: docs/SHIM.md (JSON lines on stdin/stdout; logs go to stderr).
 
 import asyncio
 import json
+import secrets
 import struct
 import sys
 import time
@@ -503,8 +504,12 @@ async def x3dh_initiate(req):
     bundle = Bundle(identity_key=b(req, "peerIdentityKey"), signed_pre_key=b(req, "peerSignedPrekey"),
                     signed_pre_key_sig=b(req, "peerSignedPrekeySignature"),
                     pre_keys=frozenset() if one_time is None else frozenset([one_time]))
+    # Only for this call: elsewhere (State's refills) the package keeps its own randomness.
     x3dh_base_state.secrets = InjectedSecrets(b(req, "ephemeralPrivateKey"))
-    sk, ad, _header = await alice.get_shared_secret_active(bundle, require_pre_key=False)
+    try:
+        sk, ad, _header = await alice.get_shared_secret_active(bundle, require_pre_key=False)
+    finally:
+        x3dh_base_state.secrets = secrets
     return {"sharedKey": sk.hex(), "associatedData": ad.hex()}
 
 
