@@ -10,4 +10,4 @@ if [ ! -x "$here/.venv/bin/python" ]; then
 fi
 "$here/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   --require-virtualenv -r "$here/requirements.txt"
-"$here/.venv/bin/python" -c 'import doubleratchet, cryptography; print("doubleratchet", doubleratchet.__version__, "cryptography", cryptography.__version__)'
+"$here/.venv/bin/python" -c 'import doubleratchet, x3dh, xeddsa, cryptography; print("doubleratchet", doubleratchet.__version__, "x3dh", x3dh.__version__, "xeddsa", xeddsa.__version__, "cryptography", cryptography.__version__)'
