@@ -591,7 +591,17 @@ async function encrypt(req) {
     const s = getSession(req.session);
     const plaintext = ab(hex('plaintext', req.plaintext));
     return await transactional(s, req, async () => {
-        const out = await new SessionCipher(s.storage, s.addr).encrypt(plaintext);
+        let out;
+        try {
+            out = await new SessionCipher(s.storage, s.addr).encrypt(plaintext);
+        } catch (e) {
+            // prepareChain has no check for a session without a sending chain (Bob before
+            // he received): it reads `chain.chainKey` of undefined (README, finding F8).
+            if (e instanceof TypeError && /reading 'chainKey'/.test(e.message)) {
+                throw new Refused('state', `no sending chain (the package: ${e.message})`);
+            }
+            throw e;
+        }
         const result = { message: toHex(out.body) };
         if (s.kind === 'prekey') {
             result.messageType = out.type === 3 ? 'prekey' : 'whisper';
