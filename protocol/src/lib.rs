@@ -25,6 +25,7 @@ pub mod consts;
 mod error;
 pub mod header;
 pub mod keys;
+pub mod olm;
 mod primitives;
 mod root_key;
 pub mod session;
