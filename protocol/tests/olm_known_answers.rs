@@ -82,6 +82,8 @@ fn libolm_conversation_is_reproduced_byte_for_byte() {
         otk.public_key(),
     )
     .unwrap();
+    let id = kat["outbound_session"]["session_id"].as_str().unwrap();
+    assert_eq!(base64_unpadded(&alice.id()), id, "session id");
     let mut parties = Parties { alice, bob: None };
     let mut sent: std::collections::HashMap<String, (MessageType, Vec<u8>)> = Default::default();
     let steps = kat["steps"].as_array().unwrap();
@@ -129,7 +131,9 @@ fn libolm_conversation_is_reproduced_byte_for_byte() {
                         message,
                         "pre-key message re-encodes identically"
                     );
-                    parties.bob = Some(OlmSession::inbound(&bob_id, &otk, &prekey).unwrap());
+                    let bob = OlmSession::inbound(&bob_id, &otk, &prekey).unwrap();
+                    assert_eq!(base64_unpadded(&bob.id()), id, "Bob's session id");
+                    parties.bob = Some(bob);
                 }
                 let session = if party == "alice" {
                     &mut parties.alice
@@ -224,4 +228,20 @@ fn libolm_limits_are_the_reference_limits() {
     for ((k, m), expected) in late.iter().zip(kept) {
         assert_eq!(outcome(b.decrypt(*k, m)), expected == "ok");
     }
+}
+
+/// Unpadded standard base64, as libolm prints keys and session ids.
+fn base64_unpadded(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
 }

@@ -68,6 +68,8 @@ struct PreKeyFields {
 /// One Olm session.
 #[derive(Clone)]
 pub struct OlmSession {
+    /// `SHA-256(I_A ‖ E_A ‖ E_B)`: libolm's session id before base64.
+    id: [u8; 32],
     root: RootKey,
     sender: Option<SenderChain>,
     /// Newest first.
@@ -92,6 +94,7 @@ impl OlmSession {
         let secret = initiator_secret(identity, base, their_identity, their_one_time)?;
         let (root, chain) = root_from_shared_secret(&*secret);
         Ok(Self {
+            id: session_id(identity.public_key(), base.public_key(), their_one_time),
             root,
             sender: Some(SenderChain {
                 ratchet,
@@ -122,6 +125,7 @@ impl OlmSession {
         let secret = responder_secret(identity, one_time, &prekey.identity_key, &prekey.base_key)?;
         let (root, chain) = root_from_shared_secret(&*secret);
         Ok(Self {
+            id: session_id(&prekey.identity_key, &prekey.base_key, &prekey.one_time_key),
             root,
             sender: None,
             receivers: vec![ReceiverChain {
@@ -133,6 +137,12 @@ impl OlmSession {
             prekey: None,
             received: true,
         })
+    }
+
+    /// The session id both sides compute: `SHA-256(I_A ‖ E_A ‖ E_B)` (libolm
+    /// shows it unpadded-base64 encoded).
+    pub fn id(&self) -> [u8; 32] {
+        self.id
     }
 
     /// Whether this session has received a message (its messages are then normal ones).
@@ -294,6 +304,16 @@ impl OlmSession {
     pub fn holds_ratchet_key(&self) -> bool {
         self.sender.is_some()
     }
+}
+
+fn session_id(identity: &PublicKey, base: &PublicKey, one_time: &PublicKey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(identity.as_bytes())
+        .chain_update(base.as_bytes())
+        .chain_update(one_time.as_bytes())
+        .finalize()
+        .into()
 }
 
 fn check_gap(from: u32, until: u32) -> Result<()> {
