@@ -1,7 +1,7 @@
 //! Olm's key derivations ("Olm: A Cryptographic Ratchet", §The Olm Algorithm):
 //! the root from the triple-DH secret, the ratchet step, and the expansion of
 //! a message key. The chain step `KDF_CK` (HMAC-SHA256 with 0x01 / 0x02) is
-//! the Double Ratchet's own, [`crate::chain_key`].
+//! the Double Ratchet's own (`chain_key.rs`).
 
 use zeroize::Zeroizing;
 
