@@ -190,3 +190,28 @@ fn wire_grammar_edges() {
         ErrorClass::Malformed
     );
 }
+
+/// The forward-secrecy difference OLM-V1.md §8 states: a captured state reads
+/// undelivered messages on a kept older chain from the chain key itself, with
+/// no stored key for them; messages it already received stay unreadable.
+#[test]
+fn a_captured_state_derives_late_messages_on_kept_chains() {
+    let (mut alice, mut bob, mut rng) = pair(6);
+    let late1 = send(&mut alice, &mut rng, "late one");
+    let late2 = send(&mut alice, &mut rng, "late two");
+    let (k, m) = send(&mut bob, &mut rng, "reply");
+    alice.decrypt(k, &m).unwrap();
+    let (k, next_chain) = send(&mut alice, &mut rng, "new chain");
+    assert_eq!(bob.decrypt(k, &next_chain).unwrap(), b"new chain");
+    assert_eq!(bob.stored_keys(), 0, "no key stored for the late messages");
+    assert_eq!(bob.receiver_chains().len(), 2, "the first chain is kept");
+
+    let mut captured = bob.clone();
+    assert_eq!(captured.decrypt(late2.0, &late2.1).unwrap(), b"late two");
+    assert_eq!(captured.decrypt(late1.0, &late1.1).unwrap(), b"late one");
+    assert_eq!(
+        captured.decrypt(k, &next_chain).unwrap_err().class(),
+        ErrorClass::Duplicate,
+        "a message received before the capture stays unreadable"
+    );
+}
