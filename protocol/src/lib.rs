@@ -9,6 +9,8 @@
 //! * [`suite`] — the cipher suites: which KDFs, AEAD and encodings a session uses.
 //! * [`agreement`] — the key agreement a suite starts sessions with ([`x3dh`] today).
 //! * [`xeddsa`] — XEdDSA signatures with X25519 keys (signal.org/docs/specifications/xeddsa).
+//! * [`olm`] — Matrix's Olm (`olm-v1`, `docs/OLM-V1.md`): its triple DH, wire
+//!   messages and ratchet variant; standalone, not yet in [`suite::all`].
 //!
 //! The crate is a pure state machine: it performs no I/O, reads no clock and
 //! owns no random number generator. Every function that needs randomness takes
@@ -25,6 +27,7 @@ pub mod consts;
 mod error;
 pub mod header;
 pub mod keys;
+pub mod olm;
 mod primitives;
 mod root_key;
 pub mod session;
