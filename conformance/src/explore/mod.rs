@@ -18,7 +18,7 @@
 //! initial messages replayed, forged, misdirected, cut short), which the
 //! scenario model — it starts from an agreed root key — never reaches.
 //!
-//! On the first divergence the case is shrunk ([`shrink`]: delta debugging
+//! On the first divergence the case is shrunk (`shrink.rs`: delta debugging
 //! over actions, then over picks and tampered bytes) to a minimal
 //! conversation that still diverges, and returned as a [`Finding`] with its
 //! one-case vector file.

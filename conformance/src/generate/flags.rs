@@ -8,6 +8,10 @@
 //! encoding, it has one variant per meaning with the same name, and a file
 //! may use only one of them.
 
+// The notes cite [DR] (a private link constant) in text that is also the
+// variants' documentation.
+#![allow(rustdoc::private_intra_doc_links)]
+
 use std::collections::BTreeMap;
 
 use super::{GenerateError, note};

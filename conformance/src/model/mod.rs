@@ -9,7 +9,7 @@
 //! * [`Action`] — what can happen: Alice and Bob send; the adversarial network
 //!   delivers in any order, holds back, drops, replays and tampers with any
 //!   field; an attacker captures a party's state and listens with the copy.
-//!   Actions are plain data: proptest generates them ([`strategy`], feature
+//!   Actions are plain data: proptest generates them (`strategy`, feature
 //!   `proptest`), fuzzers derive them (feature `arbitrary`).
 //! * [`check`] — plays actions against any [`Subject`] (any
 //!   [`Implementation`](crate::Implementation): the reference, a mutant, later

@@ -139,7 +139,7 @@ pub struct Trace {
     /// Bob's initial ratchet (signed prekey) private key.
     pub bob_ratchet_private_key: [u8; 32],
     /// Alice's ratchet keys, trimmed to those she drew (untrimmed when the
-    /// model could not count, under [`Randomness::AllZero`]).
+    /// model could not count, under [`Randomness::AllZero`](super::keys::Randomness::AllZero)).
     pub alice_keys: Vec<[u8; 32]>,
     /// Bob's ratchet keys, likewise.
     pub bob_keys: Vec<[u8; 32]>,

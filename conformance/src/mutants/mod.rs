@@ -5,7 +5,7 @@
 //! [`Mutant`] is a second, spec-following implementation of the Double Ratchet
 //! (spec §3), written from the protocol crate's public primitives only — the
 //! suite's `kdf_rk`, `kdf_ck`, `seal`, `parse_header`, `open` and the key
-//! types — behind the same [`Implementation`] trait as the reference. With no
+//! types — behind the same [`Implementation`](crate::Implementation) trait as the reference. With no
 //! [`Bug`] switched on it must be indistinguishable from the reference (same
 //! wire bytes, same verdicts, same error classes; a test checks this on model
 //! runs). Each [`Bug`] is one small, marked deviation (search for `Bug::`),
@@ -14,16 +14,16 @@
 //!
 //! Two classes live partly outside a session and have their own hooks:
 //! `Bug::OneTimePrekeyNotDeleted` and `Bug::OneTimePrekeyDeletedBeforeDecrypt`
-//! act in Bob's prekey store ([`Implementation::x3dh_accept`]), and
+//! act in Bob's prekey store ([`Implementation::x3dh_accept`](crate::Implementation::x3dh_accept)), and
 //! `Bug::RestoredStateReusesMessageKey` in the copy of a session that
-//! [`Implementation::clone_session`] exports and re-imports.
+//! [`Implementation::clone_session`](crate::Implementation::clone_session) exports and re-imports.
 
 //!
 //! The module follows the seams of the spec: `bugs` is the catalogue (one
 //! entry per mutant, `catalogue` its shape), `session` the Double Ratchet,
 //! `primitives` the KDF and AEAD deviations, `x3dh` the handshake and
 //! XEdDSA, `prekeys` the responder's store, `implementation` the
-//! [`Implementation`] operations, and `variants` the legitimate variants.
+//! [`Implementation`](crate::Implementation) operations, and `variants` the legitimate variants.
 
 mod bugs;
 mod catalogue;

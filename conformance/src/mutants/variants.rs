@@ -43,7 +43,7 @@ macro_rules! variants {
 
 variants! {
     /// The new ratchet key is generated only when the party next sends
-    /// ([DR] §6.5 allows it; Olm does so), not on receipt of the peer's new
+    /// (\[DR\] §6.5 allows it; Olm does so), not on receipt of the peer's new
     /// ratchet key. A state captured in between holds no next private key.
     DeferredKeyGeneration {
         name: "deferred-key-generation",
@@ -59,12 +59,12 @@ variants! {
         summary: "the next ratchet key is drawn before the tag check and given back on failure",
     }
     /// No window of recent ratchet keys (SPEC.md §8.3): a replay on an older
-    /// chain fails authentication as in [DR]'s plain algorithm.
+    /// chain fails authentication as in \[DR\]'s plain algorithm.
     NoPreviousKeyWindow {
         name: "no-previous-key-window",
         summary: "no window of recent ratchet keys: old-chain replays fail authentication",
     }
-    /// No duplicate check at all, as in [DR]'s pseudocode: a message whose
+    /// No duplicate check at all, as in \[DR\]'s pseudocode: a message whose
     /// key is gone — a replay on the current chain (`n < Nr`, SPEC.md §5.4
     /// step 3) or on an older one — is opened with the key the algorithm
     /// derives instead (the current chain's next, or a DH ratchet step's) and

@@ -4,7 +4,7 @@
 //! toolchain, a C library behind FFI, a sandbox) can use it the same way.
 //!
 //! It knows no operation by name: a request line is a
-//! [`Request`](crate::implementation::Request), answered by
+//! [`Request`], answered by
 //! [`Request::answer`](crate::implementation::Request::answer).
 
 use std::io::{BufRead, Write};

@@ -4,7 +4,7 @@
 //! * [`RatchetKdf`] — the ratchet's KDFs (`KDF_RK`, `KDF_CK`, the message-key
 //!   expansion);
 //! * [`MessageCodec`] — the ratchet message's encoding, its AEAD and the
-//!   [layout](layout) of its wire bytes;
+//!   [layout] of its wire bytes;
 //! * [`KeyAgreement`] — how the first root key is agreed (X3DH today) and how
 //!   its initial message is encoded.
 //!
