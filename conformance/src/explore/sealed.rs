@@ -7,25 +7,13 @@
 //! attacker breaks the tag with every change it makes.
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use ratchetproof_protocol::Suite;
 
-use super::session::Room;
+use super::session::{Room, below, choose};
 use crate::generate::sealed::{self, Sealed};
 use crate::vectors::{Limits, ScenarioCase};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-
-fn below(rng: &mut ChaCha20Rng, n: u32) -> u32 {
-    if n == 0 { 0 } else { rng.next_u32() % n }
-}
-
-fn choose(rng: &mut ChaCha20Rng, items: &[u32], fallback: u32) -> u32 {
-    let n = u32::try_from(items.len()).unwrap_or(0);
-    items
-        .get(below(rng, n) as usize)
-        .copied()
-        .unwrap_or(fallback)
-}
 
 /// Which of `sent` messages Bob receives: a random increasing subset whose
 /// gaps stay within `max_skip` and whose skipped keys fit the store, else
@@ -61,14 +49,7 @@ pub fn sealed_case(
     // refuse to be told its own), and only values far from any bound, so the
     // outcome does not depend on the exact limit.
     let (limits, max_skip) = if room.configurable {
-        let max_skip = choose(&mut rng, &room.max_skip, DEFAULT_MAX_SKIP);
-        let caps: Vec<u32> = room
-            .max_stored
-            .iter()
-            .copied()
-            .filter(|&c| c >= max_skip)
-            .collect();
-        let max_stored = choose(&mut rng, &caps, max_skip.max(1));
+        let (max_skip, max_stored) = room.limits(&mut rng);
         let limits = Limits {
             max_skip,
             max_stored_skipped_keys: max_stored,

@@ -158,11 +158,28 @@ impl Room {
     }
 }
 
-fn below(rng: &mut ChaCha20Rng, n: u32) -> u32 {
+impl Room {
+    /// `MAX_SKIP` and a stored-key cap drawn from the room — never a cap
+    /// below `MAX_SKIP`: libraries refuse such a configuration
+    /// (python-doubleratchet does) and no vector uses one.
+    pub(super) fn limits(&self, rng: &mut ChaCha20Rng) -> (u32, u32) {
+        let max_skip = choose(rng, &self.max_skip, DEFAULT_MAX_SKIP);
+        let caps: Vec<u32> = self
+            .max_stored
+            .iter()
+            .copied()
+            .filter(|&c| c >= max_skip)
+            .collect();
+        let max_stored = choose(rng, &caps, DEFAULT_MAX_STORED_SKIPPED_KEYS.max(max_skip));
+        (max_skip, max_stored)
+    }
+}
+
+pub(super) fn below(rng: &mut ChaCha20Rng, n: u32) -> u32 {
     if n == 0 { 0 } else { rng.next_u32() % n }
 }
 
-fn choose<T: Copy>(rng: &mut ChaCha20Rng, from: &[T], or: T) -> T {
+pub(super) fn choose<T: Copy>(rng: &mut ChaCha20Rng, from: &[T], or: T) -> T {
     let n = u32::try_from(from.len()).unwrap_or(u32::MAX);
     from.get(below(rng, n) as usize).copied().unwrap_or(or)
 }
@@ -248,20 +265,7 @@ pub fn draw(seed: u64, suite: Suite, room: &Room, max_actions: usize) -> Session
     } else {
         Randomness::Fresh
     };
-    let max_skip = choose(&mut rng, &room.max_skip, DEFAULT_MAX_SKIP);
-    // Never a cap below MAX_SKIP: libraries refuse such a configuration
-    // (python-doubleratchet does) and no vector uses one.
-    let caps: Vec<u32> = room
-        .max_stored
-        .iter()
-        .copied()
-        .filter(|&c| c >= max_skip)
-        .collect();
-    let max_stored = choose(
-        &mut rng,
-        &caps,
-        DEFAULT_MAX_STORED_SKIPPED_KEYS.max(max_skip),
-    );
+    let (max_skip, max_stored) = room.limits(&mut rng);
     let config = ModelConfig::new(rng.next_u64())
         .with_suite(suite)
         .with_randomness(randomness)
