@@ -40,6 +40,7 @@ fn second_chain_message(s: &mut Olm) -> R<usize> {
 
 pub(super) fn tampering(c: &mut Cases) -> R<()> {
     normal_message(c)?;
+    unknown_key_without_own_key(c)?;
     prekey_message(c)?;
     prekey_on_session(c)?;
     malformed(c)
@@ -164,6 +165,31 @@ fn normal_message(c: &mut Cases) -> R<()> {
         )?;
     }
     Ok(())
+}
+
+/// docs/OLM-V1.md §7: a new ratchet key while the receiver holds no ratchet
+/// key of its own is refused by libolm and derived by vodozemac after it
+/// draws one; under a changed key it fails the MAC either way.
+fn unknown_key_without_own_key(c: &mut Cases) -> R<()> {
+    let mut s = c.start("tamper-no-own-key")?;
+    let m = second_chain_message(&mut s)?;
+    // Receiving Alice's new chain deleted Bob's ratchet key.
+    s.deliver("bob", m)?;
+    let next = s.say("alice")?;
+    let bad = flipped(&s.wire(next)?, RATCHET_KEY.start + 7, 0x10);
+    s.deliver_as(
+        "bob",
+        Delivery::Bytes(bad, MessageType::Whisper),
+        auth_fixed(),
+    )?;
+    s.deliver("bob", next)?;
+    let b = s.say("bob")?;
+    s.deliver("alice", b)?;
+    c.add(
+        s,
+        "a normal message whose ratchet key was changed reaches Bob while he holds no ratchet key of his own (between a receive and his next send): refused; the genuine message still decrypts",
+        &[Flag::TamperRatchetKey, Flag::Atomicity],
+    )
 }
 
 fn prekey_message(c: &mut Cases) -> R<()> {
