@@ -2,7 +2,8 @@
 //! built-in reference, or any other through `--shim`, docs/SHIM.md) against
 //! the vectors; `generate` writes (or with `--check`, verifies) them;
 //! `mutants` shows that the vectors and the properties catch every known-bug
-//! mutant (docs/MUTANTS.md).
+//! mutant (docs/MUTANTS.md). `--version` also prints the hash of the
+//! vector set a `run` without paths would read (vectors/README.md).
 //!
 //! This file parses the arguments and dispatches; what each command does,
 //! and which exit status it ends with, is [`ratchetproof::commands`].
@@ -11,7 +12,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ratchetproof::commands::{self, Console, ExploreArgs, MutantsArgs, RunArgs, ShimArgs};
 use ratchetproof::runner::{Filter, RunOptions};
 
@@ -248,7 +249,19 @@ impl From<Format> for commands::Format {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut command = Cli::command();
+    // `--version` names the vector set too (`ratchetproof 0.1.0 (vectors
+    // sha256:…)`); hashing it is left to the runs that ask.
+    if std::env::args_os()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V")
+    {
+        command = command.version(ratchetproof::runner::run_info::version_line());
+    }
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
     let progress = stderr.is_terminal();
     let mut console = Console {

@@ -9,6 +9,10 @@
 //! `numberOfTests` and the `notes` that explain each flag; each test has a
 //! unique `tcId`, a `comment`, `flags` and a `result`.
 //!
+//! A vector set (a `vectors/` folder) is identified by [`set_hash`]: SHA-256
+//! over the manifest of its JSON files, as CHANGELOG.md and every `ratchetproof
+//! run` name it.
+//!
 //! This crate knows nothing of the protocols: it reads and checks files. The
 //! generator and the runner in the `ratchetproof` crate build on it.
 //!
@@ -40,6 +44,7 @@ mod class;
 mod hex;
 mod read;
 mod schema;
+mod set;
 
 use std::collections::BTreeMap;
 
@@ -49,6 +54,10 @@ pub use class::ErrorClass;
 pub use hex::Hex;
 pub use read::{ReadError, from_value, parse};
 pub use schema::{COMMON_SCHEMA, COMMON_SCHEMA_ID, SCHEMAS, schema_text, validate, validate_as};
+pub use set::{
+    SET_HASH_PREFIX, SetError, SetFile, SetHash, check_changelog, find_root, hash_files,
+    newest_named_hash, relative_path, set_files, set_hash,
+};
 
 /// Schema name of primitives files.
 pub const PRIMITIVES_SCHEMA: &str = "ratchetproof-primitives";

@@ -1,7 +1,9 @@
 //! `ratchetproof run`: the vectors against an implementation (the built-in
 //! reference, or others through `--shim`), then the exit status from the
 //! report, the coverage requirements and the known-failures list
-//! (docs/CI.md). The list's format and comparison live in
+//! (docs/CI.md). The text and JSON reports carry the run's provenance
+//! ([`RunInfo`]: the vector-set hash, the implementation's declaration, the
+//! mode; docs/RESULTS.md). The list's format and comparison live in
 //! [`crate::runner::known`]; this module decides what a run's outcome is.
 
 use std::io::Write;
@@ -13,7 +15,7 @@ use crate::implementation::Implementation;
 use crate::reference::Reference;
 use crate::runner::coverage::{self, Requirements};
 use crate::runner::known::{self, KnownFailures};
-use crate::runner::{self, Report, RunOptions};
+use crate::runner::{self, Report, RunInfo, RunOptions};
 use crate::shim::{ShimClient, ShimConfig, StartError};
 
 /// How to start the implementation under test behind a shim.
@@ -91,6 +93,14 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         Ok(imps) => imps,
         Err(e) => return no_verdict(console, e),
     };
+    let Some(caps) = imps.first().map(|imp| imp.capabilities()) else {
+        return no_verdict(console, "no implementation to run the cases on");
+    };
+    let shown: Vec<&str> = loaded.iter().map(|(path, _)| path.as_str()).collect();
+    let (info, warnings) = RunInfo::gather(&caps, &args.options, &shown);
+    for w in warnings {
+        sayln!(console.err, "warning: {w}");
+    }
     let tty = console.progress;
     let progress = |done: usize, total: usize| {
         if tty && (done.is_multiple_of(16) || done == total) {
@@ -105,8 +115,8 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         say!(console.err, "\r\x1b[K");
     }
     match args.format {
-        Format::Text => say!(console.out, "{}", report.to_text()),
-        Format::Json => sayln!(console.out, "{}", report.to_json()),
+        Format::Text => say!(console.out, "{}", report.to_text_with(&info)),
+        Format::Json => sayln!(console.out, "{}", report.to_json_with(&info)),
     }
     sayln!(
         console.err,

@@ -13,6 +13,7 @@ pub mod known;
 pub mod load;
 pub mod report;
 pub mod requests;
+pub mod run_info;
 mod scenario;
 pub mod select;
 
@@ -37,6 +38,7 @@ use scenario::run_scenario_noting_alternatives;
 
 pub use capability::Capability;
 pub use load::{LoadError, collect, default_vectors_dir, load};
+pub use run_info::RunInfo;
 pub use scenario::run_scenario;
 
 /// What to run and how strictly.

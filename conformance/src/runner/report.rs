@@ -1,4 +1,5 @@
-//! Report output: the readable summary, JSON, and JUnit XML for CI systems.
+//! Report output: the readable summary, JSON (the versioned format of
+//! docs/RESULTS.md), and JUnit XML for CI systems.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +9,7 @@ use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
 use super::coverage::SkipCount;
+use super::run_info::{FORMAT_VERSION, RunInfo};
 use super::{Report, Status};
 
 /// Passed, failed, skipped and errored counts.
@@ -101,11 +103,45 @@ impl Report {
         (files, flags)
     }
 
-    /// The readable summary.
+    /// The suites of the cases in the report, sorted, each once.
+    pub fn suites(&self) -> Vec<&str> {
+        let mut suites: Vec<&str> = self.cases.iter().map(|c| c.suite.as_str()).collect();
+        suites.sort_unstable();
+        suites.dedup();
+        suites
+    }
+
+    /// The readable summary, without the run's provenance.
     pub fn to_text(&self) -> String {
+        self.text(None)
+    }
+
+    /// The readable summary, headed by the tool, the vector-set hash, the
+    /// implementation, the mode and the suites (what `ratchetproof run` prints).
+    pub fn to_text_with(&self, run: &RunInfo) -> String {
+        self.text(Some(run))
+    }
+
+    fn text(&self, run: Option<&RunInfo>) -> String {
         let mut out = String::new();
         let (files, flags) = self.breakdown();
+        if let Some(run) = run {
+            let _ = writeln!(
+                out,
+                "{} {}, started {}",
+                run.tool.name, run.tool.version, run.started_at
+            );
+            let _ = writeln!(out, "vectors: {}", run.vectors.describe());
+        }
         let _ = writeln!(out, "implementation: {}", self.implementation);
+        if let Some(run) = run {
+            let _ = writeln!(
+                out,
+                "mode: {}; suites: {}",
+                run.mode.as_str(),
+                self.suites().join(", ")
+            );
+        }
         let row = |out: &mut String, name: &str, c: &Counts| {
             let _ = writeln!(
                 out,
@@ -190,10 +226,23 @@ impl Report {
         out
     }
 
-    /// JSON, one object: the implementation, the totals with what skipped
-    /// cases lack (`skippedBecause`), the counts per verdict (`perVerdict`),
-    /// and every case.
+    /// JSON without the run's provenance (for library callers and tests):
+    /// [`Report::to_json_with`]'s object without the fields of [`RunInfo`].
     pub fn to_json(&self) -> String {
+        self.json(None)
+    }
+
+    /// JSON, one object in the versioned format of docs/RESULTS.md
+    /// (`formatVersion`): the run's provenance ([`RunInfo`]: tool, start
+    /// time, the implementation's declaration, mode, filter, the vector
+    /// files and their set's hash), the implementation, the suites run, the
+    /// totals with what skipped cases lack (`skippedBecause`), the counts
+    /// per verdict (`perVerdict`), and every case.
+    pub fn to_json_with(&self, run: &RunInfo) -> String {
+        self.json(Some(run))
+    }
+
+    fn json(&self, run: Option<&RunInfo>) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Summary {
@@ -207,7 +256,11 @@ impl Report {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Json<'a> {
+            format_version: u32,
+            #[serde(flatten)]
+            run: Option<&'a RunInfo>,
             implementation: &'a str,
+            suites: Vec<&'a str>,
             summary: Summary,
             /// Per verdict (`valid`, `invalid`, `acceptable`): cases run,
             /// passed, and passed through an alternative outcome.
@@ -216,7 +269,10 @@ impl Report {
         }
         let t = self.totals();
         let json = Json {
+            format_version: FORMAT_VERSION,
+            run,
             implementation: &self.implementation,
+            suites: self.suites(),
             summary: Summary {
                 passed: t.passed,
                 failed: t.failed,
