@@ -25,88 +25,12 @@
 //   error responses and the shim keeps answering.
 'use strict';
 
-const { spawn } = require('child_process');
-const readline = require('readline');
 const nodeCrypto = require('crypto');
 const path = require('path');
+const { Shim, check, checked } = require('./shim_client');
 
-const SHIM = path.join(__dirname, 'shim.js');
 const KAT = require(path.join(__dirname, '..', '..', '..', 'protocol', 'tests', 'fixtures', 'olm_kat.json'));
 const SUITE = 'olm-v1';
-
-let checks = 0;
-function check(cond, what) {
-    if (!cond) {
-        throw new Error(`check failed: ${what}`);
-    }
-    checks++;
-}
-
-// --- a shim process -------------------------------------------------------------
-
-class Shim {
-    constructor() {
-        this.proc = spawn(process.execPath, [SHIM], { stdio: ['pipe', 'pipe', 'pipe'] });
-        this.stderr = '';
-        this.proc.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-8192); });
-        this.pending = [];
-        this.nextId = 1;
-        readline.createInterface({ input: this.proc.stdout }).on('line', (line) => {
-            const p = this.pending.shift();
-            if (!p) {
-                console.error(`unexpected output from the shim: ${line}`);
-                process.exit(1);
-            }
-            let resp;
-            try {
-                resp = JSON.parse(line);
-            } catch (e) {
-                p.reject(new Error(`not JSON: ${line}`));
-                return;
-            }
-            if (resp.id !== p.id) {
-                p.reject(new Error(`response id ${resp.id} for request ${p.id}`));
-                return;
-            }
-            p.resolve(resp);
-        });
-        this.proc.on('exit', (code) => {
-            for (const p of this.pending) {
-                p.reject(new Error(`the shim exited (${code}); stderr:\n${this.stderr}`));
-            }
-            this.pending = [];
-        });
-    }
-
-    raw(op, fields) {
-        const id = this.nextId++;
-        return new Promise((resolve, reject) => {
-            this.pending.push({ id, resolve, reject });
-            this.proc.stdin.write(JSON.stringify(Object.assign({ id, op }, fields)) + '\n');
-        });
-    }
-
-    async ok(op, fields) {
-        const r = await this.raw(op, fields);
-        if (r.error) {
-            throw new Error(`${op}: unexpected error ${JSON.stringify(r.error)}`);
-        }
-        return r.result;
-    }
-
-    // Expects a refusal; `cls` is the class the contract maps the cause to.
-    async refuse(op, fields, cls, what) {
-        const r = await this.raw(op, fields);
-        check(r.error !== undefined, `${what}: refused (got ${JSON.stringify(r.result)})`);
-        check(r.error.class === cls, `${what}: class ${cls} (got ${r.error.class}: ${r.error.message})`);
-        return r.error;
-    }
-
-    close() {
-        this.proc.stdin.end();
-        return new Promise((resolve) => this.proc.on('exit', resolve));
-    }
-}
 
 // --- bytes ------------------------------------------------------------------------
 
@@ -352,7 +276,7 @@ async function main() {
     await limits(shim);
     await badRequests(shim, sessions);
     await shim.close();
-    console.log(`selftest: ${checks} checks passed (libolm ${hs.version})`);
+    console.log(`selftest: ${checked()} checks passed (npm @matrix-org/olm ${hs.version})`);
 }
 
 main().catch((e) => {
