@@ -125,7 +125,7 @@ async function fixtureConversation(shim) {
         }
         if (step.name === 'a1.2') {
             // A pre-key message whose base key (bytes 36..68) is not this session's.
-            await shim.refuse('decrypt', { session, ...m, message: flip(m.message, 40), ad: '' }, 'invalid_key', 'a1.2 naming another base key');
+            await shim.refuse('decrypt', { session, ...m, message: flip(m.message, 40), ad: '' }, 'state', 'a1.2 naming another base key');
             await shim.refuse('decrypt', { session, ...m, message: flip(m.message, -1), ad: '' }, 'authentication', 'a1.2 flipped inner MAC');
         }
         if (step.name === 'a3.0') {

@@ -421,9 +421,11 @@ function decrypt(req) {
         if (type === 0 && !s.session.matches_inbound(b64(message))) {
             // libolm would decrypt the inner message whatever the outer keys say;
             // an application first asks whether the pre-key message is this session's.
-            // Say why it is not: libolm's own parser, else the keys name another session.
+            // Say why it is not: libolm's own parse error, else it is another session's
+            // message delivered here (an application's routing error: `state`, as the
+            // reference answers it).
             rawDecryptCheck(s.session, message);
-            throw new Refused('invalid_key', 'the pre-key message does not match this session (Session.matches_inbound is false)');
+            throw new Refused('state', 'a pre-key message for another session (Session.matches_inbound is false)');
         }
         return { plaintext: rawDecrypt(s.session, type, message).toString('hex') };
     });
