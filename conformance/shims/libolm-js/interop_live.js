@@ -152,6 +152,7 @@ async function runCase(libolm, peer, seed, n, maxActions, stats) {
             if (!p.chains.includes(a.ratchetKey)) p.chains.push(a.ratchetKey);
             const m = { name, from, to: peerOf[from], plaintext, ...r.result, ...a, chain: p.chains.indexOf(a.ratchetKey) };
             inFlight.push(m);
+            stats.chains = Math.max(stats.chains, m.chain + 1);
             log.push(`${from} (${names[from]}) sends ${name} [${m.messageType}, chain ${m.chain}]`);
         } else if (action < 7 && inFlight.length > 0) {
             const m = inFlight.splice(rng.below(inFlight.length), 1)[0];
@@ -210,7 +211,7 @@ async function main() {
     if (!phs.suites.includes(SUITE) || !phs.operations.includes('prekey')) {
         throw new Error(`the peer ${phs.name} does not offer ${SUITE} with the prekey group`);
     }
-    const stats = { delivered: 0, allowedRefusals: 0, replays: 0, tampered: 0 };
+    const stats = { delivered: 0, allowedRefusals: 0, replays: 0, tampered: 0, chains: 0 };
     for (let n = 0; n < cases; n++) {
         await runCase(libolm, peer, seed, n, maxActions, stats);
     }
@@ -218,7 +219,7 @@ async function main() {
     await peer.close();
     console.log(`interop_live: ${cases} cases of seed ${seed}, ${hs.name} ${hs.version} with ${phs.name} ${phs.version}, both roles: ` +
         `${stats.delivered} genuine messages decrypted, ${stats.replays} replays and ${stats.tampered} tampered copies refused, ` +
-        `${stats.allowedRefusals} refusals on a chain five behind; no divergence`);
+        `${stats.allowedRefusals} refusals on a chain five behind, up to ${stats.chains} sending chains per party; no divergence`);
 }
 
 main().catch((e) => {
