@@ -211,6 +211,13 @@ async function cases(command) {
     row('L7b', 'the same message as a normal message (its inner message)', 'accepted',
         await shim.raw('decrypt', { session: bob.session, message: onChain0(1, 'second').toString('hex'), messageType: 'whisper', ad: '' }));
 
+    // The message type is the transport's, not the message's: each kind named as the other.
+    row('E10', 'a pre-key message delivered as a normal message', 'malformed',
+        await shim.raw('decrypt', { session: bob.session, message: wrap(onChain0(2, 'third')).toString('hex'), messageType: 'whisper', ad: '' }));
+    row('E11', 'a normal message delivered as a pre-key message', 'malformed',
+        await shim.raw('decrypt', { session: bob.session, message: onChain0(3, 'fourth').toString('hex'), messageType: 'prekey', ad: '' }));
+    row('E12', 'after both, the pre-key message with its own type', 'accepted',
+        await shim.raw('decrypt', { session: bob.session, message: wrap(onChain0(2, 'third')).toString('hex'), messageType: 'prekey', ad: '' }));
     await shim.close();
     return rows;
 }
@@ -226,7 +233,7 @@ async function main() {
         E1: 'accepted', E2: 'accepted', E3: 'accepted', E4: 'malformed', E5: 'authentication', E6: 'authentication',
         L4a: 'accepted', L4b: 'accepted', L5: 'accepted', E7: 'unsupported', L6a: 'malformed',
         L1: 'accepted', L1b: 'accepted', E8: 'accepted', L6b: 'malformed', E9: 'malformed',
-        L3a: 'accepted', L3b: 'accepted', L7: 'state', L7b: 'accepted',
+        L3a: 'accepted', L3b: 'accepted', L7: 'state', L7b: 'accepted', E10: 'malformed', E11: 'malformed', E12: 'accepted',
     };
     const width = Math.max(...rows.map((r) => r.what.length));
     for (const r of rows) {
