@@ -17,7 +17,8 @@
 //   contract's class, and the genuine messages after them must still decrypt
 //   to the fixture's bytes; replays must be refused.
 // * clone_session: the copy decrypts and encrypts exactly as the original.
-// * Byte plaintexts a JS string cannot carry (NUL, invalid UTF-8, empty).
+// * Byte plaintexts a JS string cannot carry (NUL, invalid UTF-8, empty), and
+//   inputs far larger than the binding's stack (README, finding B1).
 // * The limits the handshake declares (docs/OLM-V1.md §5.5): a gap of 2000
 //   accepted and 2001 refused, 40 stored keys, five kept receiver chains.
 // * Requests no library call can answer (bad hex, unknown session, op or
@@ -156,7 +157,7 @@ async function fixtureConversation(shim) {
 
 // --- fresh conversations with the selftest's own keys ----------------------------------
 
-async function conversation(shim, tag, aliceKeys, bobKeys) {
+async function conversation(shim, tag, aliceKeys, bobKeys, firstPlaintext = h('first')) {
     const bobIdentity = testKey(`${tag} bob identity`);
     const bobOneTime = testKey(`${tag} bob one-time`);
     const alice = (await shim.ok('prekey_initiate', {
@@ -167,7 +168,7 @@ async function conversation(shim, tag, aliceKeys, bobKeys) {
         peerIdentityKey: x25519Public(bobIdentity),
         peerOneTimePrekey: x25519Public(bobOneTime),
     })).session;
-    const m0 = await shim.ok('encrypt', { session: alice, plaintext: h('first'), ad: '' });
+    const m0 = await shim.ok('encrypt', { session: alice, plaintext: firstPlaintext, ad: '' });
     const r = await shim.ok('prekey_respond', {
         suite: SUITE,
         identityPrivateKey: bobIdentity,
@@ -175,7 +176,7 @@ async function conversation(shim, tag, aliceKeys, bobKeys) {
         ratchetPrivateKeys: Array.from({ length: bobKeys }, (_, i) => testKey(`${tag} bob ratchet ${i}`)),
         message: m0.message,
     });
-    check(r.plaintext === h('first'), `${tag}: first message`);
+    check(r.plaintext === firstPlaintext, `${tag}: first message`);
     return { alice, bob: r.session };
 }
 
@@ -189,6 +190,17 @@ async function bytePlaintexts(shim) {
         const r2 = await shim.ok('decrypt', { session: alice, ...back, ad: '' });
         check(r2.plaintext === pt, `byte plaintext ${pt.slice(0, 16)}… back`);
     }
+    // Inputs far beyond the binding's stack (README, B1) go through the heap.
+    const big = nodeCrypto.randomBytes(300000).toString('hex');
+    const bigFirst = await conversation(shim, 'big', 2, 2, big);
+    const bigReply = await shim.ok('encrypt', { session: bigFirst.bob, plaintext: big, ad: '' });
+    check((await shim.ok('decrypt', { session: bigFirst.alice, ...bigReply, ad: '' })).plaintext === big, 'a 300 000-byte reply');
+    const junk = '03' + nodeCrypto.randomBytes(200000).toString('hex');
+    await shim.refuse('decrypt', { session: bigFirst.bob, message: junk, messageType: 'prekey', ad: '' }, 'malformed', 'a 200 001-byte pre-key message on a session');
+    await shim.refuse('prekey_respond', { suite: SUITE, identityPrivateKey: testKey('x'), oneTimePrekeyPrivateKey: testKey('y'), ratchetPrivateKeys: [], message: junk }, 'malformed', 'a 200 001-byte first message');
+    await shim.refuse('prekey_initiate', { suite: SUITE, identityPrivateKey: testKey('x'), ephemeralPrivateKey: testKey('y'), ratchetPrivateKeys: [testKey('z')], peerIdentityKey: junk, peerOneTimePrekey: x25519Public(testKey('w')) }, 'invalid_key', 'a 200 001-byte identity key');
+    const again = await shim.ok('encrypt', { session: bigFirst.alice, plaintext: '00', ad: '' });
+    check((await shim.ok('decrypt', { session: bigFirst.bob, ...again, ad: '' })).plaintext === '00', 'libolm intact after the large inputs');
     // Associated data cannot be bound: refused rather than ignored.
     await shim.refuse('encrypt', { session: alice, plaintext: '00', ad: '01' }, 'unsupported', 'encrypt with associated data');
     // Bob's own key list running dry at a send that starts a chain: `state`, nothing sent.

@@ -9,18 +9,20 @@
 //
 //   prekey_initiate  Account.create (identity key injected) + Session.create_outbound
 //   prekey_respond   Account.create + Account.generate_one_time_keys(1) (both injected)
-//                    + Session.create_inbound + the first decrypt
+//                    + olm_create_inbound_session (Session.create_inbound's C call) + the first decrypt
 //   encrypt          olm_encrypt            (the C call Session.encrypt makes; see below)
 //   decrypt          olm_decrypt            (the C call Session.decrypt makes); a pre-key
-//                    message on an existing session must pass Session.matches_inbound first
+//                    message on an existing session must pass olm_matches_inbound_session first
+//                    (Session.matches_inbound's C call)
 //   clone_session    Session.pickle / Session.unpickle (libolm's storage format)
 //
 // Plaintexts are bytes. The JS binding's Session.encrypt/decrypt take and return
 // JS strings (UTF-8, and decrypt stops at the first NUL byte), so they cannot carry
 // every byte string the vectors use. For those two operations the shim makes the
 // same C calls the binding makes (same functions, same order, same buffer
-// handling), with bytes instead of strings; everything else goes through the
-// binding's classes. The selftest checks that both routes give identical messages
+// handling), with bytes instead of strings; so it does for create_inbound and
+// matches_inbound, whose binding copies the message onto the module's small stack
+// (README, finding B1). Everything else goes through the binding's classes. The selftest checks that both routes give identical messages
 // and plaintexts where a string can carry the bytes.
 //
 // Injected randomness: libolm asks for randomness through node's
@@ -128,6 +130,17 @@ function key(name, value) {
     const b = hex(name, value);
     if (b.length !== KEY_LENGTH) {
         throw new Refused('invalid_key', `${name} must be ${KEY_LENGTH} bytes, got ${b.length}`);
+    }
+    return b;
+}
+
+// A public key for the binding's create_outbound, which copies it onto the module's
+// stack (finding B1): libolm refuses every length but 32 bytes itself (INVALID_BASE64),
+// so the shim refuses only what could overflow that stack, with the same class.
+function publicKey(name, value) {
+    const b = hex(name, value);
+    if (b.length > 1024) {
+        throw new Refused('invalid_key', `${name} must be 32 bytes, got ${b.length} (not passed to the binding)`);
     }
     return b;
 }
@@ -355,8 +368,8 @@ function prekeyInitiate(req) {
     const identity = key('identityPrivateKey', req.identityPrivateKey);
     const base = key('ephemeralPrivateKey', req.ephemeralPrivateKey);
     const ratchet = privateKeys(req, 'ratchetPrivateKeys');
-    const peerIdentity = hex('peerIdentityKey', req.peerIdentityKey);
-    const peerOneTime = hex('peerOneTimePrekey', req.peerOneTimePrekey);
+    const peerIdentity = publicKey('peerIdentityKey', req.peerIdentityKey);
+    const peerOneTime = publicKey('peerOneTimePrekey', req.peerOneTimePrekey);
     if (ratchet.length === 0) {
         throw new Refused('state', 'ratchetPrivateKeys is empty: create_outbound needs the first ratchet key');
     }
@@ -390,7 +403,7 @@ function prekeyRespond(req) {
     const keys = new DrawQueue(ratchet, 'ratchet private keys');
     let plaintext;
     try {
-        withDraws(keys, () => session.create_inbound(acct, b64(message)));
+        withDraws(keys, () => rawCreateInbound(session, acct, message));
         plaintext = withDraws(keys, () => rawDecrypt(session, 0, message));
         acct.remove_one_time_keys(session);
     } catch (e) {
@@ -418,7 +431,7 @@ function decrypt(req) {
     const type = messageTypeNumber(req.messageType);
     checkAd(req);
     return withDraws(s.keys, () => {
-        if (type === 0 && !s.session.matches_inbound(b64(message))) {
+        if (type === 0 && !rawMatchesInbound(s.session, message)) {
             // libolm would decrypt the inner message whatever the outer keys say;
             // an application first asks whether the pre-key message is this session's.
             // Say why it is not: libolm's own parse error, else it is another session's
@@ -429,6 +442,37 @@ function decrypt(req) {
         }
         return { plaintext: rawDecrypt(s.session, type, message).toString('hex') };
     });
+}
+
+// Session.create_inbound and Session.matches_inbound on the heap. The binding copies
+// their message onto the module's stack (stackAlloc), which is about 64 KiB deep with
+// libolm's static data below it: a longer message overwrites that data (README,
+// finding B1). The C calls and their error handling are the binding's.
+function withHeapMessage(session, message, fn) {
+    const ptr = sessionPtr(session);
+    const body = Buffer.from(b64(message), 'latin1');
+    const m = heapCopy(body);
+    try {
+        const r = fn(ptr, m, body.length);
+        if (r === M._olm_error()) {
+            throw lastSessionError(ptr);
+        }
+        return r;
+    } finally {
+        heapWipeFree(m, body.length + 1);
+    }
+}
+
+function rawCreateInbound(session, acct, message) {
+    const acctPtr = acct.$b;
+    if (typeof acctPtr !== 'number' || acctPtr === 0) {
+        throw new Refused('state', 'no libolm account');
+    }
+    withHeapMessage(session, message, (ptr, m, len) => M._olm_create_inbound_session(ptr, acctPtr, m, len));
+}
+
+function rawMatchesInbound(session, message) {
+    return withHeapMessage(session, message, (ptr, m, len) => M._olm_matches_inbound_session(ptr, m, len)) !== 0;
 }
 
 // olm_decrypt_max_plaintext_length only parses (it changes no state): it throws the
