@@ -11,7 +11,8 @@
 // carries its own small Olm (node's crypto only; docs/OLM-V1.md §3–§5),
 // checked first against the libolm fixture byte for byte. Each case prints
 // libolm's outcome and what docs/OLM-V1.md's reference does; a case where they
-// differ is a finding the olm-v1 vectors must either accept or name.
+// differ is a finding the olm-v1 vectors must either accept or name. Last, L8
+// calls libolm in this process to see what olm_decrypt writes past its buffer.
 'use strict';
 
 const nodeCrypto = require('crypto');
@@ -113,6 +114,55 @@ const bobRespond = (message, ratchet = [nodeCrypto.randomBytes(32).toString('hex
 
 const outcome = (r) => (r.error ? `refused ${r.error.class} (${r.error.message})` : `accepted: ${JSON.stringify(Buffer.from(r.result.plaintext, 'hex').toString('latin1'))}`);
 
+// --- L8: does olm_decrypt write past the plaintext buffer it was given? --------------
+
+// In this process, libolm itself (not through the shim): Bob's account from the
+// fixture's randomness, his session from the genuine first message, then a message
+// whose ciphertext is not a whole number of AES blocks (MAC valid). olm_decrypt is
+// given exactly olm_decrypt_max_plaintext_length bytes, followed by a canary.
+async function overflowProbe() {
+    const Olm = require('@matrix-org/olm');
+    let M = null;
+    const queue = [];
+    const realRandomBytes = nodeCrypto.randomBytes;
+    nodeCrypto.randomBytes = (k) => (k === 0 ? Buffer.alloc(0) : queue.shift());
+    try {
+        await Olm.init({ postRun: [(m) => { M = m; }] });
+        queue.push(Buffer.from(acc.bob.random, 'hex'));
+        const bobAccount = new Olm.Account();
+        bobAccount.create();
+        queue.push(Buffer.from(EB, 'hex'));
+        bobAccount.generate_one_time_keys(1);
+        const rows = [];
+        for (const ctLength of [16, 17, 31]) {
+            const session = new Olm.Session();
+            const first = wrap(onChain0(0, 'first')).toString('base64').replace(/=+$/, '');
+            session.create_inbound(bobAccount, first);
+            const m = onChain0(1, '', { ciphertext: Buffer.alloc(ctLength, 0x07) });
+            const body = Buffer.from(m.toString('base64').replace(/=+$/, ''), 'latin1');
+            const err = M._olm_error();
+            const mp = M._malloc(body.length);
+            M.HEAPU8.set(body, mp);
+            const max = M._olm_decrypt_max_plaintext_length(session.$b, 1, mp, body.length);
+            M.HEAPU8.set(body, mp);
+            const CANARY = 32;
+            const out = M._malloc(max + CANARY);
+            M.HEAPU8.fill(0xa5, out, out + max + CANARY);
+            const n = M._olm_decrypt(session.$b, 1, mp, body.length, out, max);
+            const tail = Buffer.from(M.HEAPU8.subarray(out + max, out + max + CANARY));
+            const written = CANARY - [...tail].reverse().findIndex((b) => b !== 0xa5) ;
+            const overwritten = tail.some((b) => b !== 0xa5) ? written : 0;
+            rows.push({ ctLength, max, result: n === err ? M.UTF8ToString(M._olm_session_last_error(session.$b)) : `${n} bytes`, overwritten });
+            M._free(mp);
+            M._free(out);
+            session.free();
+        }
+        return rows;
+    } finally {
+        nodeCrypto.randomBytes = realRandomBytes;
+    }
+}
+
 // Every case through one shim process; returns the rows.
 async function cases(command) {
     const shim = new Shim(command);
@@ -161,6 +211,10 @@ async function cases(command) {
         await shim.raw('prekey_respond', bobRespond(wrap(onChain0(0, 'fifteen bytes!\u0000'.slice(0, 15) + '\u0000', { pad: false })))));
     row('L4b', '16 bytes ending 01 02 03 (only the last byte is a length)', 'authentication (padding)',
         await shim.raw('prekey_respond', bobRespond(wrap(onChain0(0, 'thirteen byte\u0001\u0002\u0003', { pad: false })))));
+    row('L8a', 'ciphertext of 17 bytes (libolm writes 15 bytes past its buffer: L8)', 'authentication',
+        await shim.raw('prekey_respond', bobRespond(wrap(onChain0(0, '', { ciphertext: Buffer.alloc(17, 7) })))));
+    row('L8b', 'ciphertext of 31 bytes (1 byte past; the pad byte decides)', 'authentication',
+        await shim.raw('prekey_respond', bobRespond(wrap(onChain0(0, '', { ciphertext: Buffer.alloc(31, 7) })))));
     row('L5', 'empty ciphertext field', 'authentication (padding)',
         await shim.raw('prekey_respond', bobRespond(wrap(onChain0(0, '', { ciphertext: Buffer.alloc(0) })))));
     row('E7', 'inner version byte 0x04, MAC over it', 'unsupported',
@@ -227,11 +281,12 @@ async function main() {
     const peer = peerAt > 0 ? process.argv[peerAt + 1] : null;
     const rows = await cases(null);
     const peerRows = peer ? await cases(peer) : null;
+    const overflow = await overflowProbe();
     // What libolm 3.2.15 did when the README was written: a change fails this script.
     const expected = {
         L2a: 'accepted', L2b: 'accepted', L2c: 'accepted', L2d: 'authentication',
         E1: 'accepted', E2: 'accepted', E3: 'accepted', E4: 'malformed', E5: 'authentication', E6: 'authentication',
-        L4a: 'accepted', L4b: 'accepted', L5: 'accepted', E7: 'unsupported', L6a: 'malformed',
+        L4a: 'accepted', L4b: 'accepted', L8a: 'accepted', L8b: 'authentication', L5: 'accepted', E7: 'unsupported', L6a: 'malformed',
         L1: 'accepted', L1b: 'accepted', E8: 'accepted', L6b: 'malformed', E9: 'malformed',
         L3a: 'accepted', L3b: 'accepted', L7: 'state', L7b: 'accepted', E10: 'malformed', E11: 'malformed', E12: 'accepted',
     };
@@ -253,6 +308,13 @@ async function main() {
         check(expected[r.id] === got, `${r.id}: libolm ${expected[r.id]} (got ${got})`);
     }
     check(Object.keys(expected).length === rows.length, 'every case has an expected outcome');
+    console.log('\nL8: olm_decrypt given exactly olm_decrypt_max_plaintext_length bytes, then a canary:');
+    for (const o of overflow) {
+        console.log(`L8   ciphertext of ${o.ctLength} bytes (MAC valid): buffer ${o.max} bytes, olm_decrypt -> ${o.result}, ${o.overwritten} bytes written past the buffer`);
+    }
+    // Whole AES blocks are written: ceil(n / 16) * 16 - n bytes past an n-byte buffer.
+    const seen = Object.fromEntries(overflow.map((o) => [o.ctLength, [o.result, o.overwritten]]));
+    check(JSON.stringify(seen) === JSON.stringify({ 16: ['12 bytes', 0], 17: ['BAD_MESSAGE_MAC', 15], 31: ['13 bytes', 1] }), `L8 as recorded (got ${JSON.stringify(seen)})`);
     console.log(`findings_evidence: ${checked()} checks passed (the independent Olm against the fixture, every outcome as recorded)`);
 }
 

@@ -232,10 +232,16 @@ function sessionPtr(session) {
     return ptr;
 }
 
+// libolm's AES-CBC decryption works in whole 16-byte blocks whatever the ciphertext's
+// length (README, finding L8): it reads and writes up to 15 bytes past the buffers it
+// is given. Every buffer the shim hands it has that much zeroed slack, so those
+// accesses stay inside the shim's own allocations.
+const SLACK = 16;
+
 function heapCopy(buf) {
-    const ptr = M._malloc(buf.length + 1);
+    const ptr = M._malloc(buf.length + SLACK);
+    M.HEAPU8.fill(0, ptr, ptr + buf.length + SLACK);
     M.HEAPU8.set(buf, ptr);
-    M.HEAPU8[ptr + buf.length] = 0;
     return ptr;
 }
 
@@ -275,8 +281,8 @@ function rawEncrypt(session, plaintext) {
         const body = Buffer.from(M.HEAPU8.subarray(out, out + n)).toString('latin1');
         return { type, message: unb64(body) };
     } finally {
-        heapWipeFree(r, random.length + 1);
-        heapWipeFree(p, plaintext.length + 1);
+        heapWipeFree(r, random.length + SLACK);
+        heapWipeFree(p, plaintext.length + SLACK);
         if (out) {
             M._free(out);
         }
@@ -299,8 +305,13 @@ function rawDecrypt(session, type, message) {
             throw lastSessionError(ptr);
         }
         M.HEAPU8.set(body, m);
-        out = M._malloc(max + 1);
+        out = M._malloc(max + SLACK);
+        M.HEAPU8.fill(0xa5, out, out + max + SLACK);
         const n = M._olm_decrypt(ptr, type, m, body.length, out, max);
+        const past = M.HEAPU8.subarray(out + max, out + max + SLACK).some((b) => b !== 0xa5);
+        if (past) {
+            console.error(`note: olm_decrypt wrote past the ${max}-byte plaintext buffer it was given (README, L8)`);
+        }
         if (n === err) {
             throw lastSessionError(ptr);
         }
@@ -309,7 +320,7 @@ function rawDecrypt(session, type, message) {
         if (m) {
             M._free(m);
         }
-        heapWipeFree(out, max + 1);
+        heapWipeFree(out, max + SLACK);
     }
 }
 
@@ -459,7 +470,7 @@ function withHeapMessage(session, message, fn) {
         }
         return r;
     } finally {
-        heapWipeFree(m, body.length + 1);
+        heapWipeFree(m, body.length + SLACK);
     }
 }
 
