@@ -262,6 +262,10 @@ async function cases(command) {
     otherBase[40] ^= 1;
     row('L7', 'pre-key message to the session, base key changed, inner message genuine', 'state (the harness layer checks the session id; OlmSession::decrypt alone decrypts the inner message)',
         await shim.raw('decrypt', { session: bob.session, message: otherBase.toString('hex'), messageType: 'prekey', ad: '' }));
+    const v4 = Buffer.from(wrap(onChain0(4, 'fifth')));
+    v4[0] = 4;
+    row('L1c', 'pre-key message to the existing session, envelope version byte 0x04', 'unsupported',
+        await shim.raw('decrypt', { session: bob.session, message: v4.toString('hex'), messageType: 'prekey', ad: '' }));
     row('L7b', 'the same message as a normal message (its inner message)', 'accepted',
         await shim.raw('decrypt', { session: bob.session, message: onChain0(1, 'second').toString('hex'), messageType: 'whisper', ad: '' }));
 
@@ -288,7 +292,7 @@ async function main() {
         E1: 'accepted', E2: 'accepted', E3: 'accepted', E4: 'malformed', E5: 'authentication', E6: 'authentication',
         L4a: 'accepted', L4b: 'accepted', L8a: 'accepted', L8b: 'authentication', L5: 'accepted', E7: 'unsupported', L6a: 'malformed',
         L1: 'accepted', L1b: 'accepted', E8: 'accepted', L6b: 'malformed', E9: 'malformed',
-        L3a: 'accepted', L3b: 'accepted', L7: 'state', L7b: 'accepted', E10: 'malformed', E11: 'malformed', E12: 'accepted',
+        L3a: 'accepted', L3b: 'accepted', L7: 'state', L1c: 'accepted', L7b: 'accepted', E10: 'malformed', E11: 'malformed', E12: 'accepted',
     };
     const width = Math.max(...rows.map((r) => r.what.length));
     for (const r of rows) {
