@@ -151,6 +151,10 @@ def main():
     r = shim("prekey_respond", suite="olm-v1", identityPrivateKey=acc["bob"]["random"][64:],
              oneTimePrekeyPrivateKey=spare, ratchetPrivateKeys=[spare], message=by_label["a1.0"]["message"])
     check("unknown one-time key refused", r.get("error", {}).get("class") == "invalid_key", r)
+    outer = bytearray.fromhex(by_label["a1.2"]["message"])
+    outer[5] ^= 1  # the one-time key field, which no MAC covers
+    r = shim("decrypt", session=sessions["bob"], message=outer.hex(), messageType="prekey", ad="")
+    check("pre-key message not matching the session refused", r.get("error", {}).get("class") == "invalid_key", r)
     version = bytearray.fromhex(by_label["b2.0"]["message"])
     version[0] = 2
     r = shim("decrypt", session=sessions["alice"], message=version.hex(), messageType="whisper", ad="")
