@@ -6,6 +6,12 @@
 //! (`crate::interop`): Alice wraps every message in an initial message until
 //! she has decrypted one from Bob; Bob accepts later initial messages with
 //! the same base key as messages of the session he has.
+//!
+//! Olm (`olm-v1`, not a suite of the protocol crate's seams) has sessions
+//! only through its key agreement: [`olm`] builds and drives them behind the
+//! same prekey operations.
+
+mod olm;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::convert::Infallible;
@@ -95,6 +101,8 @@ impl TryCryptoRng for KeyQueueRng {}
 #[derive(Debug, Default)]
 pub struct Reference {
     sessions: BTreeMap<u64, Entry>,
+    /// `olm-v1` sessions; handles are shared with `sessions`.
+    olm: BTreeMap<u64, olm::OlmEntry>,
     next_handle: u64,
     /// Suites beyond the protocol crate's own (`suite::all()`), e.g. one
     /// defined in a test; see [`Reference::with_suites`].
@@ -161,7 +169,10 @@ impl Reference {
 
     /// How many injected ratchet keys session `handle` has not used yet.
     pub fn unused_injected_keys(&self, handle: SessionHandle) -> Option<usize> {
-        self.sessions.get(&handle.0).map(|e| e.rng.remaining())
+        match self.olm.get(&handle.0) {
+            Some(e) => Some(e.rng.remaining()),
+            None => self.sessions.get(&handle.0).map(|e| e.rng.remaining()),
+        }
     }
 
     /// The protocol crate's serialization of session `handle` (SPEC.md §10).
@@ -170,6 +181,15 @@ impl Reference {
             .get(&handle.0)
             .map(|e| e.session.to_bytes().to_vec())
             .ok_or_else(|| no_session(handle))
+    }
+
+    fn add_olm(&mut self, entry: olm::OlmEntry) -> SessionOutput {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.olm.insert(handle, entry);
+        SessionOutput {
+            session: SessionHandle(handle),
+        }
     }
 
     fn add(
@@ -218,6 +238,17 @@ fn one_time_prekey<'a>(
             format!("{names} come together"),
         )),
     }
+}
+
+/// A field the Signal suites' prekey builders need (absent only for
+/// `olm-v1`): a request without it is refused, never defaulted.
+fn signal_field<T>(field: Option<T>, name: &str, suite: &str) -> ImplResult<T> {
+    field.ok_or_else(|| {
+        ImplError::new(
+            ErrorClass::Malformed,
+            format!("{suite} prekey sessions need {name}"),
+        )
+    })
 }
 
 /// The built-in suite named `name`, or an `unsupported` error.
@@ -293,7 +324,12 @@ impl Implementation for Reference {
         Capabilities {
             name: "ratchetproof-protocol".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            suites: self.suites().iter().map(|s| s.name().to_string()).collect(),
+            suites: self
+                .suites()
+                .iter()
+                .map(|s| s.name().to_string())
+                .chain([ratchetproof_protocol::olm::NAME.to_string()])
+                .collect(),
             operations: BTreeSet::from(Operation::ALL),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
@@ -442,6 +478,9 @@ impl Implementation for Reference {
     }
 
     fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        if let Some(olm) = self.olm.get_mut(&r.session.0) {
+            return olm.encrypt(r);
+        }
         let entry = self.entry(r.session)?;
         let Some(prekey) = &entry.prekey else {
             return Ok(EncryptOutput {
@@ -469,6 +508,9 @@ impl Implementation for Reference {
     }
 
     fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        if let Some(olm) = self.olm.get_mut(&r.session.0) {
+            return olm.decrypt(r);
+        }
         let entry = self.entry(r.session)?;
         let Some(prekey) = &mut entry.prekey else {
             if r.message_type == Some(MessageType::Prekey) {
@@ -499,6 +541,10 @@ impl Implementation for Reference {
     }
 
     fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
+        if let Some(olm) = self.olm.get(&r.session.0) {
+            let copy = olm.copy_with(&r.ratchet_private_keys)?;
+            return Ok(self.add_olm(copy));
+        }
         let state = self.entry(r.session)?.session.to_bytes();
         let copy = Session::from_bytes_in(&state, &self.suites())?;
         let rng = key_queue(&r.ratchet_private_keys)?;
@@ -507,12 +553,21 @@ impl Implementation for Reference {
 
     /// The protocol crate's own state encoding (SPEC.md §10).
     fn export_state(&mut self, r: &ExportState) -> ImplResult<ExportStateOutput> {
+        if self.olm.contains_key(&r.session.0) {
+            return Err(ImplError::unsupported(
+                "olm-v1 sessions have no serialized state format yet",
+            ));
+        }
         Ok(ExportStateOutput {
             state: self.session_bytes(r.session)?,
         })
     }
 
     fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
+        if olm::is_olm(&r.suite) {
+            let entry = olm::initiate(r)?;
+            return Ok(self.add_olm(entry));
+        }
         let one_time = one_time_prekey(
             r.peer_one_time_prekey_id,
             r.peer_one_time_prekey.as_deref(),
@@ -520,15 +575,28 @@ impl Implementation for Reference {
         )?;
         let suite = self.suite(&r.suite)?;
         let identity = key_pair(&r.identity_private_key, "identity private key")?;
-        let signature: [u8; 64] = r
-            .peer_signed_prekey_signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?;
+        let signature: [u8; 64] = signal_field(
+            r.peer_signed_prekey_signature.as_deref(),
+            "peerSignedPrekeySignature",
+            &r.suite,
+        )?
+        .try_into()
+        .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?;
         let bundle = PreKeyBundle {
             identity_key: public(&r.peer_identity_key, "peer identity key")?,
-            signed_prekey_id: r.peer_signed_prekey_id,
-            signed_prekey: public(&r.peer_signed_prekey, "peer signed prekey")?,
+            signed_prekey_id: signal_field(
+                r.peer_signed_prekey_id,
+                "peerSignedPrekeyId",
+                &r.suite,
+            )?,
+            signed_prekey: public(
+                signal_field(
+                    r.peer_signed_prekey.as_deref(),
+                    "peerSignedPrekey",
+                    &r.suite,
+                )?,
+                "peer signed prekey",
+            )?,
             signed_prekey_signature: signature,
             one_time_prekey: match one_time {
                 Some((id, key)) => Some((id, public(key, "peer one-time prekey")?)),
@@ -556,7 +624,7 @@ impl Implementation for Reference {
                 ephemeral_key: initiation.ephemeral_key,
                 signed_prekey_id: initiation.signed_prekey_id,
                 one_time_prekey_id: initiation.one_time_prekey_id,
-                registration_id: r.registration_id,
+                registration_id: signal_field(r.registration_id, "registrationId", &r.suite)?,
                 message: Vec::new(),
             }),
             base_key: None,
@@ -565,6 +633,14 @@ impl Implementation for Reference {
     }
 
     fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
+        if olm::is_olm(&r.suite) {
+            let (entry, plaintext) = olm::respond(r)?;
+            let SessionOutput { session } = self.add_olm(entry);
+            return Ok(PrekeyRespondOutput { session, plaintext });
+        }
+        // Bob's registration id enters nothing the reference checks; it is
+        // still part of the Signal request.
+        signal_field(r.registration_id, "registrationId", &r.suite)?;
         let one_time = one_time_prekey(
             r.one_time_prekey_id,
             r.one_time_prekey_private_key.as_deref(),
@@ -573,8 +649,15 @@ impl Implementation for Reference {
         let suite = self.suite(&r.suite)?;
         let mut responder = Responder::new(key_pair(&r.identity_private_key, "identity")?);
         responder.add_signed_prekey(
-            r.signed_prekey_id,
-            key_pair(&r.signed_prekey_private_key, "signed prekey")?,
+            signal_field(r.signed_prekey_id, "signedPrekeyId", &r.suite)?,
+            key_pair(
+                signal_field(
+                    r.signed_prekey_private_key.as_deref(),
+                    "signedPrekeyPrivateKey",
+                    &r.suite,
+                )?,
+                "signed prekey",
+            )?,
         );
         if let Some((id, key)) = one_time {
             responder.add_one_time_prekey(id, key_pair(key, "one-time prekey")?);
@@ -596,5 +679,6 @@ impl Implementation for Reference {
 
     fn reset(&mut self) {
         self.sessions.clear();
+        self.olm.clear();
     }
 }

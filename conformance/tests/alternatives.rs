@@ -210,8 +210,9 @@ fn without_spares(files: &[(PathBuf, AnyFile)]) -> Vec<(PathBuf, AnyFile)> {
     for (_, file) in &mut out {
         if let AnyFile::Scenarios(f) = file {
             for case in &mut f.tests {
-                case.setup.alice.ratchet_private_keys.pop();
-                case.setup.bob.ratchet_private_keys.pop();
+                let (alice, bob) = case.setup.parties_mut();
+                alice.ratchet_private_keys.pop();
+                bob.ratchet_private_keys.pop();
                 for step in &mut case.steps {
                     if let Step::Capture {
                         ratchet_private_keys,

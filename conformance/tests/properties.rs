@@ -294,7 +294,10 @@ fn proptest_cases_env_var_overrides_the_default() {
 /// compares every outcome with the recorded one.
 fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), String> {
     imp.reset();
-    let setup = &case.setup;
+    let setup = case
+        .setup
+        .ratchet()
+        .ok_or("the model's scenarios start from a shared key")?;
     let init = |role: Role, ratchet_key: &[u8], keys: &[ratchetproof::vectors::Hex]| SessionInit {
         suite: DEFAULT_SUITE.name().into(),
         role,
@@ -356,6 +359,7 @@ fn replay(imp: &mut impl Implementation, case: &ScenarioCase) -> Result<(), Stri
                 party,
                 message,
                 bytes,
+                message_type: _,
                 ad,
                 expected,
             } => {

@@ -524,8 +524,8 @@ pub struct ScenarioCase {
     /// implementation that declares or accepts these limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
-    /// Key material.
-    pub setup: ScenarioSetup,
+    /// Key material: what the sessions start from.
+    pub setup: Setup,
     /// What happens, in order.
     pub steps: Vec<Step>,
 }
@@ -538,6 +538,99 @@ pub struct Limits {
     pub max_skip: u32,
     /// Cap on stored skipped keys.
     pub max_stored_skipped_keys: u32,
+}
+
+/// What a scenario's sessions start from: a shared key for the Signal
+/// suites' RatchetInitAlice / RatchetInitBob, or, for suites whose sessions
+/// exist only through their key agreement (`olm-v1`), the keys of that
+/// agreement. In JSON the two are told apart by their fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Setup {
+    /// SK, AD and Bob's ratchet key pair (every Signal-algorithm suite).
+    Ratchet(ScenarioSetup),
+    /// The key agreement's keys (`olm-v1`): Alice's session is built with
+    /// `prekey_initiate` at the start, Bob's from the first pre-key message
+    /// he accepts (`prekey_respond`).
+    KeyAgreement(KeyAgreementSetup),
+}
+
+impl Setup {
+    /// The Signal setup, if this is one.
+    pub fn ratchet(&self) -> Option<&ScenarioSetup> {
+        match self {
+            Setup::Ratchet(s) => Some(s),
+            Setup::KeyAgreement(_) => None,
+        }
+    }
+
+    /// The Signal setup, mutably, if this is one.
+    pub fn ratchet_mut(&mut self) -> Option<&mut ScenarioSetup> {
+        match self {
+            Setup::Ratchet(s) => Some(s),
+            Setup::KeyAgreement(_) => None,
+        }
+    }
+
+    /// Alice's injected keys.
+    pub fn alice(&self) -> &PartyKeys {
+        match self {
+            Setup::Ratchet(s) => &s.alice,
+            Setup::KeyAgreement(s) => &s.alice,
+        }
+    }
+
+    /// Bob's injected keys.
+    pub fn bob(&self) -> &PartyKeys {
+        match self {
+            Setup::Ratchet(s) => &s.bob,
+            Setup::KeyAgreement(s) => &s.bob,
+        }
+    }
+
+    /// Both parties' injected keys, mutably (Alice's, Bob's).
+    pub fn parties_mut(&mut self) -> (&mut PartyKeys, &mut PartyKeys) {
+        match self {
+            Setup::Ratchet(s) => (&mut s.alice, &mut s.bob),
+            Setup::KeyAgreement(s) => (&mut s.alice, &mut s.bob),
+        }
+    }
+}
+
+impl From<ScenarioSetup> for Setup {
+    fn from(setup: ScenarioSetup) -> Self {
+        Setup::Ratchet(setup)
+    }
+}
+
+/// The keys of Olm's triple DH (docs/OLM-V1.md §3) and the keys each party
+/// draws later. Alice's `ratchetPrivateKeys` entry 0 is her first ratchet
+/// key `T0` (drawn with the base key); every later entry, and every entry of
+/// Bob's, is the key drawn at the send that starts the party's next chain;
+/// each list ends with [`SPARE_KEYS`] spare keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyAgreementSetup {
+    /// `I_A` private key.
+    pub alice_identity_private_key: Hex,
+    /// `I_A`.
+    pub alice_identity_public_key: Hex,
+    /// `E_A` private key: Alice's base key.
+    pub alice_base_private_key: Hex,
+    /// `E_A`.
+    pub alice_base_public_key: Hex,
+    /// `I_B` private key.
+    pub bob_identity_private_key: Hex,
+    /// `I_B`.
+    pub bob_identity_public_key: Hex,
+    /// `E_B` private key: the one-time key Alice's session names.
+    pub bob_one_time_private_key: Hex,
+    /// `E_B`.
+    pub bob_one_time_public_key: Hex,
+    /// Alice's injected keys.
+    pub alice: PartyKeys,
+    /// Bob's injected keys.
+    pub bob: PartyKeys,
 }
 
 /// The material RatchetInitAlice and RatchetInitBob take, and the keys each
@@ -604,6 +697,10 @@ pub enum Step {
         /// Raw bytes instead (tampered, truncated, forged).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bytes: Option<Hex>,
+        /// How the message travels, on suites with message types (`olm-v1`):
+        /// given with `bytes`; with `message`, the send's type unless given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_type: Option<MessageType>,
         /// AD override.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ad: Option<Hex>,
@@ -642,6 +739,21 @@ pub struct ErasedSecret {
 pub struct SentMessage {
     /// The wire bytes.
     pub message: Hex,
+    /// How it travels, on suites with message types (`olm-v1`): the send
+    /// must report this type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<MessageType>,
+}
+
+/// How a message travels where a suite has two kinds (`olm-v1`: `prekey`
+/// is Olm type 0, a pre-key message; `whisper` type 1, a normal message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    /// A pre-key (initial) message.
+    Prekey,
+    /// A normal message.
+    Whisper,
 }
 
 /// A decrypted plaintext.

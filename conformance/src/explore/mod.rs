@@ -418,7 +418,10 @@ pub(crate) fn scenario_of(
     let erasure = crate::generate::annotate_erasure(
         case.config.suite,
         scenario.limits,
-        &scenario.setup,
+        scenario
+            .setup
+            .ratchet()
+            .ok_or("the explorer's scenarios start from a shared key")?,
         &mut scenario.steps,
     )?;
     if erasure {

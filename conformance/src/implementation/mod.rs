@@ -575,6 +575,47 @@ mod tests {
     }
 
     #[test]
+    fn prekey_requests_keep_the_signal_fields_and_drop_them_for_olm() {
+        let signal = PrekeyRespond {
+            suite: "signal-v3".into(),
+            identity_private_key: vec![1],
+            registration_id: Some(7),
+            signed_prekey_id: Some(11),
+            signed_prekey_private_key: Some(vec![2]),
+            one_time_prekey_id: Some(77),
+            one_time_prekey_private_key: Some(vec![3]),
+            ratchet_private_keys: vec![vec![4]],
+            message: vec![5],
+        };
+        let text = r#"{"suite":"signal-v3","identityPrivateKey":"01","registrationId":7,"signedPrekeyId":11,"signedPrekeyPrivateKey":"02","oneTimePrekeyId":77,"oneTimePrekeyPrivateKey":"03","ratchetPrivateKeys":["04"],"message":"05"}"#;
+        assert_eq!(serde_json::to_string(&signal).unwrap(), text);
+        assert_eq!(serde_json::from_str::<PrekeyRespond>(text).unwrap(), signal);
+        let olm = PrekeyRespond {
+            suite: "olm-v1".into(),
+            registration_id: None,
+            signed_prekey_id: None,
+            signed_prekey_private_key: None,
+            one_time_prekey_id: None,
+            ..signal
+        };
+        assert_eq!(
+            serde_json::to_string(&olm).unwrap(),
+            r#"{"suite":"olm-v1","identityPrivateKey":"01","oneTimePrekeyPrivateKey":"03","ratchetPrivateKeys":["04"],"message":"05"}"#
+        );
+        // A Signal request without its fields is read, then refused by the reference.
+        let bare: PrekeyInitiate = serde_json::from_str(
+            &format!(
+                r#"{{"suite":"signal-v3","identityPrivateKey":"{k}","ephemeralPrivateKey":"{k}","ratchetPrivateKeys":["{k}"],"peerIdentityKey":"{k}"}}"#,
+                k = "09".repeat(32)
+            ),
+        )
+        .unwrap();
+        let err = crate::Reference::new().prekey_initiate(&bare).unwrap_err();
+        assert_eq!(err.class, ErrorClass::Malformed, "{err}");
+        assert!(err.message.contains("need"), "{err}");
+    }
+
+    #[test]
     fn an_operation_nobody_implements_is_declined_by_name() {
         struct Nothing;
         impl Implementation for Nothing {

@@ -477,7 +477,9 @@ pub struct ExportStateOutput {
 }
 
 /// `prekey_initiate`: Alice's session from Bob's bundle, through the
-/// implementation's own session builder (docs/SIGNAL-V3.md §7.1).
+/// implementation's own session builder (docs/SIGNAL-V3.md §7.1; for
+/// `olm-v1`, docs/SHIM.md §4.4: the Signal-only fields are absent, the
+/// one-time key is Bob's mandatory one and the ephemeral key is the base key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyInitiate {
@@ -486,8 +488,9 @@ pub struct PrekeyInitiate {
     /// IKa private key.
     #[serde(with = "hex_bytes")]
     pub identity_private_key: Vec<u8>,
-    /// Alice's registration id.
-    pub registration_id: u32,
+    /// Alice's registration id (Signal suites only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<u32>,
     /// EKa private key (the base key).
     #[serde(with = "hex_bytes")]
     pub ephemeral_private_key: Vec<u8>,
@@ -497,20 +500,31 @@ pub struct PrekeyInitiate {
     /// IKb.
     #[serde(with = "hex_bytes")]
     pub peer_identity_key: Vec<u8>,
-    /// Bob's registration id.
-    pub peer_registration_id: u32,
-    /// Signed prekey id.
-    pub peer_signed_prekey_id: u32,
-    /// SPKb.
-    #[serde(with = "hex_bytes")]
-    pub peer_signed_prekey: Vec<u8>,
-    /// XEdDSA signature of IKb over Encode(SPKb).
-    #[serde(with = "hex_bytes")]
-    pub peer_signed_prekey_signature: Vec<u8>,
-    /// One-time prekey id, when the bundle has one (with the next field).
+    /// Bob's registration id (Signal suites only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_registration_id: Option<u32>,
+    /// Signed prekey id (Signal suites only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_signed_prekey_id: Option<u32>,
+    /// SPKb (Signal suites only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_signed_prekey: Option<Vec<u8>>,
+    /// XEdDSA signature of IKb over Encode(SPKb) (Signal suites only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_signed_prekey_signature: Option<Vec<u8>>,
+    /// One-time prekey id, when the bundle has one (with the next field;
+    /// Signal suites only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_one_time_prekey_id: Option<u32>,
-    /// OPKb, when the bundle has one.
+    /// OPKb, when the bundle has one (`olm-v1`: always, Bob's one-time key).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -519,7 +533,8 @@ pub struct PrekeyInitiate {
     pub peer_one_time_prekey: Option<Vec<u8>>,
 }
 
-/// `prekey_respond`: Bob's session from Alice's initial message.
+/// `prekey_respond`: Bob's session from Alice's initial message (`olm-v1`:
+/// from a pre-key message; the Signal-only fields are absent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyRespond {
@@ -528,24 +543,32 @@ pub struct PrekeyRespond {
     /// IKb private key.
     #[serde(with = "hex_bytes")]
     pub identity_private_key: Vec<u8>,
-    /// Bob's registration id.
-    pub registration_id: u32,
-    /// Signed prekey id.
-    pub signed_prekey_id: u32,
-    /// SPKb private key.
-    #[serde(with = "hex_bytes")]
-    pub signed_prekey_private_key: Vec<u8>,
-    /// One-time prekey id, when Bob holds one (with the next field).
+    /// Bob's registration id (Signal suites only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<u32>,
+    /// Signed prekey id (Signal suites only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_prekey_id: Option<u32>,
+    /// SPKb private key (Signal suites only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub signed_prekey_private_key: Option<Vec<u8>>,
+    /// One-time prekey id, when Bob holds one (with the next field; Signal
+    /// suites only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_time_prekey_id: Option<u32>,
-    /// OPKb private key, when Bob holds one.
+    /// OPKb private key, when Bob holds one (`olm-v1`: always, `E_B`).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         with = "hex_bytes::option"
     )]
     pub one_time_prekey_private_key: Option<Vec<u8>>,
-    /// Bob's ratchet keys by DH ratchet step.
+    /// Bob's ratchet keys by DH ratchet step (`olm-v1`: by send that starts
+    /// a chain).
     #[serde(with = "hex_bytes::list")]
     pub ratchet_private_keys: Vec<Vec<u8>>,
     /// The initial message.

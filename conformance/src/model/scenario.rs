@@ -16,7 +16,7 @@ use super::trace::{Event, Outcome, Trace, Violation};
 use crate::reference::Reference;
 use crate::vectors::{
     CaseInfo, Expected, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,
-    ScenarioSetup, SentMessage, Step, Verdict,
+    ScenarioSetup, SentMessage, Setup, Step, Verdict,
 };
 
 /// Runs `actions` on the reference under `config` and writes the run as a
@@ -69,14 +69,14 @@ impl Trace {
                 max_skip: self.config.max_skip,
                 max_stored_skipped_keys: self.config.max_stored_skipped_keys,
             }),
-            setup: ScenarioSetup {
+            setup: Setup::Ratchet(ScenarioSetup {
                 shared_key: Hex::from(self.shared_key),
                 associated_data: Hex::from(self.associated_data.as_slice()),
                 bob_ratchet_private_key: Hex::from(self.bob_ratchet_private_key),
                 bob_ratchet_public_key: Hex(bob_public),
                 alice: party_keys(&self.alice_keys),
                 bob: party_keys(&self.bob_keys),
-            },
+            }),
             steps,
         }
     }
@@ -91,7 +91,11 @@ impl Trace {
                 party: party.clone(),
                 plaintext: Hex::from(plaintext.as_slice()),
                 ad: None,
-                expected: expected(outcome, |m| SentMessage { message: Hex(m) }).into(),
+                expected: expected(outcome, |m| SentMessage {
+                    message: Hex(m),
+                    message_type: None,
+                })
+                .into(),
             },
             Event::Deliver {
                 party,
@@ -111,6 +115,7 @@ impl Trace {
                     message: bytes.is_none().then_some(*message),
                     bytes: bytes.clone().map(Hex),
                     ad: ad.clone().map(Hex),
+                    message_type: None,
                     expected,
                 }
             }

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::implementation::{Capabilities, Operation};
-use crate::vectors::{ScenarioCase, Step};
+use crate::vectors::{ScenarioCase, Setup, Step};
 
 use super::CaseRef;
 
@@ -128,7 +128,12 @@ pub fn needs(suite: &str, case: CaseRef<'_>) -> Vec<Capability> {
 }
 
 fn scenario_needs(case: &ScenarioCase, needs: &mut Vec<Capability>) {
-    needs.push(operation(Operation::Session));
+    // A key-agreement setup (olm-v1) builds its sessions with the prekey
+    // operations; a shared-key setup with init_session.
+    needs.push(operation(match case.setup {
+        Setup::Ratchet(_) => Operation::Session,
+        Setup::KeyAgreement(_) => Operation::Prekey,
+    }));
     if case.steps.iter().any(|s| matches!(s, Step::Capture { .. })) {
         needs.push(operation(Operation::Clone));
     }

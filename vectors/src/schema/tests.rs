@@ -115,6 +115,20 @@ fn broken_files() -> Vec<Broken> {
             at: "/tests/0/steps/",
         },
         Broken {
+            what: "unknown message type on a delivery",
+            file: "session_scenarios.json",
+            pick: |t| has("/steps/1/message")(t),
+            edit: |d| d["tests"][0]["steps"][1]["messageType"] = json!("bogus"),
+            at: "/tests/0/steps/1",
+        },
+        Broken {
+            what: "unknown message type on a send",
+            file: "session_scenarios.json",
+            pick: |t| has("/steps/0/expected/message")(t),
+            edit: |d| d["tests"][0]["steps"][0]["expected"]["messageType"] = json!("bogus"),
+            at: "/tests/0/steps/0",
+        },
+        Broken {
             what: "missing tcId (primitives)",
             file: "primitives.json",
             pick: any,

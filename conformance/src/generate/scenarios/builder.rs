@@ -147,6 +147,7 @@ impl Scenario {
             ad: None,
             expected: Outcome::Ok(SentMessage {
                 message: wire.clone().into(),
+                message_type: None,
             })
             .into(),
         });
@@ -306,6 +307,7 @@ impl Scenario {
                 None
             },
             ad: ad.map(Hex),
+            message_type: None,
             expected,
         });
         Ok(())
@@ -502,7 +504,7 @@ impl Scenario {
                 result,
             },
             limits: self.limits,
-            setup: self.setup,
+            setup: self.setup.into(),
             steps: self.steps,
         };
         Ok((case, flags))

@@ -345,6 +345,7 @@ pub(super) fn annotate(
                 bytes,
                 ad,
                 expected,
+                ..
             } => {
                 let handle = *replay.handles.get(party.as_str()).ok_or("no party")?;
                 let wire = match (&*message, &*bytes) {
