@@ -154,7 +154,7 @@ def main():
     outer = bytearray.fromhex(by_label["a1.2"]["message"])
     outer[5] ^= 1  # the one-time key field, which no MAC covers
     r = shim("decrypt", session=sessions["bob"], message=outer.hex(), messageType="prekey", ad="")
-    check("pre-key message not matching the session refused", r.get("error", {}).get("class") == "invalid_key", r)
+    check("pre-key message not matching the session refused", r.get("error", {}).get("class") == "state", r)
     version = bytearray.fromhex(by_label["b2.0"]["message"])
     version[0] = 2
     r = shim("decrypt", session=sessions["alice"], message=version.hex(), messageType="whisper", ad="")

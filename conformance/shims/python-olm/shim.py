@@ -340,16 +340,16 @@ def decrypt(req):
     s = session(req)
     check_ad(req)
     message = hexfield(req, "message")
-    kind = req.get("messageType")
+    kind = req.get("messageType", "whisper")  # absent: a normal message (docs/SHIM.md §4.4)
     if kind not in ("prekey", "whisper"):
-        raise Refused("state", f"olm-v1 decrypt needs messageType \"prekey\" or \"whisper\", got {kind!r}")
+        raise Refused("malformed", f"messageType must be \"prekey\" or \"whisper\", got {kind!r}")
     if not message:
         raise Refused("malformed", "empty message")
     with drawing(s.draws):  # libolm draws nothing here; any draw would be given back
         if kind == "prekey":
             if not s.olm.matches(olm.OlmPreKeyMessage(b64(message))):
-                raise Refused("invalid_key", "the pre-key message does not match this session "
-                                             "(olm_matches_inbound_session)")
+                raise Refused("state", "a pre-key message for another session "
+                                       "(olm_matches_inbound_session)")
             plaintext = raw_decrypt(s.olm, 0, message)
         else:
             plaintext = raw_decrypt(s.olm, 1, message)

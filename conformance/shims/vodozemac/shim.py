@@ -195,15 +195,15 @@ def decrypt(req):
     s = session(req)
     check_ad(req)
     message = hexfield(req, "message")
-    kind = req.get("messageType")
+    kind = req.get("messageType", "whisper")  # absent: a normal message (docs/SHIM.md §4.4)
     if kind == "prekey":
         any_message = vz.AnyOlmMessage.pre_key(message)
         if not s.session_matches(any_message.to_pre_key()):
-            raise Refused("invalid_key", "the pre-key message does not match this session (session_matches)")
+            raise Refused("state", "a pre-key message for another session (session_matches)")
     elif kind == "whisper":
         any_message = vz.AnyOlmMessage.normal(message)
     else:
-        raise Refused("state", f"olm-v1 decrypt needs messageType \"prekey\" or \"whisper\", got {kind!r}")
+        raise Refused("malformed", f"messageType must be \"prekey\" or \"whisper\", got {kind!r}")
     return {"plaintext": s.decrypt(any_message).hex()}
 
 
