@@ -15,7 +15,8 @@ another shim (by default the python-olm shim, i.e. libolm), in both roles:
     refused, a tampered copy (one bit of the MAC, of the ciphertext, of the
     ratchet key) refused and the genuine message decrypting after it,
     `messageType` "prekey" until Alice has decrypted, "whisper" after, five
-    round trips with every chain delivered in reverse order, and messages held
+    round trips with every chain delivered in reverse order (from the third on,
+    both parties are clones: `clone_session`), and messages held
     back and delivered two and four chains late (older chains the receiver still keeps).
 
 Usage (from the repository root, after both setup.sh):
@@ -190,6 +191,12 @@ class Conversation:
             self.deliver(m)
         held = {}
         for rnd in range(1, 6):
+            if rnd == 3:  # both go on from clones (the library's pickle round trip)
+                for who in ("alice", "bob"):
+                    shim = getattr(self, who)
+                    fields = {"ratchetPrivateKeys": [secrets.token_hex(32) for _ in range(40)]} \
+                        if shim.hs.get("injectedRandomness") else {}
+                    self.session[who] = shim.ok("clone_session", session=self.session[who], **fields)["session"]
             sent = [self.send("alice", "whisper") for _ in range(3)]
             held[("alice", rnd)] = sent.pop(1)  # the middle one arrives later
             body = bytearray.fromhex(sent[0]["message"])
