@@ -339,6 +339,9 @@ impl Implementation for Reference {
     }
 
     fn kdf_rk(&mut self, r: &KdfRk) -> ImplResult<KdfRkOutput> {
+        if olm::is_olm(&r.suite) {
+            return olm::kdf_rk(r);
+        }
         let suite = self.suite(&r.suite)?;
         let rk = RootKey::from_bytes(*key32(&r.root_key, "root key")?);
         let dh = ratchetproof_protocol::DhOutput::from_bytes(*key32(&r.dh_output, "DH output")?);
@@ -350,6 +353,9 @@ impl Implementation for Reference {
     }
 
     fn kdf_ck(&mut self, r: &KdfCk) -> ImplResult<KdfCkOutput> {
+        if olm::is_olm(&r.suite) {
+            return olm::kdf_ck(r);
+        }
         let suite = self.suite(&r.suite)?;
         let ck = ratchetproof_protocol::ChainKey::from_bytes(*key32(&r.chain_key, "chain key")?);
         let (ck, mk) = suite.kdf_ck(&ck);
@@ -360,6 +366,9 @@ impl Implementation for Reference {
     }
 
     fn message_keys(&mut self, r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
+        if olm::is_olm(&r.suite) {
+            return olm::message_keys(r);
+        }
         let suite = self.suite(&r.suite)?;
         let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
         Ok(MessageKeysOutput {

@@ -597,6 +597,12 @@ impl Setup {
     }
 }
 
+impl From<KeyAgreementSetup> for Setup {
+    fn from(setup: KeyAgreementSetup) -> Self {
+        Setup::KeyAgreement(setup)
+    }
+}
+
 impl From<ScenarioSetup> for Setup {
     fn from(setup: ScenarioSetup) -> Self {
         Setup::Ratchet(setup)

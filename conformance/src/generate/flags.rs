@@ -29,6 +29,9 @@ const X3DH_SEND: &str = "https://signal.org/docs/specifications/x3dh/#sending-th
 /// XEdDSA: verification.
 const XEDDSA_VERIFY: &str = "https://signal.org/docs/specifications/xeddsa/#verify";
 
+/// This project's description of the olm-v1 suite.
+const OLM_V1: &str = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/OLM-V1.md";
+
 /// This project's description of the signal-v3 suite.
 const SIGNAL_V3: &str = "https://github.com/ratchetproof/ratchetproof/blob/main/docs/SIGNAL-V3.md";
 
@@ -151,6 +154,47 @@ flags! {
     KeyErasure => "KeyErasure", "Security",
         "Each capture step lists in erasedSecrets the secrets forward secrecy says are gone from the captured party's state: message keys of messages it sent or decrypted, the chain keys that yield them, replaced root keys, and ratchet private keys replaced by one it has sent under. Where the implementation exports its state (operation group export), the runner searches the exported bytes for each secret, raw and as hex or base64. This proves presence, never absence: an encrypted, compressed or otherwise transformed export hides a retained key from the check.",
         ["https://signal.org/docs/specifications/doubleratchet/#security-considerations"];
+    // olm-v1 (generate/olm/): where a flag's meaning differs for Olm, a
+    // variant of its own with the same name; olm-v1 files use only these.
+    OlmKeptChains => "KeptChains", "BasicTest",
+        "Olm keeps the chain keys of the five newest receiver chains (docs/OLM-V1.md §5): a late message on an earlier chain is derived from its kept chain key, with no previous-chain length in any header.",
+        [OLM_V1];
+    OlmPreKeyMessages => "PreKeyMessages", "BasicTest",
+        "Alice's messages travel as pre-key messages (messageType prekey, Olm type 0) until she has decrypted one of Bob's, then as normal ones (whisper, type 1). The first pre-key message Bob accepts starts his session (prekey_respond); later ones, before or after his first reply, are decrypted by that session. A refused first message leaves him without a session.",
+        [OLM_V1];
+    OlmReplay => "Replay", "KnownBug",
+        "A message delivered again after it decrypted is refused: its key is gone. The reference names the refusal duplicate; libolm folds every decryption failure into BAD_MESSAGE_MAC, so authentication is an alternative (docs/OLM-V1.md §6).",
+        [OLM_V1];
+    OlmTamperPreKey => "TamperPreKey", "Adversarial",
+        "A field of the pre-key message around Bob's first message changed (one-time key, base key, identity key: no MAC covers them, they are authenticated only through the keys they derive). Another one-time key is unknown to Bob (invalid_key); another base or identity key derives other keys, so the inner MAC fails (authentication); any refusal conforms. Bob has no session afterwards, and the genuine message still starts one.",
+        [OLM_V1];
+    OlmGap => "SkipLimitExact", "Limit",
+        "Olm's gap bound, which libolm and vodozemac share (docs/OLM-V1.md §5.5): a message may lie at most 2000 past its chain's next index. Gap 2000 is accepted; gap 2001 is refused, as too_many_skipped or, libolm's way, authentication (alternatives). The case's limits give maxSkip = 2000 (the gap) and maxStoredSkippedKeys = 40.",
+        [OLM_V1];
+    OlmStoredKeys => "Eviction", "Limit",
+        "Olm stores at most 40 skipped message keys, the most recently stored kept (libolm: 40 per session, vodozemac: 40 per chain; these cases skip keys on one chain only, where both agree): after a gap of 2000 the 40 newest skipped keys decrypt and the 41st newest is refused (duplicate, or authentication the libolm way).",
+        [OLM_V1];
+    OlmChainLimit => "KeptChainsLimit", "Limit",
+        "Olm keeps five receiver chains: with six received, a late message on the oldest is refused (duplicate, or authentication the libolm way) and late messages on the five newest decrypt (docs/OLM-V1.md §5.5, libolm and vodozemac agree).",
+        [OLM_V1];
+    OlmForwardSecrecy => "ForwardSecrecy", "Security",
+        "olm-v1's rule, not the Signal algorithm's (docs/OLM-V1.md §8): a captured state decrypts a message iff its key is stored as skipped, or it lies at or beyond the next index of a kept receiver chain (within the gap) — so a capture also reads messages of kept chains it has not yet received, which a Signal capture reads only within the previous-chain length. It never decrypts a message the victim had already decrypted.",
+        [OLM_V1];
+    OlmPostCompromise => "PostCompromise", "Security",
+        "olm-v1 (docs/OLM-V1.md §8): a passive capture follows the conversation — including the peer's next chain, derived from the victim's ratchet key it holds — until the victim's next send after a receive, which draws a fresh ratchet key; from the peer's reply to that send on, the capture fails (authentication). Olm draws its next ratchet key only when it sends, so the healing comes at the victim's send.",
+        [OLM_V1];
+    OlmTamperIndex => "TamperCounter", "Adversarial",
+        "A byte of the chain index changed: refused without state change. The new index may be far ahead, already used or fresh: too_many_skipped, duplicate and authentication all conform (alternatives; libolm says authentication for all).",
+        [OLM_V1];
+    OlmMalformed => "Malformed", "Adversarial",
+        "Bytes that are not an Olm message of the stated type: a missing field or a field running past the end is malformed; any refusal conforms, and the session is unchanged.",
+        [OLM_V1];
+    OlmKdfRk => "KdfRk", "BasicTest",
+        "olm-v1's KDF_RK: HKDF-SHA256, salt = the root key, ikm = the DH output, info OLM_RATCHET, 64 bytes = next root key ‖ chain key (docs/OLM-V1.md §1).",
+        [OLM_V1];
+    OlmMessageKeys => "MessageKeys", "BasicTest",
+        "olm-v1's expansion of a message key: HKDF-SHA256, no salt, info OLM_KEYS, 80 bytes = AES-256 key ‖ HMAC-SHA256 key ‖ CBC IV (docs/OLM-V1.md §1).",
+        [OLM_V1];
     // Primitives (primitives.rs).
     KdfRk => "KdfRk", "BasicTest",
         "KDF_RK(rk, dh_out): HKDF-SHA256, salt = rk, ikm = dh_out, the suite's info, 64 bytes = next root key ‖ chain key.",

@@ -5,6 +5,7 @@
 
 pub(crate) mod accept;
 pub mod flags;
+mod olm;
 pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;
@@ -102,6 +103,9 @@ pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
     }
     let table = rules::render(&files)?;
     files.push(table);
+    // olm-v1 is not a CipherSuite (docs/OLM-V1.md §10): its own families,
+    // outside the rule table, which cites only SPEC.md and SIGNAL-V3.md.
+    files.extend(olm::files()?);
     Ok(files)
 }
 

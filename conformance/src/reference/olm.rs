@@ -13,18 +13,49 @@
 //! first message leaves no session behind.
 
 use ratchetproof_protocol::olm::session::MessageType as OlmType;
-use ratchetproof_protocol::olm::{OlmSession, PreKeyMessage};
+use ratchetproof_protocol::olm::{self, OlmSession, PreKeyMessage};
+use ratchetproof_protocol::{ChainKey, DhOutput, MessageKey, RootKey};
 use sha2::{Digest, Sha256};
 
-use super::{KeyQueueRng, check_rng, key_pair, key_queue, public};
+use super::{KeyQueueRng, check_rng, key_pair, key_queue, key32, public};
 use crate::implementation::{
-    Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass, ImplError, ImplResult, MessageType,
-    PrekeyInitiate, PrekeyRespond,
+    Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass, ImplError, ImplResult, KdfCk,
+    KdfCkOutput, KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, MessageType, PrekeyInitiate,
+    PrekeyRespond,
 };
 
 /// Whether `suite` names Olm.
 pub(super) fn is_olm(suite: &str) -> bool {
-    suite == ratchetproof_protocol::olm::NAME
+    suite == olm::NAME
+}
+
+/// Olm's KDF_RK (`OLM_RATCHET`).
+pub(super) fn kdf_rk(r: &KdfRk) -> ImplResult<KdfRkOutput> {
+    let rk = RootKey::from_bytes(*key32(&r.root_key, "root key")?);
+    let dh = DhOutput::from_bytes(*key32(&r.dh_output, "DH output")?);
+    let (rk, ck) = olm::kdf_rk(&rk, &dh);
+    Ok(KdfRkOutput {
+        root_key: rk.as_bytes().to_vec(),
+        chain_key: ck.as_bytes().to_vec(),
+    })
+}
+
+/// Olm's KDF_CK (the Double Ratchet's).
+pub(super) fn kdf_ck(r: &KdfCk) -> ImplResult<KdfCkOutput> {
+    let ck = ChainKey::from_bytes(*key32(&r.chain_key, "chain key")?);
+    let (ck, mk) = olm::kdf::kdf_ck(&ck);
+    Ok(KdfCkOutput {
+        chain_key: ck.as_bytes().to_vec(),
+        message_key: mk.as_bytes().to_vec(),
+    })
+}
+
+/// Olm's message-key expansion (`OLM_KEYS`, 80 bytes).
+pub(super) fn message_keys(r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
+    let mk = MessageKey::from_bytes(*key32(&r.message_key, "message key")?);
+    Ok(MessageKeysOutput {
+        keys: olm::message_keys(&mk).to_vec(),
+    })
 }
 
 /// One Olm session with the keys it draws at the sends that start a chain.

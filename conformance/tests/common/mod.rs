@@ -7,12 +7,13 @@
 //! uses it instead of writing its own forwarding impl.
 
 use ratchetproof::implementation::{
-    Capabilities, Decrypt, DecryptOutput, Fault, ImplError, ImplResult, Implementation, Request,
-    Response,
+    Capabilities, Decrypt, DecryptOutput, Fault, ImplError, ImplResult, Implementation,
+    PrekeyRespond, PrekeyRespondOutput, Request, Response,
 };
 
 /// `inner`, with its declared capabilities passed through `caps` and every
-/// decryption refusal through `decrypt_error`.
+/// decryption refusal (including a refused first pre-key message) through
+/// `decrypt_error`.
 pub struct Adapted<I> {
     pub inner: I,
     pub caps: fn(Capabilities) -> Capabilities,
@@ -36,6 +37,12 @@ impl<I: Implementation> Implementation for Adapted<I> {
     }
     fn decrypt(&mut self, request: &Decrypt) -> ImplResult<DecryptOutput> {
         self.inner.decrypt(request).map_err(self.decrypt_error)
+    }
+    /// Bob's first message (a key-agreement suite's pre-key message) is decrypted here.
+    fn prekey_respond(&mut self, request: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
+        self.inner
+            .prekey_respond(request)
+            .map_err(self.decrypt_error)
     }
     fn forward(&mut self, request: Request) -> ImplResult<Response> {
         request.answer(&mut self.inner)
