@@ -133,7 +133,45 @@ def edited(edit):
     return scenario
 
 
+class FirstMessage:
+    """Alice's first pre-key message, edited, as the message that starts Bob's session."""
+
+    def __init__(self, bob_cmd):
+        self.a, self.b = Shim(PYTHON_OLM, "alice"), Shim(bob_cmd, "bob")
+        self.bundle = self.b.ok("prekey_bundle", suite="olm-v1")
+        self.sa = self.a.ok("prekey_initiate", suite="olm-v1", identityPrivateKey=secrets.token_hex(32),
+                            ephemeralPrivateKey=secrets.token_hex(32), ratchetPrivateKeys=keys(40),
+                            peerIdentityKey=self.bundle["identityKey"],
+                            peerOneTimePrekey=self.bundle["oneTimePrekey"])["session"]
+
+    def close(self):
+        self.a.close()
+        self.b.close()
+
+
+def first_prekey_version(version):
+    def scenario(p):
+        m = bytearray.fromhex(p.a.ok("encrypt", session=p.sa, plaintext="61", ad="")["message"])
+        m[0] = version
+        return p.b("prekey_respond", suite="olm-v1", message=m.hex())
+    return scenario
+
+
+def later_prekey_version(p):
+    """The same on a session: Alice's second pre-key message, outer version 0x02."""
+    m = p.send_a()
+    body = bytearray.fromhex(m["message"])
+    body[0] = 2
+    return p.to_b(m, body.hex())
+
+
+FIRST = [
+    ("first pre-key message, outer version byte 0x02 (tcId 28)", first_prekey_version(2)),
+    ("first pre-key message, outer version byte 0x04", first_prekey_version(4)),
+]
+
 SCENARIOS = [
+    ("second pre-key message on the session, outer version byte 0x02", later_prekey_version),
     ("version byte 0x04 (vodozemac's untruncated-MAC version)", edited(lambda b: b"\x04" + b[1:])),
     ("version byte 0x02", edited(lambda b: b"\x02" + b[1:])),
     ("ratchet key of 31 bytes", edited(lambda b: b[:2] + b"\x1f" + b[3:34] + b[35:])),
@@ -153,10 +191,10 @@ SCENARIOS = [
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    for title, scenario in SCENARIOS:
+    for title, scenario, make in [(t, s, FirstMessage) for t, s in FIRST] + [(t, s, Pair) for t, s in SCENARIOS]:
         line = [title]
         for name, cmd in BOBS.items():
-            p = Pair(cmd)
+            p = make(cmd)
             line.append(f"{name}: {outcome(scenario(p))}")
             p.close()
         print("\n    ".join(line))
