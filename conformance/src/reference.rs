@@ -8,7 +8,7 @@
 //! the same base key as messages of the session he has.
 //!
 //! Olm (`olm-v1`, not a suite of the protocol crate's seams) has sessions
-//! only through its key agreement: [`olm`] builds and drives them behind the
+//! only through its key agreement: `reference/olm.rs` builds and drives them behind the
 //! same prekey operations.
 
 mod olm;

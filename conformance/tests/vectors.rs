@@ -402,3 +402,82 @@ fn cli_exit_codes_follow_the_outcome() {
     let (code, _) = cli(&["run", "--no-such-flag"], &root);
     assert_eq!(code, 2);
 }
+
+/// The reference, changed by the test: without the prekey group, or with
+/// `encrypt` answering no message type.
+struct OlmVariant {
+    inner: Reference,
+    prekey: bool,
+    typed: bool,
+}
+
+impl Implementation for OlmVariant {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.inner.capabilities();
+        if !self.prekey {
+            caps.operations.remove(&Operation::Prekey);
+        }
+        caps
+    }
+    fn encrypt(&mut self, request: &Encrypt) -> ImplResult<EncryptOutput> {
+        let mut out = self.inner.encrypt(request)?;
+        if !self.typed {
+            out.message_type = None;
+        }
+        Ok(out)
+    }
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.inner)
+    }
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+}
+
+/// olm-v1 scenarios start from Olm's key agreement: an implementation
+/// without the prekey group skips every one, naming the group; one whose
+/// sends report no message type fails every one that sends.
+#[test]
+fn olm_scenarios_need_the_prekey_group_and_the_message_type() {
+    let options = RunOptions {
+        filter: runner::Filter {
+            files: vec!["olm-v1/session".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut without = OlmVariant {
+        inner: Reference::new(),
+        prekey: false,
+        typed: true,
+    };
+    let report = run(&mut without, &options);
+    assert!(report.cases.len() >= 40, "{}", report.cases.len());
+    for case in &report.cases {
+        let Status::Skipped { missing, .. } = &case.status else {
+            panic!("tcId {} ran without the prekey group", case.tc_id);
+        };
+        assert!(missing.contains(&runner::Capability::Operation {
+            group: Operation::Prekey
+        }));
+    }
+    let mut untyped = OlmVariant {
+        inner: Reference::new(),
+        prekey: true,
+        typed: false,
+    };
+    let report = run(&mut untyped, &options);
+    assert!(
+        report
+            .cases
+            .iter()
+            .all(|c| matches!(c.status, Status::Failed { .. })),
+        "a send without its message type must fail"
+    );
+    let mut reference = OlmVariant {
+        inner: Reference::new(),
+        prekey: true,
+        typed: true,
+    };
+    assert!(failures(&run(&mut reference, &options)).is_empty());
+}

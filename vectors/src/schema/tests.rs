@@ -448,3 +448,52 @@ fn reading_refuses_what_the_schema_cannot_see() {
     };
     assert_eq!(file.number_of_tests, file.tests.len());
 }
+
+#[test]
+fn olm_files_validate_and_a_broken_key_agreement_setup_is_refused() {
+    for file in ["primitives.json", "session_scenarios.json"] {
+        let doc = committed("olm-v1", file);
+        crate::validate(&doc).unwrap_or_else(|e| panic!("olm-v1/{file}: {e:?}"));
+        let typed = crate::from_value(doc).unwrap();
+        assert_eq!(typed.suite(), "olm-v1");
+    }
+    let mut doc = committed("olm-v1", "session_scenarios.json");
+    let AnyFile::Scenarios(typed) = crate::from_value(doc.clone()).unwrap() else {
+        panic!("not a scenario file")
+    };
+    assert!(matches!(
+        typed.tests[0].setup,
+        crate::Setup::KeyAgreement(_)
+    ));
+    doc["tests"] = json!([doc["tests"][0].clone()]);
+    doc["numberOfTests"] = json!(1);
+    crate::validate(&doc).unwrap();
+    for (what, edit) in [
+        (
+            "no one-time key",
+            (|d: &mut Value| {
+                d["tests"][0]["setup"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("bobOneTimePrivateKey");
+            }) as fn(&mut Value),
+        ),
+        ("odd hex", |d| {
+            d["tests"][0]["setup"]["aliceBasePrivateKey"] = json!("abc")
+        }),
+        ("a Signal field", |d| {
+            d["tests"][0]["setup"]["associatedData"] = json!("")
+        }),
+        ("an unknown message type", |d| {
+            d["tests"][0]["steps"][0]["expected"]["messageType"] = json!("normal")
+        }),
+    ] {
+        let mut broken = doc.clone();
+        edit(&mut broken);
+        let errors = crate::validate(&broken).expect_err(what);
+        assert!(
+            errors.iter().any(|e| e.contains("/tests/0/s")),
+            "{what}: {errors:?}"
+        );
+    }
+}

@@ -220,6 +220,14 @@ impl Olm {
             .ok_or_else(|| self.fail(format!("no message {index}")))
     }
 
+    /// The plaintext of message `index`.
+    pub(super) fn plaintext(&self, index: usize) -> R<Vec<u8>> {
+        self.sent
+            .get(index)
+            .map(|s| s.plaintext.clone())
+            .ok_or_else(|| self.fail(format!("no message {index}")))
+    }
+
     /// `party` sends `plaintext`; the message's index.
     pub(super) fn send(&mut self, party: &str, plaintext: &[u8]) -> R<usize> {
         let h = self.handle(party)?;

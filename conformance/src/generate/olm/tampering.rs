@@ -5,7 +5,7 @@
 use super::builder::{Cases, Delivery, Olm, R, refused, refused_or_mac};
 use crate::generate::flags::Flag;
 use crate::implementation::MessageType;
-use crate::vectors::{ErrorClass, Expected, Plaintext};
+use crate::vectors::{ErrorClass, Expected, Outcome, Plaintext};
 
 /// Where the fields of a normal message lie (libolm's order, a one-byte index).
 const RATCHET_KEY: std::ops::Range<usize> = 3..35;
@@ -40,7 +40,9 @@ fn second_chain_message(s: &mut Olm) -> R<usize> {
 
 pub(super) fn tampering(c: &mut Cases) -> R<()> {
     normal_message(c)?;
+    unknown_key_without_own_key(c)?;
     prekey_message(c)?;
+    prekey_on_session(c)?;
     malformed(c)
 }
 
@@ -165,6 +167,31 @@ fn normal_message(c: &mut Cases) -> R<()> {
     Ok(())
 }
 
+/// docs/OLM-V1.md §7: a new ratchet key while the receiver holds no ratchet
+/// key of its own is refused by libolm and derived by vodozemac after it
+/// draws one; under a changed key it fails the MAC either way.
+fn unknown_key_without_own_key(c: &mut Cases) -> R<()> {
+    let mut s = c.start("tamper-no-own-key")?;
+    let m = second_chain_message(&mut s)?;
+    // Receiving Alice's new chain deleted Bob's ratchet key.
+    s.deliver("bob", m)?;
+    let next = s.say("alice")?;
+    let bad = flipped(&s.wire(next)?, RATCHET_KEY.start + 7, 0x10);
+    s.deliver_as(
+        "bob",
+        Delivery::Bytes(bad, MessageType::Whisper),
+        auth_fixed(),
+    )?;
+    s.deliver("bob", next)?;
+    let b = s.say("bob")?;
+    s.deliver("alice", b)?;
+    c.add(
+        s,
+        "a normal message whose ratchet key was changed reaches Bob while he holds no ratchet key of his own (between a receive and his next send): refused; the genuine message still decrypts",
+        &[Flag::TamperRatchetKey, Flag::Atomicity],
+    )
+}
+
 fn prekey_message(c: &mut Cases) -> R<()> {
     type Edit = (&'static str, usize, Expected<Plaintext>, Flag);
     let edits: Vec<Edit> = vec![
@@ -228,6 +255,38 @@ fn prekey_message(c: &mut Cases) -> R<()> {
         )?;
     }
     Ok(())
+}
+
+fn prekey_on_session(c: &mut Cases) -> R<()> {
+    let mut s = c.start("tamper-prekey-on-session")?;
+    let a0 = s.say("alice")?;
+    s.deliver("bob", a0)?;
+    // Alice has not received anything: her next messages are pre-key messages too.
+    let later: [usize; 3] = s.says("alice")?;
+    // The one-time key, the base key, the identity key.
+    for (m, at) in later
+        .into_iter()
+        .zip([ONE_TIME_KEY, BASE_KEY + 5, IDENTITY_KEY + 31])
+    {
+        let bad = flipped(&s.wire(m)?, at, 0x01);
+        let plaintext = s.plaintext(m)?;
+        // A session that checks the pre-key message names it (libolm
+        // matches_inbound) refuses; one that decrypts the inner message,
+        // which is genuine, accepts it.
+        let expected = refused(ErrorClass::State).or(Outcome::Ok(Plaintext {
+            plaintext: plaintext.into(),
+        }));
+        s.deliver_as("bob", Delivery::Bytes(bad, MessageType::Prekey), expected)?;
+    }
+    let next = s.say("alice")?;
+    s.deliver("bob", next)?;
+    let b = s.say("bob")?;
+    s.deliver("alice", b)?;
+    c.add(
+        s,
+        "Alice's later pre-key messages reach Bob's session with the one-time, base or identity key changed (fields no MAC covers; the inner message is genuine): refused as naming another session (libolm's matches_inbound, the reference) or decrypted (acceptable); the session goes on",
+        &[Flag::OlmTamperPreKey, Flag::OlmPreKeyMessages],
+    )
 }
 
 fn malformed(c: &mut Cases) -> R<()> {
