@@ -166,7 +166,7 @@ def later_prekey_version(p):
 
 
 FIRST = [
-    ("first pre-key message, outer version byte 0x02 (tcId 28)", first_prekey_version(2)),
+    ("first pre-key message, outer version byte 0x02 (tcId 29)", first_prekey_version(2)),
     ("first pre-key message, outer version byte 0x04", first_prekey_version(4)),
 ]
 
