@@ -14,12 +14,13 @@ use crate::implementation::Operation;
 use super::{Capability, Report, Status};
 
 /// The operation groups a vector case can need, for parsing their names.
-pub const OPERATIONS: [Operation; 5] = [
+pub const OPERATIONS: [Operation; 6] = [
     Operation::Primitives,
     Operation::X3dh,
     Operation::Session,
     Operation::Clone,
     Operation::X3dhAccept,
+    Operation::Prekey,
 ];
 
 /// The group named `name` (as in the shim handshake), if any.
