@@ -74,41 +74,48 @@ impl Keys {
 
 impl Keys {
     /// Alice's `prekey_initiate` from Bob's bundle (with or without his
-    /// one-time prekey).
+    /// one-time prekey). For `olm-v1` the bundle is Bob's identity key and
+    /// one-time key only (docs/SHIM.md §4.4): no ids, no signed prekey.
     fn initiate(&self, suite: &str, one_time_prekey: bool) -> PrekeyInitiate {
+        let signal = !is_olm(suite);
         PrekeyInitiate {
             suite: suite.into(),
             identity_private_key: self.alice_identity.to_vec(),
-            registration_id: Some(ALICE_REGISTRATION),
+            registration_id: signal.then_some(ALICE_REGISTRATION),
             ephemeral_private_key: self.alice_ephemeral.to_vec(),
             ratchet_private_keys: self.alice_ratchet.clone(),
             peer_identity_key: public_of(&self.bob_identity),
-            peer_registration_id: Some(BOB_REGISTRATION),
-            peer_signed_prekey_id: Some(11),
-            peer_signed_prekey: Some(public_of(&self.bob_signed_prekey)),
-            peer_signed_prekey_signature: Some(self.signature.to_vec()),
-            peer_one_time_prekey_id: one_time_prekey.then_some(77),
+            peer_registration_id: signal.then_some(BOB_REGISTRATION),
+            peer_signed_prekey_id: signal.then_some(11),
+            peer_signed_prekey: signal.then(|| public_of(&self.bob_signed_prekey)),
+            peer_signed_prekey_signature: signal.then(|| self.signature.to_vec()),
+            peer_one_time_prekey_id: (signal && one_time_prekey).then_some(77),
             peer_one_time_prekey: one_time_prekey.then(|| public_of(&self.bob_one_time_prekey)),
         }
     }
 
     /// Bob's `prekey_respond` to the initial message `message`.
     fn respond(&self, suite: &str, one_time_prekey: bool, message: &[u8]) -> PrekeyRespond {
+        let signal = !is_olm(suite);
         PrekeyRespond {
             suite: suite.into(),
             identity_private_key: self.bob_identity.to_vec(),
-            registration_id: Some(BOB_REGISTRATION),
-            signed_prekey_id: Some(11),
-            signed_prekey_private_key: Some(self.bob_signed_prekey.to_vec()),
-            one_time_prekey_id: one_time_prekey.then_some(77),
+            registration_id: signal.then_some(BOB_REGISTRATION),
+            signed_prekey_id: signal.then_some(11),
+            signed_prekey_private_key: signal.then(|| self.bob_signed_prekey.to_vec()),
+            one_time_prekey_id: (signal && one_time_prekey).then_some(77),
             one_time_prekey_private_key: one_time_prekey.then(|| self.bob_one_time_prekey.to_vec()),
             ratchet_private_keys: self.bob_ratchet.clone(),
             message: message.to_vec(),
         }
     }
 
-    /// The AD both sides pass with every message: Encode(IKa) ‖ Encode(IKb).
-    fn associated_data(&self) -> Vec<u8> {
+    /// The AD both sides pass with every message: Encode(IKa) ‖ Encode(IKb);
+    /// none for `olm-v1`, whose MAC covers the message alone.
+    fn associated_data(&self, suite: &str) -> Vec<u8> {
+        if is_olm(suite) {
+            return Vec::new();
+        }
         [
             [0x05].as_slice(),
             &public_of(&self.alice_identity),
@@ -117,6 +124,33 @@ impl Keys {
         ]
         .concat()
     }
+}
+
+/// Whether live conversations can be held in `suite` (`one_time_prekey`:
+/// Bob's bundle has a one-time prekey): a suite of the reference, and for
+/// `olm-v1`, whose key agreement requires it, with a one-time key.
+pub fn check_suite(suite: &str, one_time_prekey: bool) -> Result<(), String> {
+    if is_olm(suite) {
+        return if one_time_prekey {
+            Ok(())
+        } else {
+            Err(
+                "olm-v1 has no session without a one-time key (docs/OLM-V1.md §3): \
+                 --without-one-time-prekey does not apply"
+                    .into(),
+            )
+        };
+    }
+    match ratchetproof_protocol::suite::by_name(suite) {
+        Some(_) => Ok(()),
+        None => Err(format!("unknown suite {suite}")),
+    }
+}
+
+/// Whether `suite` is Olm's, whose sessions start from an identity key and a
+/// mandatory one-time key (no signed prekey, no ids) and carry no AD.
+pub(crate) fn is_olm(suite: &str) -> bool {
+    suite == ratchetproof_protocol::olm::NAME
 }
 
 const ALICE_REGISTRATION: u32 = 0x1234;
@@ -307,7 +341,7 @@ pub fn live_conversation(
         .prekey_initiate(&keys.initiate(suite, one_time_prekey))
         .map_err(|e| early("alice starts X3DH from the bundle", e))?
         .session;
-    let ad = keys.associated_data();
+    let ad = keys.associated_data(suite);
     let mut c = Conversation {
         alice,
         bob,
@@ -441,6 +475,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_reference_talks_to_itself_in_olm() {
+        let olm = ratchetproof_protocol::olm::NAME;
+        let mut peer = Reference::new();
+        for outcome in live_both_ways(&mut peer, olm, true) {
+            let report = outcome.unwrap();
+            assert_eq!(report.to_bob, 3 + 15);
+            assert_eq!(report.to_alice, 3 + 10);
+        }
+        assert!(check_suite(olm, false).is_err());
+        assert!(check_suite(olm, true).is_ok());
+        assert!(check_suite("no-such-suite", true).is_err());
+    }
+
+    #[test]
+    fn a_peer_that_garbles_one_olm_message_fails_the_conversation() {
+        struct Garbling(Reference, usize);
+        impl Implementation for Garbling {
+            fn capabilities(&self) -> Capabilities {
+                Capabilities {
+                    name: "garbling".into(),
+                    ..self.0.capabilities()
+                }
+            }
+            fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+                self.1 += 1;
+                let mut out = self.0.encrypt(r)?;
+                if self.1 == 7 {
+                    *out.message.last_mut().unwrap() ^= 1;
+                }
+                Ok(out)
+            }
+            fn forward(&mut self, request: Request) -> ImplResult<Response> {
+                request.answer(&mut self.0)
+            }
+        }
+        let mut peer = Garbling(Reference::new(), 0);
+        let outcomes = live_both_ways(&mut peer, ratchetproof_protocol::olm::NAME, true);
+        assert!(outcomes.iter().any(Result::is_err));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct InteropExploreArgs {
 
 /// Starts the shim and explores; see the module doc for the exit status.
 pub fn interop_explore(args: InteropExploreArgs, console: &mut Console<'_>) -> Exit {
+    if let Err(e) = crate::interop::check_suite(&args.options.suite, args.options.one_time_prekey) {
+        return no_verdict(console, e);
+    }
     let mut config = ShimConfig::new(args.shim.clone());
     config.timeout = std::time::Duration::from_millis(args.timeout_ms);
     let mut peer = match ShimClient::start(config) {
@@ -49,7 +52,7 @@ pub fn explore_peer(
             ),
         );
     }
-    if ratchetproof_protocol::suite::by_name(&options.suite).is_none()
+    if crate::interop::check_suite(&options.suite, true).is_err()
         || !caps.suites.contains(&options.suite)
     {
         return no_verdict(

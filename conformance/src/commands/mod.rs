@@ -147,6 +147,9 @@ pub fn interop(
     timeout_ms: u64,
     console: &mut Console<'_>,
 ) -> Exit {
+    if let Err(e) = crate::interop::check_suite(suite, one_time_prekey) {
+        return no_verdict(console, e);
+    }
     let mut config = ShimConfig::new(shim);
     config.timeout = std::time::Duration::from_millis(timeout_ms);
     let mut peer = match ShimClient::start(config) {

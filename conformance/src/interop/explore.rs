@@ -617,7 +617,7 @@ pub fn run_case(
         &format!("explore/{}/{}", options.seed, case.number),
         case.actions.len() * 2 + 8,
     );
-    let ad = keys.associated_data();
+    let ad = keys.associated_data(&options.suite);
     let mut run = Run {
         alice,
         bob,
@@ -975,8 +975,14 @@ impl Run<'_> {
         if message.kind == MessageType::Whisper {
             return Some(0..message.wire.len());
         }
-        let suite = ratchetproof_protocol::suite::by_name(&self.suite)?;
-        let inner = suite.decode_initial(&message.wire).ok()?.message;
+        let inner = if crate::interop::is_olm(&self.suite) {
+            ratchetproof_protocol::olm::PreKeyMessage::decode(&message.wire)
+                .ok()?
+                .message
+        } else {
+            let suite = ratchetproof_protocol::suite::by_name(&self.suite)?;
+            suite.decode_initial(&message.wire).ok()?.message
+        };
         let start = message
             .wire
             .windows(inner.len().max(1))
@@ -1167,7 +1173,7 @@ mod tests {
         broken: Vec<SessionHandle>,
     }
 
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Bug {
         /// A cache of decrypted messages answers a replay with its plaintext.
         AcceptsReplays,
@@ -1253,15 +1259,37 @@ mod tests {
     }
 
     fn find(bug: Bug) -> Finding {
+        find_in(bug, "signal-v3")
+    }
+
+    fn find_in(bug: Bug, suite: &str) -> Finding {
         let mut peer = Buggy::new(bug);
-        let e = explore(
-            &mut peer,
-            &ExploreOptions::new("signal-v3", 1, 200),
-            &mut |_| {},
-        );
+        let e = explore(&mut peer, &ExploreOptions::new(suite, 1, 200), &mut |_| {});
         match e.verdict {
             Verdict::Found(f) => *f,
             other => panic!("not found: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn olm_the_reference_finds_nothing_and_each_bug_is_found() {
+        let olm = ratchetproof_protocol::olm::NAME;
+        let mut peer = Reference::new();
+        let e = explore(&mut peer, &ExploreOptions::new(olm, 7, 100), &mut |_| {});
+        assert_eq!(e.verdict, Verdict::NothingFound);
+        assert!(
+            e.coverage.tampered > 0 && e.coverage.replays > 0,
+            "{:?}",
+            e.coverage
+        );
+        for (bug, signature) in [
+            (Bug::AcceptsReplays, "replay-accepted"),
+            (Bug::RefusalBreaksSession, "genuine-refused-after-refusal"),
+            (Bug::TamperedCacheHit, "tampered-accepted:unknown"),
+        ] {
+            let f = find_in(bug, olm);
+            assert_eq!(f.replayed, Replayed::Same);
+            assert_eq!(f.divergence.signature, signature, "{bug:?}");
         }
     }
 
