@@ -9,6 +9,7 @@
 //! [`suite::all`], take byte offsets from each suite's message layout, and
 //! each body has an `_in` form that takes the suite (or its live sessions)
 //! as a value, so a suite defined in a test runs through the same checks.
+//! `olm-v1`, whose ratchet is not a suite, has its own body (`olm.rs`).
 
 use std::sync::OnceLock;
 
@@ -20,6 +21,9 @@ use zeroize::Zeroizing;
 
 use crate::generate::derived_key;
 use crate::reference::KeyQueueRng;
+
+mod olm;
+pub use olm::olm_untrusted;
 
 fn pair(label: &str) -> KeyPair {
     KeyPair::from_private(PrivateKey::from_bytes(derived_key(label)))
@@ -577,6 +581,9 @@ pub fn seed_corpus() -> Vec<Seed> {
                 );
             }
         }
+    }
+    for (name, bytes) in olm::seeds() {
+        push("olm_untrusted", name, bytes);
     }
     #[cfg(feature = "arbitrary")]
     for (i, script) in interaction_seeds().into_iter().enumerate() {

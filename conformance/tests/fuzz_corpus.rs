@@ -55,6 +55,11 @@ fn state_deserialize() {
 }
 
 #[test]
+fn olm_untrusted() {
+    replay("olm_untrusted", fuzzing::olm_untrusted);
+}
+
+#[test]
 fn vector_file() {
     replay("vector_file", fuzzing::vector_file);
 }
