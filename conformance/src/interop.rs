@@ -16,7 +16,8 @@ use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use crate::derive::derived_key;
 use crate::implementation::{
-    Decrypt, Encrypt, ImplError, Implementation, PrekeyInitiate, PrekeyRespond, SessionHandle,
+    Decrypt, Encrypt, ImplError, Implementation, Operation, PrekeyBundle, PrekeyInitiate,
+    PrekeyRespond, SessionHandle,
 };
 use crate::reference::{KeyQueueRng, Reference};
 
@@ -145,6 +146,37 @@ pub fn check_suite(suite: &str, one_time_prekey: bool) -> Result<(), String> {
         Some(_) => Ok(()),
         None => Err(format!("unknown suite {suite}")),
     }
+}
+
+/// Whether `imp` takes no injected keys, so live `olm-v1` conversations
+/// use its own keys (docs/SHIM.md §4.4); always false for other suites.
+fn takes_no_keys(imp: &dyn Implementation, suite: &str) -> bool {
+    is_olm(suite) && !imp.capabilities().injected_randomness
+}
+
+/// Whether `peer` can hold live conversations in `suite`: a peer that takes
+/// no injected keys must be an `olm-v1` peer with `prekey_bundle`, which
+/// publishes the keys it holds as Bob.
+pub fn check_peer(peer: &dyn Implementation, suite: &str) -> Result<(), String> {
+    let caps = peer.capabilities();
+    if caps.injected_randomness {
+        return Ok(());
+    }
+    if !is_olm(suite) {
+        return Err(format!(
+            "{} takes no injected randomness; live {suite} conversations need injected keys \
+             (only olm-v1 has the key-less extension, docs/SHIM.md §4.4)",
+            caps.name
+        ));
+    }
+    if !caps.operations.contains(&Operation::PrekeyBundle) {
+        return Err(format!(
+            "{} takes no injected randomness and does not declare prekey_bundle: \
+             it cannot be Bob in a live olm-v1 conversation (docs/SHIM.md §4.4)",
+            caps.name
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `suite` is Olm's, whose sessions start from an identity key and a
@@ -337,8 +369,28 @@ pub fn live_conversation(
         message: e.to_string(),
     };
     let keys = Keys::new(label);
+    let alice_keyless = takes_no_keys(alice, suite);
+    let bob_keyless = takes_no_keys(bob, suite);
+    let mut initiate = keys.initiate(suite, one_time_prekey);
+    if bob_keyless {
+        // Bob publishes his own keys; Alice (with her injected keys) builds
+        // the session from them.
+        let bundle = bob
+            .prekey_bundle(&PrekeyBundle {
+                suite: suite.into(),
+            })
+            .map_err(|e| early("bob publishes his prekey bundle", e))?;
+        initiate.peer_identity_key = bundle.identity_key;
+        initiate.peer_one_time_prekey = Some(bundle.one_time_prekey);
+    }
+    if alice_keyless {
+        // Alice draws her own keys; empty fields are absent on the wire.
+        initiate.identity_private_key = Vec::new();
+        initiate.ephemeral_private_key = Vec::new();
+        initiate.ratchet_private_keys = Vec::new();
+    }
     let ha = alice
-        .prekey_initiate(&keys.initiate(suite, one_time_prekey))
+        .prekey_initiate(&initiate)
         .map_err(|e| early("alice starts X3DH from the bundle", e))?
         .session;
     let ad = keys.associated_data(suite);
@@ -363,9 +415,16 @@ pub fn live_conversation(
         .collect::<Result<_, _>>()?;
     let [p0, p1, p2] = <[Flight; 3]>::try_from(first)
         .map_err(|_| c.fail("alice's initial messages", "not three"))?;
+    let mut respond = keys.respond(suite, one_time_prekey, &p2.wire);
+    if bob_keyless {
+        // Bob answers with the private halves of his own bundle.
+        respond.identity_private_key = Vec::new();
+        respond.one_time_prekey_private_key = None;
+        respond.ratchet_private_keys = Vec::new();
+    }
     let accepted = c
         .bob
-        .prekey_respond(&keys.respond(suite, one_time_prekey, &p2.wire))
+        .prekey_respond(&respond)
         .map_err(|e| c.fail("bob accepts alice's third initial message", e.to_string()))?;
     let (hb, plaintext) = (accepted.session, accepted.plaintext);
     if plaintext != p2.plaintext {
@@ -461,7 +520,10 @@ pub fn live_both_ways(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::implementation::{Capabilities, EncryptOutput, ImplResult, Request, Response};
+    use crate::implementation::{
+        Capabilities, EncryptOutput, ImplResult, PrekeyBundleOutput, PrekeyRespondOutput, Request,
+        Response, SessionOutput,
+    };
 
     #[test]
     fn the_reference_talks_to_itself_in_both_suites() {
@@ -489,6 +551,116 @@ mod tests {
         assert!(check_suite(olm, false).is_err());
         assert!(check_suite(olm, true).is_ok());
         assert!(check_suite("no-such-suite", true).is_err());
+    }
+
+    /// An `olm-v1` peer like vodozemac: it refuses injected keys, draws its
+    /// own (here from a seeded stream) and publishes Bob's with
+    /// `prekey_bundle`; every `garble_every`-th message it sends is garbled.
+    struct Keyless {
+        inner: Reference,
+        drawn: u32,
+        bundle: Option<([u8; 32], [u8; 32])>,
+        sent: usize,
+        garble_every: usize,
+    }
+
+    impl Keyless {
+        fn new(garble_every: usize) -> Self {
+            Self {
+                inner: Reference::new(),
+                drawn: 0,
+                bundle: None,
+                sent: 0,
+                garble_every,
+            }
+        }
+        fn draw(&mut self) -> [u8; 32] {
+            self.drawn += 1;
+            derived_key(&format!("test/keyless/{}", self.drawn))
+        }
+        fn ratchet_keys(&mut self) -> Vec<Vec<u8>> {
+            (0..64).map(|_| self.draw().to_vec()).collect()
+        }
+    }
+
+    impl Implementation for Keyless {
+        fn capabilities(&self) -> Capabilities {
+            let mut caps = self.inner.capabilities();
+            caps.name = "keyless".into();
+            caps.injected_randomness = false;
+            caps.operations.insert(Operation::PrekeyBundle);
+            caps
+        }
+        fn prekey_bundle(&mut self, _: &PrekeyBundle) -> ImplResult<PrekeyBundleOutput> {
+            let keys = (self.draw(), self.draw());
+            self.bundle = Some(keys);
+            Ok(PrekeyBundleOutput {
+                identity_key: public_of(&keys.0),
+                one_time_prekey: public_of(&keys.1),
+            })
+        }
+        fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
+            assert!(r.identity_private_key.is_empty() && r.ephemeral_private_key.is_empty());
+            let mut r = r.clone();
+            r.identity_private_key = self.draw().to_vec();
+            r.ephemeral_private_key = self.draw().to_vec();
+            r.ratchet_private_keys = self.ratchet_keys();
+            self.inner.prekey_initiate(&r)
+        }
+        fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
+            assert!(r.identity_private_key.is_empty() && r.one_time_prekey_private_key.is_none());
+            let (identity, one_time) = self.bundle.take().unwrap();
+            let mut r = r.clone();
+            r.identity_private_key = identity.to_vec();
+            r.one_time_prekey_private_key = Some(one_time.to_vec());
+            r.ratchet_private_keys = self.ratchet_keys();
+            self.inner.prekey_respond(&r)
+        }
+        fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+            self.sent += 1;
+            let mut out = self.inner.encrypt(r)?;
+            if self.garble_every > 0 && self.sent.is_multiple_of(self.garble_every) {
+                *out.message.last_mut().unwrap() ^= 1;
+            }
+            Ok(out)
+        }
+        fn forward(&mut self, request: Request) -> ImplResult<Response> {
+            request.answer(&mut self.inner)
+        }
+    }
+
+    #[test]
+    fn a_peer_without_injected_keys_talks_both_ways_with_its_own_bundle() {
+        let olm = ratchetproof_protocol::olm::NAME;
+        let mut peer = Keyless::new(0);
+        assert!(check_peer(&peer, olm).is_ok());
+        for outcome in live_both_ways(&mut peer, olm, true) {
+            let report = outcome.unwrap();
+            assert_eq!((report.to_bob, report.to_alice), (3 + 15, 3 + 10));
+        }
+        assert!(check_peer(&peer, "signal-v3").is_err());
+        let mut garbling = Keyless::new(7);
+        let outcomes = live_both_ways(&mut garbling, olm, true);
+        assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    }
+
+    #[test]
+    fn a_peer_without_injected_keys_or_prekey_bundle_gets_no_verdict() {
+        struct NoBundle(Keyless);
+        impl Implementation for NoBundle {
+            fn capabilities(&self) -> Capabilities {
+                let mut caps = self.0.capabilities();
+                caps.operations.remove(&Operation::PrekeyBundle);
+                caps
+            }
+            fn forward(&mut self, request: Request) -> ImplResult<Response> {
+                request.answer(&mut self.0)
+            }
+        }
+        let err =
+            check_peer(&NoBundle(Keyless::new(0)), ratchetproof_protocol::olm::NAME).unwrap_err();
+        assert!(err.contains("prekey_bundle"), "{err}");
+        assert!(check_peer(&Reference::new(), ratchetproof_protocol::olm::NAME).is_ok());
     }
 
     #[test]

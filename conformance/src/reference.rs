@@ -13,7 +13,7 @@
 
 mod olm;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
@@ -330,7 +330,12 @@ impl Implementation for Reference {
                 .map(|s| s.name().to_string())
                 .chain([ratchetproof_protocol::olm::NAME.to_string()])
                 .collect(),
-            operations: BTreeSet::from(Operation::ALL),
+            // Every group but `prekey_bundle`, which only shims that cannot
+            // take injected keys need.
+            operations: Operation::ALL
+                .into_iter()
+                .filter(|op| *op != Operation::PrekeyBundle)
+                .collect(),
             max_skip: Some(DEFAULT_MAX_SKIP),
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
             configurable_limits: true,

@@ -156,6 +156,9 @@ pub fn interop(
         Ok(p) => p,
         Err(e) => return no_verdict(console, e),
     };
+    if let Err(e) = crate::interop::check_peer(&peer, suite) {
+        return no_verdict(console, e);
+    }
     let mut failed = false;
     for outcome in crate::interop::live_both_ways(&mut peer, suite, one_time_prekey) {
         match outcome {

@@ -158,11 +158,14 @@ pub enum Operation {
     /// implementation's own X3DH session builder, for live interop
     /// (`crate::interop`); `encrypt`/`decrypt` on them carry a [`MessageType`].
     Prekey,
+    /// `prekey_bundle`: Bob's public keys from a shim that cannot take
+    /// injected keys (live `olm-v1` interop only, docs/SHIM.md §4.4).
+    PrekeyBundle,
 }
 
 impl Operation {
     /// Every group.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 8] = [
         Operation::Primitives,
         Operation::X3dh,
         Operation::Session,
@@ -170,6 +173,7 @@ impl Operation {
         Operation::X3dhAccept,
         Operation::Export,
         Operation::Prekey,
+        Operation::PrekeyBundle,
     ];
 
     /// Stable lowercase name (shim protocol, reports).
@@ -182,6 +186,7 @@ impl Operation {
             Operation::X3dhAccept => "x3dh_accept",
             Operation::Export => "export",
             Operation::Prekey => "prekey",
+            Operation::PrekeyBundle => "prekey_bundle",
         }
     }
 
@@ -351,6 +356,13 @@ pub trait Implementation {
         forwarded(self, request)
     }
 
+    /// Bob's public keys, whose private halves the implementation keeps for
+    /// a later `prekey_respond` without keys. Group
+    /// [`Operation::PrekeyBundle`].
+    fn prekey_bundle(&mut self, request: &PrekeyBundle) -> ImplResult<PrekeyBundleOutput> {
+        forwarded(self, request)
+    }
+
     /// Answers any operation this implementation does not answer itself.
     /// Must not call [`Request::answer`] on `self` (that would come back
     /// here); a wrapper calls it on what it wraps.
@@ -494,6 +506,7 @@ operations! {
     ExportState(ExportState) -> ExportStateOutput = "export_state" by export_state, sessions: false;
     PrekeyInitiate(PrekeyInitiate) -> SessionOutput = "prekey_initiate" by prekey_initiate, sessions: true;
     PrekeyRespond(PrekeyRespond) -> PrekeyRespondOutput = "prekey_respond" by prekey_respond, sessions: true;
+    PrekeyBundle(PrekeyBundle) -> PrekeyBundleOutput = "prekey_bundle" by prekey_bundle, sessions: true;
 }
 
 impl Request {
@@ -572,6 +585,38 @@ mod tests {
             serde_json::to_string(&decrypt).unwrap(),
             r#"{"op":"decrypt","session":4,"message":"","ad":"","messageType":"prekey"}"#
         );
+    }
+
+    #[test]
+    fn prekey_bundle_is_a_group_and_declined_by_default() {
+        assert_eq!(
+            Operation::from_name("prekey_bundle"),
+            Some(Operation::PrekeyBundle)
+        );
+        let request: Request =
+            serde_json::from_str(r#"{"op":"prekey_bundle","suite":"olm-v1"}"#).unwrap();
+        assert_eq!(
+            request,
+            Request::PrekeyBundle(PrekeyBundle {
+                suite: "olm-v1".into()
+            })
+        );
+        let out: PrekeyBundleOutput =
+            serde_json::from_str(r#"{"identityKey":"01","oneTimePrekey":"02"}"#).unwrap();
+        assert_eq!((out.identity_key, out.one_time_prekey), (vec![1], vec![2]));
+        let mut reference = crate::Reference::new();
+        assert!(
+            !reference
+                .capabilities()
+                .operations
+                .contains(&Operation::PrekeyBundle)
+        );
+        let err = reference
+            .prekey_bundle(&PrekeyBundle {
+                suite: "olm-v1".into(),
+            })
+            .unwrap_err();
+        assert_eq!(err.class, ErrorClass::Unsupported);
     }
 
     #[test]

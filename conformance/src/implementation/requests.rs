@@ -485,14 +485,15 @@ pub struct ExportStateOutput {
 pub struct PrekeyInitiate {
     /// Suite name.
     pub suite: String,
-    /// IKa private key.
-    #[serde(with = "hex_bytes")]
+    /// IKa private key; empty (absent on the wire) for a peer that cannot
+    /// take injected keys (docs/SHIM.md §4.4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
     pub identity_private_key: Vec<u8>,
     /// Alice's registration id (Signal suites only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_id: Option<u32>,
-    /// EKa private key (the base key).
-    #[serde(with = "hex_bytes")]
+    /// EKa private key (the base key); empty (absent) as IKa.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
     pub ephemeral_private_key: Vec<u8>,
     /// Alice's ratchet keys by DH ratchet step (entry 0: her first).
     #[serde(with = "hex_bytes::list")]
@@ -540,8 +541,9 @@ pub struct PrekeyInitiate {
 pub struct PrekeyRespond {
     /// Suite name.
     pub suite: String,
-    /// IKb private key.
-    #[serde(with = "hex_bytes")]
+    /// IKb private key; empty (absent on the wire) for a peer that answers
+    /// from its own `prekey_bundle` (docs/SHIM.md §4.4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hex_bytes")]
     pub identity_private_key: Vec<u8>,
     /// Bob's registration id (Signal suites only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -574,6 +576,28 @@ pub struct PrekeyRespond {
     /// The initial message.
     #[serde(with = "hex_bytes")]
     pub message: Vec<u8>,
+}
+
+/// `prekey_bundle`: a live-only `olm-v1` shim that cannot take injected keys
+/// publishes Bob's keys itself (docs/SHIM.md §4.4); it keeps the private
+/// halves and answers a later key-less `prekey_respond` with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrekeyBundle {
+    /// Suite name.
+    pub suite: String,
+}
+
+/// `prekey_bundle` output: Bob's public keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrekeyBundleOutput {
+    /// Bob's identity key.
+    #[serde(with = "hex_bytes")]
+    pub identity_key: Vec<u8>,
+    /// Bob's one-time key.
+    #[serde(with = "hex_bytes")]
+    pub one_time_prekey: Vec<u8>,
 }
 
 /// `prekey_respond` output.
