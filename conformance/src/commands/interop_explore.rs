@@ -52,6 +52,17 @@ pub fn explore_peer(
             ),
         );
     }
+    if !caps.injected_randomness {
+        return no_verdict(
+            console,
+            format!(
+                "{} {} takes no injected randomness: --explore injects every key \
+                 (the fixed conversations of `interop` without --explore speak the \
+                 key-less olm-v1 extension, docs/SHIM.md §4.4)",
+                caps.name, caps.version
+            ),
+        );
+    }
     if crate::interop::check_suite(&options.suite, true).is_err()
         || !caps.suites.contains(&options.suite)
     {
