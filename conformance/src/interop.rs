@@ -525,6 +525,28 @@ mod tests {
         Response, SessionOutput,
     };
 
+    /// The reference, but the last byte of its 7th message is flipped.
+    struct Garbling(Reference, usize);
+    impl Implementation for Garbling {
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                name: "garbling".into(),
+                ..self.0.capabilities()
+            }
+        }
+        fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+            self.1 += 1;
+            let mut out = self.0.encrypt(r)?;
+            if self.1 == 7 {
+                *out.message.last_mut().unwrap() ^= 1;
+            }
+            Ok(out)
+        }
+        fn forward(&mut self, request: Request) -> ImplResult<Response> {
+            request.answer(&mut self.0)
+        }
+    }
+
     #[test]
     fn the_reference_talks_to_itself_in_both_suites() {
         for suite in ratchetproof_protocol::suite::all() {
@@ -665,26 +687,6 @@ mod tests {
 
     #[test]
     fn a_peer_that_garbles_one_olm_message_fails_the_conversation() {
-        struct Garbling(Reference, usize);
-        impl Implementation for Garbling {
-            fn capabilities(&self) -> Capabilities {
-                Capabilities {
-                    name: "garbling".into(),
-                    ..self.0.capabilities()
-                }
-            }
-            fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
-                self.1 += 1;
-                let mut out = self.0.encrypt(r)?;
-                if self.1 == 7 {
-                    *out.message.last_mut().unwrap() ^= 1;
-                }
-                Ok(out)
-            }
-            fn forward(&mut self, request: Request) -> ImplResult<Response> {
-                request.answer(&mut self.0)
-            }
-        }
         let mut peer = Garbling(Reference::new(), 0);
         let outcomes = live_both_ways(&mut peer, ratchetproof_protocol::olm::NAME, true);
         assert!(outcomes.iter().any(Result::is_err));
@@ -692,26 +694,6 @@ mod tests {
 
     #[test]
     fn a_peer_that_garbles_one_message_fails_the_conversation() {
-        struct Garbling(Reference, usize);
-        impl Implementation for Garbling {
-            fn capabilities(&self) -> Capabilities {
-                Capabilities {
-                    name: "garbling".into(),
-                    ..self.0.capabilities()
-                }
-            }
-            fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
-                self.1 += 1;
-                let mut out = self.0.encrypt(r)?;
-                if self.1 == 7 {
-                    *out.message.last_mut().unwrap() ^= 1;
-                }
-                Ok(out)
-            }
-            fn forward(&mut self, request: Request) -> ImplResult<Response> {
-                request.answer(&mut self.0)
-            }
-        }
         let mut peer = Garbling(Reference::new(), 0);
         let outcomes = live_both_ways(&mut peer, "signal-v3", true);
         assert!(outcomes.iter().any(Result::is_err));

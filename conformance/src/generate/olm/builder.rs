@@ -9,6 +9,7 @@ use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey};
 
 use crate::Reference;
 use crate::generate::flags::{self, Flag};
+use crate::generate::scenarios::write_key_lists;
 use crate::generate::{GenerateError, derived_key};
 use crate::implementation::{
     CloneSession, Decrypt, Encrypt, ImplError, Implementation, MessageType, PrekeyInitiate,
@@ -447,18 +448,12 @@ impl Olm {
                     .collect::<Vec<_>>(),
             );
         }
-        self.setup.alice.ratchet_private_keys = used.get("alice").cloned().unwrap_or_default();
-        self.setup.bob.ratchet_private_keys = used.get("bob").cloned().unwrap_or_default();
-        for step in &mut self.steps {
-            if let Step::Capture {
-                name,
-                ratchet_private_keys,
-                ..
-            } = step
-            {
-                *ratchet_private_keys = used.get(name.as_str()).cloned().unwrap_or_default();
-            }
-        }
+        write_key_lists(
+            &mut self.setup.alice.ratchet_private_keys,
+            &mut self.setup.bob.ratchet_private_keys,
+            &mut self.steps,
+            &used,
+        );
         let either = self.steps.iter().any(|step| match step {
             Step::Send { expected, .. } => expected.success_or_refusal(),
             Step::Deliver { expected, .. } => expected.success_or_refusal(),

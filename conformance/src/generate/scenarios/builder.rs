@@ -465,18 +465,12 @@ impl Scenario {
                     .collect::<Vec<_>>(),
             );
         }
-        self.setup.alice.ratchet_private_keys = used.get("alice").cloned().unwrap_or_default();
-        self.setup.bob.ratchet_private_keys = used.get("bob").cloned().unwrap_or_default();
-        for step in &mut self.steps {
-            if let Step::Capture {
-                name,
-                ratchet_private_keys,
-                ..
-            } = step
-            {
-                *ratchet_private_keys = used.get(name.as_str()).cloned().unwrap_or_default();
-            }
-        }
+        write_key_lists(
+            &mut self.setup.alice.ratchet_private_keys,
+            &mut self.setup.bob.ratchet_private_keys,
+            &mut self.steps,
+            &used,
+        );
         let erasure = erasure::annotate(self.suite, self.limits, &self.setup, &mut self.steps);
         let erasure = erasure.map_err(|e| self.fail(format!("key-erasure replay: {e}")))?;
         let flags: Vec<Flag> = flags
@@ -576,3 +570,25 @@ pub(super) const ANY_REFUSAL: &[ErrorClass] = &[
     ErrorClass::InvalidKey,
     ErrorClass::Unsupported,
 ];
+
+/// Writes the key lists `used` (party or capture name → the keys it drew,
+/// then the spares) into the setup's two parties and every capture step.
+pub(crate) fn write_key_lists(
+    alice: &mut Vec<Hex>,
+    bob: &mut Vec<Hex>,
+    steps: &mut [Step],
+    used: &BTreeMap<String, Vec<Hex>>,
+) {
+    *alice = used.get("alice").cloned().unwrap_or_default();
+    *bob = used.get("bob").cloned().unwrap_or_default();
+    for step in steps {
+        if let Step::Capture {
+            name,
+            ratchet_private_keys,
+            ..
+        } = step
+        {
+            *ratchet_private_keys = used.get(name.as_str()).cloned().unwrap_or_default();
+        }
+    }
+}

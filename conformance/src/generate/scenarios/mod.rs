@@ -9,6 +9,8 @@
 mod session_paths;
 
 mod builder;
+
+pub(crate) use builder::write_key_lists;
 mod compromise;
 mod conversation;
 mod known_bug_gaps;
