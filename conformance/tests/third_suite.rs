@@ -29,7 +29,7 @@ use ratchetproof_protocol::suite::default::{
 use ratchetproof_protocol::suite::{
     FieldRole, KeyAgreement, MessageCodec, MessageLayout, RatchetKdf, WireEncoding, WireField,
 };
-use ratchetproof_protocol::x3dh::{Responder, X3dh, start_session};
+use ratchetproof_protocol::x3dh::{Responder, SignatureConformance, X3dh, start_session};
 use ratchetproof_protocol::{
     CipherSuite, DEFAULT_SUITE, Error, Header, KeyPair, MessageKey, PrivateKey, PublicKey, Session,
     SessionConfig, SharedKey, Suite,
@@ -55,6 +55,7 @@ static INNER: DefaultCodec = DefaultCodec {
 static AGREEMENT: X3dh = X3dh {
     info: INFO_X3DH,
     initial: &DefaultInitialCodec,
+    signatures: SignatureConformance::Xeddsa,
 };
 
 /// `version ‖ n (4) ‖ pn (4) ‖ dh (32) ‖ ciphertext ‖ tag`: the default

@@ -15,7 +15,7 @@ use core::fmt::Debug;
 use crate::error::Result;
 use crate::keys::{KeyPair, PublicKey};
 use crate::root_key::SharedKey;
-use crate::x3dh::{Agreement, InitialMessage, Initiation, PreKeyBundle};
+use crate::x3dh::{Agreement, InitialMessage, Initiation, PreKeyBundle, SignatureConformance};
 
 /// A key agreement protocol: its secret schedule, its KDF and the encoding
 /// of its initial message.
@@ -30,6 +30,12 @@ pub trait KeyAgreement: Send + Sync + Debug {
     /// Checks the bundle's signature(s): the initiator's first step, before
     /// any randomness is drawn.
     fn verify(&self, bundle: &PreKeyBundle) -> Result<()>;
+
+    /// Which signatures at the edge of XEdDSA a conforming initiator of the
+    /// suite must accept, beyond what [`KeyAgreement::verify`] does
+    /// (SPEC.md §7.3). It changes no verification; it says which outcomes
+    /// the vectors allow.
+    fn signature_conformance(&self) -> SignatureConformance;
 
     /// The initiator's side once [`KeyAgreement::verify`] has accepted the
     /// bundle: computes the secrets and returns `SK`, `AD` and what the

@@ -162,6 +162,31 @@ pub struct X3dh {
     pub info: &'static [u8],
     /// The encoding of the initial message.
     pub initial: &'static dyn InitialMessageCodec,
+    /// Which bundle signatures a conforming initiator of this suite must
+    /// accept (SPEC.md §7.3).
+    pub signatures: SignatureConformance,
+}
+
+/// Which signatures at the edge of XEdDSA a suite's initiator must accept.
+///
+/// The reference verifies the same way in every suite (SPEC.md §7.2: the
+/// sign of the Edwards key from bit 255 of `S`, `s` bounded by `2^253`), so
+/// it accepts libsignal's signatures and an unreduced `s`. Whether a
+/// verifier that refuses them conforms depends on what the suite follows;
+/// the vector generator and the explorer ask the suite
+/// ([`KeyAgreement::signature_conformance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureConformance {
+    /// The suite follows the published [XEdDSA] specification, whose
+    /// verification takes sign 0 (so a signature with bit 255 of `S` set
+    /// fails its `s ≥ 2^253` check) and an Ed25519-style verifier that
+    /// requires `s < q` (RFC 8032). Refusing a libsignal-convention signature
+    /// or an unreduced `s` conforms as well as accepting it.
+    Xeddsa,
+    /// The suite is libsignal's protocol: libsignal's verifier (sign bit in
+    /// bit 255 of `S`, any `s < 2^253`) is the suite's definition, and a
+    /// verifier that refuses its signatures fails to talk to it.
+    Libsignal,
 }
 
 impl KeyAgreement for X3dh {
@@ -175,6 +200,10 @@ impl KeyAgreement for X3dh {
 
     fn verify(&self, bundle: &PreKeyBundle) -> Result<()> {
         verify_bundle(bundle)
+    }
+
+    fn signature_conformance(&self) -> SignatureConformance {
+        self.signatures
     }
 
     fn agree(

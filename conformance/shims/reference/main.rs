@@ -9,7 +9,8 @@
 //! With `--mutant NAME` it serves a known-bug mutant instead
 //! (`ratchetproof mutants` lists them), so the harness's own search —
 //! `ratchetproof explore` — can be tested over the shim protocol exactly as
-//! it meets a real peer.
+//! it meets a real peer; with `--variant NAME`, a legitimate variant (which
+//! must pass every vector).
 //!
 //! The source lives beside the other shims in `conformance/shims/` rather
 //! than in `src/bin/`, so every shim in the repository is in one place.
@@ -17,7 +18,7 @@
 use std::io::{BufWriter, stdin, stdout};
 use std::process::ExitCode;
 
-use ratchetproof::mutants::{Bug, Mutant};
+use ratchetproof::mutants::{Bug, Mutant, Variant};
 use ratchetproof::shim::server;
 use ratchetproof::{Implementation, Reference};
 
@@ -32,8 +33,15 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        [flag, name] if flag == "--variant" => match Variant::from_name(name) {
+            Some(variant) => Box::new(Mutant::variant(variant)),
+            None => {
+                eprintln!("ratchetproof-reference-shim: unknown variant {name:?}");
+                return ExitCode::from(2);
+            }
+        },
         _ => {
-            eprintln!("usage: ratchetproof-reference-shim [--mutant NAME]");
+            eprintln!("usage: ratchetproof-reference-shim [--mutant NAME | --variant NAME]");
             return ExitCode::from(2);
         }
     };

@@ -275,10 +275,10 @@ flags! {
         "Encodings at the edge of what XEdDSA verification accepts.",
         [XEDDSA_VERIFY];
     LibsignalSignBit => "LibsignalSignBit", "EdgeCase",
-        "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. A verifier that always uses sign 0 refuses these genuine signatures.",
+        "SPEC.md §7.3: libsignal's curve25519_sign stores the sign of the signer's Edwards key in bit 255 of s; verification takes the sign from there. In signal-v3 (libsignal's protocol) accepting them is required: a verifier that always uses sign 0 refuses about half of the bundles libsignal signs. In the default suite, which follows the published XEdDSA, whose verification uses sign 0, a refusal (authentication) conforms too (result acceptable).",
         [XEDDSA_VERIFY];
     UnreducedS => "UnreducedS", "EdgeCase",
-        "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and is valid (SPEC.md §7.2).",
+        "XEdDSA rejects only s ≥ 2^253; an s in [q, 2^253) satisfies the equation and the reference accepts it (SPEC.md §7.2). libsignal accepts it, so signal-v3 requires that; in the default suite an Ed25519-style verifier that requires s < q (RFC 8032) conforms too, since no honest signer makes such an s (result acceptable).",
         [XEDDSA_VERIFY];
     SBound => "SBound", "KnownBug",
         "s ≥ 2^253 must be refused even though s + kq satisfies the verification equation (signature malleability).",

@@ -72,7 +72,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "R-XED-SIGNBIT",
         "SPEC §7.2 step 1, §7.3",
-        "the sign of A is bit 255 of S (libsignal's convention verifies)",
+        "the sign of A is bit 255 of S (libsignal's convention verifies; required in signal-v3, refusal acceptable in the default suite)",
         X3DH,
         None,
         Select::Flag("LibsignalSignBit"),
@@ -88,7 +88,7 @@ pub const RULES: &[Rule] = &[
     rule(
         "R-XED-UNREDUCED",
         "SPEC §7.2",
-        "s in [q, 2^253) is accepted",
+        "s in [q, 2^253) is accepted (required in signal-v3, refusal acceptable in the default suite)",
         X3DH,
         None,
         Select::Flag("UnreducedS"),

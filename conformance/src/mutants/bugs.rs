@@ -480,17 +480,6 @@ catalogue! {
         model: ByModel::Missed(MissedByModel::NoKeyAgreement),
         property: None,
     }
-    /// XEdDSA as the spec's pseudocode alone, without libsignal's sign-bit
-    /// convention (SPEC §7.3): the Edwards key always has sign 0, so the
-    /// signatures python-axolotl and libsignal-node make are refused.
-    XeddsaSignBitIgnored {
-        name: "xeddsa-sign-bit-ignored",
-        summary: "XEdDSA ignores libsignal's sign bit in s",
-        area: Area::Xeddsa,
-        vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::NoKeyAgreement),
-        property: None,
-    }
     /// The identity key is reduced mod p (bit 255 masked) before the
     /// Montgomery-to-Edwards conversion, as X25519 does, instead of refusing
     /// u ≥ p (SPEC §7.2 step 3): several byte strings verify as one key.

@@ -137,6 +137,7 @@ impl Implementation for Mutant {
         if !self.bugs.contains(&Bug::SignatureNotVerified) {
             x3dh::verify_bundle(
                 &self.bugs,
+                &self.variants,
                 &bundle.identity_key,
                 &bundle.signed_prekey,
                 &request.peer_signed_prekey_signature,

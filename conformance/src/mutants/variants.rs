@@ -101,6 +101,22 @@ variants! {
         name: "stateless-responder",
         summary: "the responder accepts a replayed initial message without a one-time prekey",
     }
+    /// XEdDSA verification exactly as \[XEdDSA\]'s pseudocode: the Edwards
+    /// key always has sign 0, so a libsignal-convention signature (bit 255
+    /// of `S` set) fails the `s < 2^253` bound. Conforms in the default
+    /// suite, the one this mutant implements (SPEC.md §7.3 "What conforms");
+    /// `signal-v3` requires libsignal's convention (SIGNAL-V3.md §6).
+    XeddsaSignZero {
+        name: "xeddsa-sign-zero",
+        summary: "XEdDSA verification with sign 0 always: libsignal's sign-bit signatures refused",
+    }
+    /// XEdDSA verification that also requires `s < q`, as RFC 8032 and
+    /// libsodium do: an unreduced `s` in `[q, 2^253)` is refused. Conforms in
+    /// the default suite (SPEC.md §7.3 "What conforms").
+    XeddsaCanonicalS {
+        name: "xeddsa-canonical-s",
+        summary: "XEdDSA verification also requires s < q (RFC 8032)",
+    }
 }
 
 impl Variant {

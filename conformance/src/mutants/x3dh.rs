@@ -13,7 +13,9 @@ use ratchetproof_protocol::{Error, KeyPair, PublicKey, SharedKey};
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
-use super::{Bug, Bugs};
+use std::collections::BTreeSet;
+
+use super::{Bug, Bugs, Variant};
 
 /// p = 2^255 − 19, little-endian.
 const P: [u8; 32] = {
@@ -35,8 +37,16 @@ fn less(x: &[u8; 32], y: &[u8; 32]) -> bool {
     x.iter().rev().cmp(y.iter().rev()) == std::cmp::Ordering::Less
 }
 
-/// SPEC §7.2: xeddsa_verify(u, M, R ‖ S), with libsignal's sign bit (§7.3).
-pub(super) fn verify(bugs: &Bugs, u: &[u8; 32], m: &[u8], signature: &[u8]) -> bool {
+/// SPEC §7.2: xeddsa_verify(u, M, R ‖ S), with libsignal's sign bit (§7.3)
+/// unless `Variant::XeddsaSignZero`, and `s < q` required under
+/// `Variant::XeddsaCanonicalS`.
+pub(super) fn verify(
+    bugs: &Bugs,
+    variants: &BTreeSet<Variant>,
+    u: &[u8; 32],
+    m: &[u8],
+    signature: &[u8],
+) -> bool {
     let (Some(r_bytes), Some(s_bytes)) = (signature.get(..32), signature.get(32..64)) else {
         return false;
     };
@@ -45,7 +55,7 @@ pub(super) fn verify(bugs: &Bugs, u: &[u8; 32], m: &[u8], signature: &[u8]) -> b
         return false;
     };
     // Step 1: the sign of A from bit 255 of S.
-    let sign = if bugs.contains(&Bug::XeddsaSignBitIgnored) {
+    let sign = if variants.contains(&Variant::XeddsaSignZero) {
         0
     } else {
         let sign = s[31] >> 7;
@@ -54,6 +64,12 @@ pub(super) fn verify(bugs: &Bugs, u: &[u8; 32], m: &[u8], signature: &[u8]) -> b
     };
     // Step 2: s < 2^253.
     if !bugs.contains(&Bug::XeddsaSBoundNotChecked) && s[31] & 0xE0 != 0 {
+        return false;
+    }
+    // Variant::XeddsaCanonicalS: RFC 8032's s < q as well.
+    if variants.contains(&Variant::XeddsaCanonicalS)
+        && Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).is_none()
+    {
         return false;
     }
     // Step 3: u < p over all 256 bits.
@@ -98,12 +114,14 @@ pub(super) fn verify(bugs: &Bugs, u: &[u8; 32], m: &[u8], signature: &[u8]) -> b
 /// SPEC §6.2 step 1.
 pub(super) fn verify_bundle(
     bugs: &Bugs,
+    variants: &BTreeSet<Variant>,
     identity: &PublicKey,
     signed_prekey: &PublicKey,
     signature: &[u8],
 ) -> Result<(), Error> {
     if verify(
         bugs,
+        variants,
         identity.as_bytes(),
         &signed_prekey.encode(),
         signature,
@@ -208,6 +226,66 @@ mod tests {
     use super::*;
     use crate::generate::x3dh::signatures;
 
+    /// The two verifier variants refuse exactly the edge signature each is
+    /// about, which the faithful path accepts, and nothing the spec signs.
+    #[test]
+    fn each_xeddsa_variant_refuses_only_its_edge_signature() {
+        let m = b"message";
+        let bugs = Bugs::new();
+        let only = |v: Variant| BTreeSet::from([v]);
+        let none = BTreeSet::new();
+        let (identity, libsignal) = (0..64)
+            .find_map(|i| {
+                let pair = crate::generate::x3dh::pair(&format!("variant/{i}"));
+                signatures::libsignal_sign(&pair, m, "t").map(|sig| (pair, sig))
+            })
+            .unwrap();
+        let u = *identity.public_key().as_bytes();
+        let unreduced = (0..64)
+            .find_map(|i| signatures::s_plus_q(&identity, m, &format!("t{i}"), 1, 0))
+            .unwrap();
+        let spec = signatures::spec_sign(&identity, m, "t0");
+        for sig in [&libsignal, &unreduced, &spec] {
+            assert!(verify(&bugs, &none, &u, m, sig));
+        }
+        assert!(!verify(
+            &bugs,
+            &only(Variant::XeddsaSignZero),
+            &u,
+            m,
+            &libsignal
+        ));
+        assert!(verify(
+            &bugs,
+            &only(Variant::XeddsaSignZero),
+            &u,
+            m,
+            &unreduced
+        ));
+        assert!(verify(&bugs, &only(Variant::XeddsaSignZero), &u, m, &spec));
+        assert!(!verify(
+            &bugs,
+            &only(Variant::XeddsaCanonicalS),
+            &u,
+            m,
+            &unreduced
+        ));
+        assert!(verify(
+            &bugs,
+            &only(Variant::XeddsaCanonicalS),
+            &u,
+            m,
+            &libsignal
+        ));
+        assert!(verify(
+            &bugs,
+            &only(Variant::XeddsaCanonicalS),
+            &u,
+            m,
+            &spec
+        ));
+    }
+
     /// Each XEdDSA switch accepts exactly the signature built to isolate its
     /// rule, which the faithful path refuses (the vectors rely on this).
     #[test]
@@ -215,6 +293,9 @@ mod tests {
         let m = b"message";
         let on = |bug: Bug| Bugs::from([bug]);
         let off = Bugs::new();
+        let none = BTreeSet::new();
+        let verify =
+            |bugs: &Bugs, u: &[u8; 32], m: &[u8], sig: &[u8]| verify(bugs, &none, u, m, sig);
         let nine = signatures::sign_as_nine(m, "t");
         assert!(verify(&off, &signatures::NINE, m, &nine));
         for key in [signatures::NINE_PLUS_P, signatures::NINE_HIGH_BIT] {

@@ -28,7 +28,7 @@ use crate::keys::{DhOutput, PublicKey};
 use crate::primitives::{Secret, hkdf_sha256, hmac_sha256};
 use crate::root_key::{RootKey, kdf_rk};
 use crate::session::Role;
-use crate::x3dh::{AD_LEN, InitialMessage, InitialMessageCodec, X3dh};
+use crate::x3dh::{AD_LEN, InitialMessage, InitialMessageCodec, SignatureConformance, X3dh};
 
 use super::{
     CipherSuite, FieldRole, MessageCodec, MessageLayout, RatchetKdf, WireEncoding, WireField,
@@ -412,9 +412,11 @@ impl MessageCodec for Codec {
 /// libsignal expands 64 bytes and keeps the first 32 as the root key; HKDF's
 /// first block does not depend on the output length, so the shared X3DH KDF
 /// gives the same key.
+/// libsignal's verifier defines the suite's signatures (SIGNAL-V3.md §6).
 static X3DH: X3dh = X3dh {
     info: INFO_TEXT,
     initial: &InitialCodec,
+    signatures: SignatureConformance::Libsignal,
 };
 
 /// libsignal's `PreKeyWhisperMessage` after the version byte.

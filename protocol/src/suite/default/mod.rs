@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::keys::DhOutput;
 use crate::root_key::{RootKey, kdf_rk};
-use crate::x3dh::X3dh;
+use crate::x3dh::{SignatureConformance, X3dh};
 
 use self::aead::{AEAD_TAG_LEN, derive_aead_keys, open, seal_in_place};
 use super::{
@@ -195,10 +195,13 @@ pub static CODEC: DefaultCodec = DefaultCodec {
 };
 
 /// The default suite's key agreement: X3DH with [`INFO_X3DH`] and the
-/// default initial message.
+/// default initial message. The suite follows the published X3DH and XEdDSA
+/// specifications, so a verifier that refuses libsignal's sign-bit
+/// signatures or an unreduced `s` conforms too (SPEC.md §7.3).
 pub static X3DH: X3dh = X3dh {
     info: INFO_X3DH,
     initial: &DefaultInitialCodec,
+    signatures: SignatureConformance::Xeddsa,
 };
 
 /// The default cipher suite.
