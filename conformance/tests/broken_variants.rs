@@ -19,7 +19,7 @@ use proptest::test_runner::{
 use ratchetproof::Reference;
 use ratchetproof::model::strategy::{self, Mix};
 use ratchetproof::model::{self, Action, Invariant, ModelConfig, Randomness};
-use ratchetproof::mutants::{Bug, ByModel, Mutant};
+use ratchetproof::mutants::{Bug, ByModel, MissedByModel, Mutant};
 
 /// Longest counterexample accepted after shrinking.
 const SHORT: usize = 8;
@@ -180,6 +180,11 @@ fn every_bug_is_caught_by_a_model_property_or_needs_vectors() {
         "only {seen} bugs are expected to be seen by the model"
     );
     for bug in Bug::ALL {
+        // The model does not run olm-v1 yet: an Olm mutant's Signal side is
+        // the faithful one, so 128 runs could only confirm the entry.
+        if bug.entry().model == ByModel::Missed(MissedByModel::OlmNotModelled) {
+            continue;
+        }
         let config = Config {
             cases: cases(128),
             failure_persistence: None,

@@ -189,6 +189,21 @@ flags! {
     OlmMalformed => "Malformed", "Adversarial",
         "Bytes that are not an Olm message of the stated type: a missing field or a field running past the end is malformed; any refusal conforms, and the session is unchanged.",
         [OLM_V1];
+    OlmIndexWidth => "IndexWidth", "EdgeCase",
+        "A correctly MACed message whose chain index is 2^32 or more (docs/OLM-V1.md §4.1, §7 \"Index width\"): it is not the message of index modulo 2^32, so it is refused — malformed (the reference: an index above 2^32 - 1), too_many_skipped (a 64-bit reader: the gap is above 2000) or authentication (libolm's class); accepting it under the key of index modulo 2^32 is libolm's finding L2.",
+        [OLM_V1];
+    OlmSmallOrderKey => "SmallOrderKey", "EdgeCase",
+        "A new chain whose ratchet key is a small-order point, MACed under the keys the all-zero DH output derives (docs/OLM-V1.md §7 \"Small-order keys\"): refusing it (invalid_key, vodozemac and the reference) is optional hardening, accepting it (libolm) conforms too; the case ends there, since the two outcomes leave different states.",
+        [OLM_V1];
+    OlmInvalidPadding => "InvalidPadding", "EdgeCase",
+        "A correctly MACed message whose plaintext does not end in PKCS#7 padding (docs/OLM-V1.md §1, §4.1): refused (authentication, as the reference and vodozemac; any refusal conforms). Reading only the last byte as a pad length (libolm, finding L4) accepts it.",
+        [OLM_V1];
+    OlmCiphertextLength => "CiphertextLength", "EdgeCase",
+        "A correctly MACed message whose ciphertext is empty or not a whole number of AES blocks (docs/OLM-V1.md §1, §4.1): PKCS#7 under AES-256-CBC always yields whole blocks, at least one, so it is refused (authentication; any refusal conforms). libolm accepts an empty one (finding L5) and decrypts whole blocks past a partial one (finding L8).",
+        [OLM_V1];
+    OlmKeyLength => "KeyLength", "EdgeCase",
+        "A key of 33 bytes where Olm's messages carry 32 (the inner message's ratchet key, correctly MACed; the pre-key message's base key): refused, invalid_key (the reference) or malformed (libolm's BAD_MESSAGE_FORMAT, finding L6, and a decoder's error), both conforming (docs/OLM-V1.md §6).",
+        [OLM_V1];
     OlmKdfRk => "KdfRk", "BasicTest",
         "olm-v1's KDF_RK: HKDF-SHA256, salt = the root key, ikm = the DH output, info OLM_RATCHET, 64 bytes = next root key ‖ chain key (docs/OLM-V1.md §1).",
         [OLM_V1];

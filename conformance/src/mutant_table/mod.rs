@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::implementation::Implementation;
-use crate::mutants::{Bug, ByVectors, Mutant, Variant};
+use crate::mutants::{Bug, ByModel, ByVectors, MissedByModel, Mutant, Variant};
 use crate::runner::{self, LoadError, RunOptions, Status};
 use crate::vectors::AnyFile;
 
@@ -97,6 +97,11 @@ pub struct Row {
     pub strict_vectors: Option<VectorCatch>,
     /// The properties it broke.
     pub properties: Vec<PropertyFailure>,
+    /// What the catalogue says of the scenario model (`ByModel`): `caught`,
+    /// or why the model misses or does not run it (`tests/broken_variants.rs`
+    /// checks the entries); absent for the control and the variants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Seconds spent on this row.
     pub seconds: f64,
 }
@@ -220,6 +225,7 @@ pub fn build(paths: &[PathBuf], options: &TableOptions) -> Result<Table, LoadErr
         vectors: VectorCatch::default(),
         strict_vectors: None,
         properties: Vec::new(),
+        model: None,
         seconds: 0.0,
     };
     let control = rows.next().flatten().unwrap_or_else(|| lost("none"));
@@ -278,6 +284,10 @@ fn row(bug: Option<Bug>, loaded: &[(PathBuf, AnyFile)], budget: Budget) -> Row {
         vectors,
         strict_vectors,
         properties,
+        model: bug.map(|b| match b.entry().model {
+            ByModel::Caught => "caught".to_string(),
+            ByModel::Missed(why) => format!("missed: {}", why.reason()),
+        }),
         seconds: Duration::as_secs_f64(&started.elapsed()),
     }
 }
@@ -301,6 +311,7 @@ fn variant_row(variant: Variant, loaded: &[(PathBuf, AnyFile)]) -> Row {
         vectors: run_vectors_with(&mut mutant, loaded, &strict),
         strict_vectors: None,
         properties: Vec::new(),
+        model: None,
         seconds: Duration::as_secs_f64(&started.elapsed()),
     }
 }
@@ -504,6 +515,12 @@ impl Table {
                     if shown.is_empty() { "" } else { ": " },
                     shown.join(" ")
                 ));
+            }
+            // The model column for the rows it does not run at all.
+            if let Some(model) = &r.model
+                && model.ends_with(MissedByModel::OlmNotModelled.reason())
+            {
+                out.push_str(&format!("{:<40} model: not run (olm-v1)\n", ""));
             }
             if let Some(reason) = &r.reason {
                 out.push_str(&format!("{:<40} not vector-catchable: {reason}\n", ""));

@@ -566,4 +566,200 @@ catalogue! {
         model: ByModel::Missed(MissedByModel::NoInitialMessages),
         property: None,
     }
+    /// The Olm message tag is computed but never compared (docs/OLM-V1.md §4.1): any
+    /// change to a keyed message's fields or ciphertext is accepted.
+    OlmMacNotChecked {
+        name: "olm-mac-not-checked",
+        summary: "Olm: the truncated HMAC tag is never compared",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// The tag is whatever follows the ciphertext field and is compared over
+    /// its own length: a message with its tag cut to 7, 1 or 0 bytes verifies
+    /// (§4.1 fixes 8 bytes).
+    OlmShortMacAccepted {
+        name: "olm-short-mac-accepted",
+        summary: "Olm: a tag shorter than 8 bytes (even none) is compared over its own length",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Neither message kind's version byte is read (§4, §6: not `0x03` is
+    /// `unsupported`); the pre-key envelope's byte has no MAC, so anyone on
+    /// the path can change it (libolm's finding L1).
+    OlmVersionUnchecked {
+        name: "olm-version-unchecked",
+        summary: "Olm: the version byte of neither message kind is read",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// A chain index of `2^32` or more is kept modulo `2^32` (libolm's
+    /// `uint32_t`, finding L2) instead of being refused: a message claiming
+    /// index `2^32` is opened with the key of index 0 (§4.1).
+    OlmIndexModulo32 {
+        name: "olm-index-modulo-2-32",
+        summary: "Olm: a chain index of 2^32 or more is kept modulo 2^32 (libolm L2)",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Only the last byte of the PKCS#7 padding is read, as a length (libolm,
+    /// finding L4): a padding of `00`, or `01 02 03`, is accepted (§1: PKCS#7).
+    OlmPaddingLastByte {
+        name: "olm-padding-last-byte",
+        summary: "Olm: only the last plaintext byte of the padding is read (libolm L4)",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// An empty ciphertext field decrypts to an empty plaintext (libolm,
+    /// finding L5); PKCS#7 always yields at least one block.
+    OlmEmptyCiphertextAccepted {
+        name: "olm-empty-ciphertext-accepted",
+        summary: "Olm: an empty ciphertext field decrypts to an empty plaintext (libolm L5)",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// A ciphertext that is not a whole number of AES blocks is decrypted over
+    /// its whole blocks, the rest ignored (libolm, finding L8, which also
+    /// writes past its output buffer).
+    OlmPartialBlockAccepted {
+        name: "olm-partial-block-accepted",
+        summary: "Olm: bytes after the last whole AES block are ignored (libolm L8)",
+        area: Area::OlmMessage,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// The gap bound is off by one: a message 2001 past its chain's next index
+    /// is accepted (§5.4, §5.5: at most 2000).
+    OlmGap2001Accepted {
+        name: "olm-gap-2001-accepted",
+        summary: "Olm: a gap of 2001 is accepted (bound off by one)",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Six receiver chains are kept instead of five (§5.1, §5.5): a late message
+    /// on the sixth-newest chain decrypts.
+    OlmSixChainsKept {
+        name: "olm-six-chains-kept",
+        summary: "Olm: six receiver chains are kept instead of five",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Decryption is not transactional (§5.4): the chain steps, the new receiver
+    /// chain and the deleted ratchet key of a refused message stay.
+    OlmStateKeptOnFailure {
+        name: "olm-state-kept-on-failure",
+        summary: "Olm: decryption is not transactional: a refused message changes the state",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// 41 skipped message keys are kept instead of 40 (§5.1, §5.5).
+    OlmFortyOneKeysStored {
+        name: "olm-41-keys-stored",
+        summary: "Olm: 41 skipped keys are stored instead of 40",
+        area: Area::OlmKeyStore,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// A stored skipped key is kept after it decrypted its message: the late
+    /// message can be replayed, and a later copy of the state reads it.
+    OlmUsedKeyKept {
+        name: "olm-used-key-kept",
+        summary: "Olm: a stored key is kept after it decrypted its message: late replays decrypt",
+        area: Area::OlmKeyStore,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Every message key is kept after it decrypted its message (in order or
+    /// not): replays decrypt and a captured state reads every past message
+    /// (§8's forward-secrecy rule).
+    OlmMessageKeysKept {
+        name: "olm-message-keys-kept",
+        summary: "Olm: every message key is kept after use (no forward secrecy, replays decrypt)",
+        area: Area::OlmKeyStore,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// The responder does not check that the pre-key message names the one-time
+    /// key it holds (§3, §4.2) and uses its own.
+    OlmOneTimeKeyNotMatched {
+        name: "olm-one-time-key-not-matched",
+        summary: "Olm: Bob ignores which one-time key a pre-key message names",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// The triple DH leaves the one-time key out (`ECDH(I_A, I_B)` in its
+    /// place, §3): the session no longer depends on a key the responder
+    /// deletes, so the first messages lose forward secrecy.
+    OlmOneTimeKeyIgnored {
+        name: "olm-one-time-key-ignored",
+        summary: "Olm: the triple DH leaves the one-time key out",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Alice never wraps her messages in pre-key messages (§4.2): Bob cannot
+    /// start the session, and a lost first message loses the session.
+    OlmNoPreKeyMessages {
+        name: "olm-no-pre-key-messages",
+        summary: "Olm: Alice never wraps her messages in pre-key messages",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// Alice stops sending pre-key messages after her first instead of when she
+    /// first receives (§4.2, §5.3): if the first is lost, Bob cannot start.
+    OlmPreKeyMessagesStopEarly {
+        name: "olm-pre-key-messages-stop-early",
+        summary: "Olm: Alice stops sending pre-key messages after her first, before she has received",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// A new ratchet key is derived from the root key instead of drawn (§5.3):
+    /// whoever captured the state computes every future key, so the session
+    /// never heals (§8, post-compromise security).
+    OlmRatchetKeyFromRoot {
+        name: "olm-ratchet-key-from-root",
+        summary: "Olm: a new ratchet key is derived from the root key, not drawn (no post-compromise security)",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
+    /// A party reuses its first ratchet key for every chain it starts (§5.3):
+    /// a captured private key reads every future chain.
+    OlmRatchetKeyNeverRefreshed {
+        name: "olm-ratchet-key-never-refreshed",
+        summary: "Olm: a party reuses its first ratchet key for every chain (no post-compromise security)",
+        area: Area::OlmRatchet,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        property: None,
+    }
 }

@@ -8,6 +8,7 @@ use ratchetproof_protocol::{
     RootKey, SharedKey,
 };
 
+use super::olm::{self, Switches};
 use super::prekeys::{PrekeyStore, accept};
 use super::primitives::{kdf_rk_swapped, own_aead, seal_with_bugs, swap_chain_outputs};
 use super::session::State;
@@ -15,11 +16,15 @@ use super::{Bug, Mutant, Variant, x3dh};
 use crate::implementation::{
     Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
     ExportState, ExportStateOutput, ImplError, ImplResult, Implementation, KdfCk, KdfCkOutput,
-    KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, Operation, Role, Seal, SealOutput,
-    SessionInit, SessionOutput, X3dhAccept, X3dhAcceptOutput, X3dhInitiate, X3dhOutput,
-    X3dhRespond,
+    KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, Operation, PrekeyInitiate, PrekeyRespond,
+    PrekeyRespondOutput, Role, Seal, SealOutput, SessionInit, SessionOutput, X3dhAccept,
+    X3dhAcceptOutput, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 use crate::reference::{bundle_from_request, check_rng, key_pair, key_queue, public, suite_named};
+
+fn is_olm(suite: &str) -> bool {
+    suite == ratchetproof_protocol::olm::NAME
+}
 
 /// A 32-byte input as a plain array (the reference's helper zeroizes it).
 fn key32(bytes: &[u8], what: &str) -> ImplResult<[u8; 32]> {
@@ -38,8 +43,12 @@ impl Implementation for Mutant {
             name: format!("ratchetproof-mutant[{}]", bugs.join(",")),
             version: env!("CARGO_PKG_VERSION").into(),
             // Written from SPEC.md, the default suite only: signal-v3's
-            // direction-dependent MAC input is not modelled here.
-            suites: vec![DEFAULT_SUITE.name().to_string()],
+            // direction-dependent MAC input is not modelled here. And Olm,
+            // from docs/OLM-V1.md (`olm/`).
+            suites: vec![
+                DEFAULT_SUITE.name().to_string(),
+                ratchetproof_protocol::olm::NAME.to_string(),
+            ],
             operations: [
                 Operation::Primitives,
                 Operation::X3dh,
@@ -47,6 +56,8 @@ impl Implementation for Mutant {
                 Operation::Clone,
                 Operation::X3dhAccept,
                 Operation::Export,
+                // olm-v1 sessions exist only through the key agreement.
+                Operation::Prekey,
             ]
             .into(),
             max_skip: Some(DEFAULT_MAX_SKIP),
@@ -57,6 +68,15 @@ impl Implementation for Mutant {
     }
 
     fn kdf_rk(&mut self, r: &KdfRk) -> ImplResult<KdfRkOutput> {
+        if is_olm(&r.suite) {
+            let rk = RootKey::from_bytes(key32(&r.root_key, "root key")?);
+            let dh = DhOutput::from_bytes(key32(&r.dh_output, "DH output")?);
+            let (rk, ck) = ratchetproof_protocol::olm::kdf_rk(&rk, &dh);
+            return Ok(KdfRkOutput {
+                root_key: rk.as_bytes().to_vec(),
+                chain_key: ck.as_bytes().to_vec(),
+            });
+        }
         let suite = suite_named(&r.suite)?;
         let rk = RootKey::from_bytes(key32(&r.root_key, "root key")?);
         let dh = DhOutput::from_bytes(key32(&r.dh_output, "DH output")?);
@@ -72,6 +92,14 @@ impl Implementation for Mutant {
     }
 
     fn kdf_ck(&mut self, r: &KdfCk) -> ImplResult<KdfCkOutput> {
+        if is_olm(&r.suite) {
+            let ck = ChainKey::from_bytes(key32(&r.chain_key, "chain key")?);
+            let (next, mk) = ratchetproof_protocol::olm::kdf::kdf_ck(&ck);
+            return Ok(KdfCkOutput {
+                chain_key: next.as_bytes().to_vec(),
+                message_key: mk.as_bytes().to_vec(),
+            });
+        }
         let suite = suite_named(&r.suite)?;
         let (next, mk) = suite.kdf_ck(&ChainKey::from_bytes(key32(&r.chain_key, "chain key")?));
         let (next, mk) = if self.bugs.contains(&Bug::KdfCkConstantsSwapped) {
@@ -86,6 +114,12 @@ impl Implementation for Mutant {
     }
 
     fn message_keys(&mut self, r: &MessageKeys) -> ImplResult<MessageKeysOutput> {
+        if is_olm(&r.suite) {
+            let mk = MessageKey::from_bytes(key32(&r.message_key, "message key")?);
+            return Ok(MessageKeysOutput {
+                keys: ratchetproof_protocol::olm::message_keys(&mk).to_vec(),
+            });
+        }
         let suite = suite_named(&r.suite)?;
         let mut keys = suite
             .message_keys(&MessageKey::from_bytes(key32(
@@ -260,6 +294,13 @@ impl Implementation for Mutant {
     }
 
     fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
+        if let Some(entry) = self.olm.get_mut(&r.session.0) {
+            let on = Switches {
+                bugs: &self.bugs,
+                variants: &self.variants,
+            };
+            return entry.encrypt(r, &on);
+        }
         let (state, rng, bugs) = self.get(r.session)?;
         let message = state.encrypt(bugs, &r.plaintext, &r.ad, rng)?;
         check_rng(rng)?;
@@ -270,6 +311,13 @@ impl Implementation for Mutant {
     }
 
     fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
+        if let Some(entry) = self.olm.get_mut(&r.session.0) {
+            let on = Switches {
+                bugs: &self.bugs,
+                variants: &self.variants,
+            };
+            return entry.decrypt(r, &on);
+        }
         let (session, message, ad) = (r.session, r.message.as_slice(), r.ad.as_slice());
         let (state, rng, bugs) = self.get(session)?;
         // Variant::KeyGenerationBeforeMac: a failed decryption gives back the
@@ -295,6 +343,12 @@ impl Implementation for Mutant {
     }
 
     fn clone_session(&mut self, r: &CloneSession) -> ImplResult<SessionOutput> {
+        if let Some(entry) = self.olm.get(&r.session.0) {
+            let copy = entry.copy_with(&r.ratchet_private_keys)?;
+            return Ok(SessionOutput {
+                session: self.add_olm(copy),
+            });
+        }
         let session = r.session;
         let (state, _, bugs) = self.get(session)?;
         let mut copy = state.clone();
@@ -313,13 +367,52 @@ impl Implementation for Mutant {
     }
 
     fn export_state(&mut self, r: &ExportState) -> ImplResult<ExportStateOutput> {
+        if self.olm.contains_key(&r.session.0) {
+            return Err(ImplError::unsupported(
+                "olm-v1 sessions have no serialized state format yet",
+            ));
+        }
         let (state, _, _) = self.get(r.session)?;
         Ok(ExportStateOutput {
             state: state.export(),
         })
     }
 
+    fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
+        if !is_olm(&r.suite) {
+            return Err(ImplError::unsupported(
+                "the mutant builds prekey sessions for olm-v1 only",
+            ));
+        }
+        let on = Switches {
+            bugs: &self.bugs,
+            variants: &self.variants,
+        };
+        let entry = olm::initiate(r, &on)?;
+        Ok(SessionOutput {
+            session: self.add_olm(entry),
+        })
+    }
+
+    fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
+        if !is_olm(&r.suite) {
+            return Err(ImplError::unsupported(
+                "the mutant builds prekey sessions for olm-v1 only",
+            ));
+        }
+        let on = Switches {
+            bugs: &self.bugs,
+            variants: &self.variants,
+        };
+        let (entry, plaintext) = olm::respond(r, &on)?;
+        Ok(PrekeyRespondOutput {
+            session: self.add_olm(entry),
+            plaintext,
+        })
+    }
+
     fn reset(&mut self) {
+        self.olm.clear();
         self.sessions.clear();
         self.saved.clear();
     }

@@ -24,10 +24,16 @@
 //! `primitives` the KDF and AEAD deviations, `x3dh` the handshake and
 //! XEdDSA, `prekeys` the responder's store, `implementation` the
 //! [`Implementation`](crate::Implementation) operations, and `variants` the legitimate variants.
+//!
+//! `olm/` is a second implementation behind the same switches: Matrix's Olm
+//! (`olm-v1`, docs/OLM-V1.md), with its own codec, cipher, triple DH and
+//! ratchet, reached through the prekey operations; its bugs are the
+//! catalogue's `Olm…` entries and its variants the `Olm…` variants.
 
 mod bugs;
 mod catalogue;
 mod implementation;
+mod olm;
 mod prekeys;
 mod primitives;
 mod session;
@@ -53,6 +59,9 @@ pub struct Mutant {
     variants: BTreeSet<Variant>,
 
     sessions: BTreeMap<u64, (State, KeyQueueRng)>,
+    /// `olm-v1` sessions (the second implementation, `olm/`); handles are
+    /// shared with `sessions`.
+    olm: BTreeMap<u64, olm::Entry>,
     /// `Bug::RestoredStateReusesMessageKey`: the copy saved at the session's
     /// start and after every successful decryption, never after encryption.
     saved: BTreeMap<u64, State>,
@@ -97,6 +106,13 @@ impl Mutant {
             .get_mut(&handle.0)
             .map(|(s, r)| (s, r, bugs))
             .ok_or_else(|| ImplError::new(ErrorClass::State, format!("no session {}", handle.0)))
+    }
+
+    fn add_olm(&mut self, entry: olm::Entry) -> SessionHandle {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.olm.insert(handle, entry);
+        SessionHandle(handle)
     }
 
     fn add(&mut self, mut state: State, rng: KeyQueueRng) -> SessionHandle {

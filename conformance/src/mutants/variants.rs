@@ -117,6 +117,40 @@ variants! {
         name: "xeddsa-canonical-s",
         summary: "XEdDSA verification also requires s < q (RFC 8032)",
     }
+    /// vodozemac's key store (docs/OLM-V1.md §7): 40 skipped keys per
+    /// receiver chain, dropped with the chain, instead of libolm's 40 for
+    /// the whole session.
+    OlmPerChainKeyStore {
+        name: "olm-per-chain-key-store",
+        summary: "olm-v1: 40 skipped keys per receiver chain, dropped with it (vodozemac)",
+    }
+    /// libolm's error classes (OLM-V1.md §6): every decryption failure that
+    /// is not a parse failure is `BAD_MESSAGE_MAC`, so a replay and a gap
+    /// above 2000 are `authentication`.
+    OlmErrorsAsAuthentication {
+        name: "olm-errors-as-authentication",
+        summary: "olm-v1: replays and oversized gaps refused as authentication (libolm)",
+    }
+    /// vodozemac (OLM-V1.md §7): a new chain while holding no ratchet key is
+    /// accepted if it verifies — it starts a sender chain first, as a send
+    /// would — where libolm refuses it.
+    OlmNewChainWithoutRatchetKey {
+        name: "olm-new-chain-without-ratchet-key",
+        summary: "olm-v1: a validly keyed new chain is accepted while holding no ratchet key (vodozemac)",
+    }
+    /// libolm (finding L3, OLM-V1.md §7): no all-zero DH output check, so a
+    /// small-order key yields keys from the zero output; refusing it is
+    /// optional hardening.
+    OlmSmallOrderAccepted {
+        name: "olm-small-order-accepted",
+        summary: "olm-v1: no all-zero DH output check (libolm)",
+    }
+    /// libolm (finding L6): a key of the wrong length inside a message is a
+    /// format error, `malformed`, where the reference says `invalid_key`.
+    OlmKeyLengthMalformed {
+        name: "olm-key-length-malformed",
+        summary: "olm-v1: a wrong-length key in a message is malformed (libolm)",
+    }
 }
 
 impl Variant {

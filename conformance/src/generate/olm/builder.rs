@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ratchetproof_protocol::olm::{self, PreKeyMessage};
-use ratchetproof_protocol::{KeyPair, PrivateKey, PublicKey};
+use ratchetproof_protocol::{ChainKey, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey};
 
 use crate::Reference;
 use crate::generate::flags::{self, Flag};
@@ -383,48 +383,80 @@ impl Olm {
         Ok(())
     }
 
+    /// The private key of `hex`, and the public key of `hex`.
+    fn pair_of(&self, hex: &Hex) -> R<KeyPair> {
+        <[u8; 32]>::try_from(hex.as_slice())
+            .map(|k| KeyPair::from_private(PrivateKey::from_bytes(k)))
+            .map_err(|_| self.fail("a 32-byte key".into()))
+    }
+
+    fn public_of(&self, hex: &Hex) -> R<PublicKey> {
+        <[u8; 32]>::try_from(hex.as_slice())
+            .map(PublicKey::from_bytes)
+            .map_err(|_| self.fail("a 32-byte key".into()))
+    }
+
+    /// `party`'s `k`-th injected ratchet key pair (Alice's 0th is `T0`).
+    pub(super) fn ratchet_pair(&self, party: &str, k: usize) -> R<KeyPair> {
+        let key = self
+            .keys
+            .get(party)
+            .and_then(|keys| keys.get(k))
+            .ok_or_else(|| self.fail(format!("{party}'s ratchet key {k}")))?;
+        self.pair_of(&Hex::from(key.as_slice()))
+    }
+
+    /// `R0` and `C0,0` of the triple DH, as Alice computes them.
+    pub(super) fn first_keys(&self) -> R<(RootKey, ChainKey)> {
+        let identity = self.pair_of(&self.setup.alice_identity_private_key)?;
+        let base = self.pair_of(&self.setup.alice_base_private_key)?;
+        let secret = olm::initiator_secret(
+            &identity,
+            &base,
+            &self.public_of(&self.setup.bob_identity_public_key)?,
+            &self.public_of(&self.setup.bob_one_time_public_key)?,
+        )
+        .map_err(|e| self.fail(format!("triple DH: {e}")))?;
+        Ok(olm::root_from_shared_secret(&*secret))
+    }
+
+    /// The message key of index `index` on Alice's first chain.
+    pub(super) fn alice_first_chain_key(&self, index: u32) -> R<MessageKey> {
+        let (_, mut chain) = self.first_keys()?;
+        for _ in 0..index {
+            chain = olm::kdf::kdf_ck(&chain).0;
+        }
+        Ok(olm::kdf::kdf_ck(&chain).1)
+    }
+
+    /// `inner` in the pre-key envelope Alice's session writes.
+    pub(super) fn envelope(&self, inner: Vec<u8>) -> R<Vec<u8>> {
+        Ok(PreKeyMessage {
+            one_time_key: self.public_of(&self.setup.bob_one_time_public_key)?,
+            base_key: self.public_of(&self.setup.alice_base_public_key)?,
+            identity_key: self.public_of(&self.setup.alice_identity_public_key)?,
+            message: inner,
+        }
+        .encode())
+    }
+
+    /// The public keys of the envelope: one-time, base, identity.
+    pub(super) fn envelope_keys(&self) -> [Vec<u8>; 3] {
+        [
+            self.setup.bob_one_time_public_key.0.clone(),
+            self.setup.alice_base_public_key.0.clone(),
+            self.setup.alice_identity_public_key.0.clone(),
+        ]
+    }
+
     /// A pre-key message carrying a message of Alice's first chain at
     /// `index`, sealed with the keys her session derives there: a genuine
     /// message far ahead without sending every one before it.
     pub(super) fn craft_alice_first_chain(&self, index: u32, plaintext: &[u8]) -> R<Vec<u8>> {
-        let pair_of = |hex: &Hex| {
-            <[u8; 32]>::try_from(hex.as_slice())
-                .map(|k| KeyPair::from_private(PrivateKey::from_bytes(k)))
-                .map_err(|_| self.fail("a 32-byte key".into()))
-        };
-        let public_of = |hex: &Hex| {
-            <[u8; 32]>::try_from(hex.as_slice())
-                .map(PublicKey::from_bytes)
-                .map_err(|_| self.fail("a 32-byte key".into()))
-        };
-        let identity = pair_of(&self.setup.alice_identity_private_key)?;
-        let base = pair_of(&self.setup.alice_base_private_key)?;
-        let t0 = self
-            .keys
-            .get("alice")
-            .and_then(|k| k.first())
-            .ok_or_else(|| self.fail("alice's first ratchet key".into()))?;
-        let t0 = pair_of(&Hex::from(t0.as_slice()))?;
-        let secret = olm::initiator_secret(
-            &identity,
-            &base,
-            &public_of(&self.setup.bob_identity_public_key)?,
-            &public_of(&self.setup.bob_one_time_public_key)?,
-        )
-        .map_err(|e| self.fail(format!("triple DH: {e}")))?;
-        let (_, mut chain) = olm::root_from_shared_secret(&*secret);
-        for _ in 0..index {
-            chain = olm::kdf::kdf_ck(&chain).0;
-        }
-        let (_, mk) = olm::kdf::kdf_ck(&chain);
+        let mk = self.alice_first_chain_key(index)?;
+        let t0 = self.ratchet_pair("alice", 0)?;
         let inner = olm::message::seal(&mk, t0.public_key(), index, plaintext);
-        Ok(PreKeyMessage {
-            one_time_key: public_of(&self.setup.bob_one_time_public_key)?,
-            base_key: *base.public_key(),
-            identity_key: *identity.public_key(),
-            message: inner,
-        }
-        .encode())
+        self.envelope(inner)
     }
 
     fn finish(mut self, comment: &str, flags: &[Flag]) -> R<ScenarioCase> {

@@ -15,6 +15,7 @@
 mod builder;
 mod compromise;
 mod conversation;
+mod edge;
 mod limits;
 mod primitives;
 mod replay;
@@ -41,6 +42,8 @@ pub fn files() -> Result<Vec<GeneratedFile>, GenerateError> {
     limits::limits(&mut c)?;
     compromise::forward_secrecy(&mut c)?;
     compromise::post_compromise(&mut c)?;
+    // Appended, so the earlier families keep their tcIds.
+    edge::edge_cases(&mut c)?;
     let notes = flags::notes(c.used.iter().copied())?;
     let scenarios = vector_file(SCENARIO_SCHEMA, NAME, notes, c.tests);
     Ok(vec![
