@@ -182,7 +182,10 @@ pub fn check_peer(peer: &dyn Implementation, suite: &str) -> Result<(), String> 
 /// Whether `suite` is Olm's, whose sessions start from an identity key and a
 /// mandatory one-time key (no signed prekey, no ids) and carry no AD.
 pub(crate) fn is_olm(suite: &str) -> bool {
-    suite == ratchetproof_protocol::olm::NAME
+    matches!(
+        ratchetproof_protocol::suite::lookup(suite),
+        Some(ratchetproof_protocol::suite::Registered::Olm)
+    )
 }
 
 const ALICE_REGISTRATION: u32 = 0x1234;

@@ -324,11 +324,12 @@ impl Implementation for Reference {
         Capabilities {
             name: "ratchetproof-protocol".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            suites: self
-                .suites()
-                .iter()
-                .map(|s| s.name().to_string())
-                .chain([ratchetproof_protocol::olm::NAME.to_string()])
+            // Every suite of the registry, then those added by `with_suites`.
+            suites: suite::registry()
+                .into_iter()
+                .map(|s| s.name())
+                .chain(self.extra_suites.iter().map(|s| s.name()))
+                .map(str::to_string)
                 .collect(),
             // Every group but `prekey_bundle`, which only shims that cannot
             // take injected keys need.

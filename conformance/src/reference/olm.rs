@@ -24,9 +24,12 @@ use crate::implementation::{
     PrekeyRespond,
 };
 
-/// Whether `suite` names Olm.
+/// Whether `suite` runs Olm's ratchet (the protocol crate's registry says).
 pub(super) fn is_olm(suite: &str) -> bool {
-    suite == olm::NAME
+    matches!(
+        ratchetproof_protocol::suite::lookup(suite),
+        Some(ratchetproof_protocol::suite::Registered::Olm)
+    )
 }
 
 /// Olm's KDF_RK (`OLM_RATCHET`).

@@ -4,12 +4,13 @@
 //! wire messages, and Olm's ratchet variant (kept receiver chains, keys
 //! derived on demand, ratchet keys generated on the next send).
 //!
-//! Not yet a [`crate::suite::CipherSuite`]: Olm's ratchet does not fit the
-//! Signal-shaped seams (no `pn` in its header, kept chains instead of a
-//! skipped-key store, a one-time key that replaces the signed prekey), so it
-//! stands here on its own — with its own known-answer tests against libolm
-//! (`protocol/tests/olm_known_answers.rs`) — and is not listed in
-//! [`crate::suite::all`] until the harness can speak it.
+//! Not a [`crate::suite::CipherSuite`]: Olm's ratchet is another state
+//! machine, not other parts in the Signal one (no `pn` in its header, kept
+//! chains instead of a skipped-key store, a one-time key that replaces the
+//! signed prekey). The registry lists it as
+//! [`crate::suite::Registered::Olm`], beside the Signal suites of
+//! [`crate::suite::all`]; its known answers against libolm are in
+//! `protocol/tests/olm_known_answers.rs`.
 
 pub mod agreement;
 pub mod kdf;
@@ -21,7 +22,7 @@ pub use kdf::{kdf_rk, message_keys, root_from_shared_secret};
 pub use message::{OlmMessage, PreKeyMessage};
 pub use session::OlmSession;
 
-/// The suite's name in vector files, once it is wired in.
+/// The suite's name in vector files.
 pub const NAME: &str = "olm-v1";
 
 /// The version byte of both message kinds.

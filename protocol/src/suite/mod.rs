@@ -196,11 +196,55 @@ pub trait CipherSuite: Send + Sync + Debug {
     }
 }
 
-/// Every suite this crate implements: the one list of suites. The harness
-/// iterates it (vectors, fuzz seeds, capabilities); adding a suite is adding
-/// it here.
+/// Every suite of the Signal ratchet algorithm this crate implements. The
+/// harness iterates it where it drives [`crate::Session`]s (vectors, fuzz
+/// seeds, the scenario model); [`registry`] lists every suite, Olm's too.
 pub fn all() -> [Suite; 2] {
     [&DEFAULT_SUITE, &SIGNAL_V3_SUITE]
+}
+
+/// A suite by the ratchet algorithm its sessions run.
+///
+/// The Signal-algorithm suites differ only in their parts, so each is a
+/// [`CipherSuite`] driving the one [`crate::Session`]. Olm's ratchet is a
+/// different state machine (kept receiver chains, no previous-counter field,
+/// a session-wide store of 40 keys, ratchet keys drawn at the next send;
+/// `docs/OLM-V1.md` §10.3), driven by [`crate::olm::OlmSession`]. Code that
+/// runs sessions matches on this enum instead of comparing names, so a new
+/// algorithm (Olm's today, a triple ratchet tomorrow) makes the compiler
+/// point at every place that has to learn it.
+#[derive(Clone, Copy, Debug)]
+pub enum Registered {
+    /// A suite of the Signal Double Ratchet ([`all`]).
+    DoubleRatchet(Suite),
+    /// `olm-v1`: Matrix's Olm ([`crate::olm`]).
+    Olm,
+}
+
+impl Registered {
+    /// The suite's name in vector files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Registered::DoubleRatchet(suite) => suite.name(),
+            Registered::Olm => crate::olm::NAME,
+        }
+    }
+}
+
+/// Every suite this crate implements, whatever its ratchet: the registry.
+/// Adding a suite of a known algorithm is one line here (and, for a Signal
+/// one, in [`all`]).
+pub fn registry() -> [Registered; 3] {
+    [
+        Registered::DoubleRatchet(&DEFAULT_SUITE),
+        Registered::DoubleRatchet(&SIGNAL_V3_SUITE),
+        Registered::Olm,
+    ]
+}
+
+/// Looks a suite of any algorithm up by name.
+pub fn lookup(name: &str) -> Option<Registered> {
+    registry().into_iter().find(|s| s.name() == name)
 }
 
 /// Looks a suite up by its [`CipherSuite::id`].
@@ -217,4 +261,25 @@ pub fn by_name(name: &str) -> Option<Suite> {
 /// outside this crate (see [`crate::Session::from_bytes_in`]).
 pub fn find_id(suites: &[Suite], id: u8) -> Option<Suite> {
     suites.iter().copied().find(|s| s.id() == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_names_every_suite_once_and_holds_all() {
+        let names: Vec<_> = registry().into_iter().map(Registered::name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for suite in all() {
+            assert!(
+                matches!(lookup(suite.name()), Some(Registered::DoubleRatchet(s)) if s.id() == suite.id())
+            );
+        }
+        assert!(matches!(lookup(crate::olm::NAME), Some(Registered::Olm)));
+        assert!(lookup("olm-v2").is_none());
+    }
 }
