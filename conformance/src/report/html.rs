@@ -486,9 +486,15 @@ fn pair_block(out: &mut String, model: &Model<'_>, p: &Pair<'_>) {
     );
     let _ = writeln!(
         out,
-        "<p class=\"chips\"><span class=\"chip bad\">{} new failure{}</span> <span class=\"chip ok\">{} fixed</span> <span class=\"chip\">{} still failing</span>{}</p>",
+        "<p class=\"chips\"><span class=\"chip{}\">{} new failure{}</span> <span class=\"chip{}\">{} fixed</span> <span class=\"chip\">{} still failing</span>{}</p>",
+        if p.new_failures.is_empty() {
+            ""
+        } else {
+            " bad"
+        },
         p.new_failures.len(),
         if p.new_failures.len() == 1 { "" } else { "s" },
+        if p.fixed.is_empty() { "" } else { " ok" },
         p.fixed.len(),
         p.still_failing,
         if p.same_vectors {
@@ -497,11 +503,24 @@ fn pair_block(out: &mut String, model: &Model<'_>, p: &Pair<'_>) {
             " <span class=\"chip warn\">different or unrecorded vector sets: a tcId may name another case</span>"
         }
     );
-    if !p.new_failures.is_empty() || !p.fixed.is_empty() {
-        out.push_str("<table class=\"changes\"><thead><tr><th>Case</th><th>Comment</th><th>Status</th><th>Now</th></tr></thead><tbody>\n");
-        change_rows(out, &p.new_failures);
-        change_rows(out, &p.fixed);
-        out.push_str("</tbody></table>\n");
+    for (title, changes) in [("New failures", &p.new_failures), ("Fixed", &p.fixed)] {
+        if changes.is_empty() {
+            continue;
+        }
+        // Long lists start closed; new failures always open.
+        let open = if title == "New failures" || changes.len() <= 10 {
+            " open"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<details class=\"changes\"{open}><summary>{title} ({})</summary>\
+             <table class=\"changes\"><thead><tr><th>Case</th><th>Comment</th><th>Status</th><th>Now</th></tr></thead><tbody>",
+            changes.len()
+        );
+        change_rows(out, changes);
+        out.push_str("</tbody></table></details>\n");
     }
     out.push_str("</div>\n");
 }
