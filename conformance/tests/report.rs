@@ -386,3 +386,59 @@ fn drill_down(bin: &str, index: &Path, drill: &str) {
         bytes.len()
     );
 }
+
+const CLI: &str = env!("CARGO_BIN_EXE_ratchetproof");
+
+#[test]
+fn the_cli_writes_json_into_new_folders_and_reports_with_documented_exit_codes() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    let json = dir.join("results/reference.json");
+    let primitives = scenarios().with_file_name("primitives.json");
+    let run = Command::new(CLI)
+        .arg("run")
+        .arg(&primitives)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("ratchetproof "));
+    let site = dir.join("site");
+    let report = Command::new(CLI)
+        .arg("report")
+        .arg(&json)
+        .arg("-o")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(site.join("index.html").exists());
+    // Nothing to do, or nothing to read: no verdict.
+    let nothing = Command::new(CLI).arg("report").arg(&json).output().unwrap();
+    assert_eq!(nothing.status.code(), Some(2));
+    let missing = Command::new(CLI)
+        .args(["report", "/nonexistent.json", "-o"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    // The committed peer tables print.
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("shims/results");
+    let tables = Command::new(CLI)
+        .arg("report")
+        .arg("--markdown")
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(tables.status.success());
+    assert!(String::from_utf8_lossy(&tables.stdout).starts_with("| peer | run | implementation |"));
+}

@@ -139,7 +139,7 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         if args.jobs == 1 { "" } else { "s" }
     );
     if let (Some(path), Some(json)) = (&args.json, &json)
-        && let Err(e) = std::fs::write(path, format!("{json}\n"))
+        && let Err(e) = write_creating_folders(path, &format!("{json}\n"))
     {
         return no_verdict(console, format!("writing {}: {e}", path.display()));
     }
@@ -160,6 +160,15 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         args.write_known_failures.as_deref(),
         console.err,
     )
+}
+
+/// Writes `text` to `path`, creating its folder if missing (`--json
+/// results/peer.json` in a fresh checkout).
+fn write_creating_folders(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
 }
 
 /// Reads and parses a known-failures list; errors name the file (and line).
