@@ -224,7 +224,7 @@ fn runs_table(out: &mut String, model: &Model<'_>) {
         let _ = writeln!(
             out,
             "<tr id=\"run-{}\"><th scope=\"row\" data-v=\"{}\">{}</th><td><span class=\"mode {}\">{}</span></td>\
-             <td>{}</td><td data-v=\"{}\">{}</td><td>{vectors}</td><td class=\"num\">{}</td>\
+             <td class=\"suites\">{}</td><td data-v=\"{}\">{}</td><td>{vectors}</td><td class=\"num\">{}</td>\
              <td class=\"num\" data-v=\"{}\">{failed}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td data-v=\"{}\">{}</td>{}</tr>",
             run.id,
