@@ -18,6 +18,7 @@ pub mod model;
 pub mod mutant_table;
 pub mod mutants;
 pub mod reference;
+pub mod report;
 pub mod runner;
 pub mod shim;
 

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use ratchetproof::commands::{self, Console, ExploreArgs, MutantsArgs, RunArgs, ShimArgs};
+use ratchetproof::commands::{
+    self, Console, ExploreArgs, MutantsArgs, ReportArgs, RunArgs, ShimArgs,
+};
 use ratchetproof::runner::{Filter, RunOptions};
 
 #[derive(Parser)]
@@ -43,6 +45,10 @@ enum Command {
         /// Also write a JUnit XML report to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Also write the JSON result (docs/RESULTS.md) to this file, for
+        /// `ratchetproof report`.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
         /// Run only cases from files whose path contains this (repeatable).
         #[arg(long = "file", value_name = "SUBSTRING")]
         files: Vec<String>,
@@ -112,6 +118,42 @@ enum Command {
         /// Rows computed in parallel (default: the number of CPUs).
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+    },
+    /// Turn JSON results (`run --json FILE`) into a static site: one
+    /// self-contained index.html with the runs, a matrix of implementations ×
+    /// flags per suite with drill-down to the cases, the findings of the
+    /// known-failures lists, and a comparison with earlier results
+    /// (docs/REPORT.md). Also writes or checks the committed summaries of
+    /// the peers' numbers, and the README tables generated from them.
+    Report {
+        /// JSON results of `ratchetproof run`.
+        results: Vec<PathBuf>,
+        /// Write the site into this folder (DIR/index.html).
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Earlier results to compare with: new failures and fixed cases.
+        #[arg(long, value_name = "OLD.json", num_args = 1..)]
+        compare: Vec<PathBuf>,
+        /// The page's title.
+        #[arg(long, default_value = "ratchetproof compatibility report")]
+        title: String,
+        /// Write one summary per peer (the results' folder name) into DIR.
+        #[arg(long, value_name = "DIR")]
+        write_summaries: Option<PathBuf>,
+        /// Exit 1 unless the results give exactly the numbers of the
+        /// summaries in DIR (CI: the README tables are not stale).
+        #[arg(long, value_name = "DIR")]
+        check_summaries: Option<PathBuf>,
+        /// Generate Markdown tables from the summaries in DIR (printed, or
+        /// into the marked blocks of the --update files).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "write_summaries", "check_summaries", "compare"])]
+        markdown: Option<PathBuf>,
+        /// Markdown files whose marked blocks to regenerate.
+        #[arg(long, value_name = "FILE", num_args = 1.., requires = "markdown")]
+        update: Vec<PathBuf>,
+        /// With --update: write nothing; exit 1 if a block is stale.
+        #[arg(long, requires = "update")]
+        check: bool,
     },
     /// Write every vector file from the reference, deterministically.
     Generate {
@@ -274,6 +316,7 @@ fn main() -> ExitCode {
             paths,
             format,
             junit,
+            json,
             files,
             flags,
             tc_ids,
@@ -293,6 +336,7 @@ fn main() -> ExitCode {
                 paths,
                 format: format.into(),
                 junit,
+                json,
                 options: RunOptions {
                     strict_errors,
                     filter: Filter {
@@ -416,6 +460,30 @@ fn main() -> ExitCode {
             &mut console,
         ),
         Command::Generate { out, check } => commands::generate(out, check, &mut console),
+        Command::Report {
+            results,
+            out,
+            compare,
+            title,
+            write_summaries,
+            check_summaries,
+            markdown,
+            update,
+            check,
+        } => commands::report::report(
+            ReportArgs {
+                results,
+                out,
+                compare,
+                title,
+                write_summaries,
+                check_summaries,
+                markdown,
+                update,
+                check,
+            },
+            &mut console,
+        ),
     };
     ExitCode::from(exit.code())
 }

@@ -9,6 +9,7 @@
 
 pub mod explore;
 pub mod interop_explore;
+pub mod report;
 pub mod run;
 
 use std::io::Write;
@@ -21,6 +22,7 @@ use crate::runner;
 use crate::shim::{ShimClient, ShimConfig};
 
 pub use explore::ExploreArgs;
+pub use report::ReportArgs;
 pub use run::{RunArgs, ShimArgs, finish, implementations, read_known, requirements};
 
 /// How a command ended; the process exits with [`Exit::code`].

@@ -15,6 +15,7 @@ use crate::implementation::Implementation;
 use crate::reference::Reference;
 use crate::runner::coverage::{self, Requirements};
 use crate::runner::known::{self, KnownFailures};
+use crate::runner::report_json::KnownList;
 use crate::runner::{self, Report, RunInfo, RunOptions};
 use crate::shim::{ShimClient, ShimConfig, StartError};
 
@@ -38,6 +39,8 @@ pub struct RunArgs {
     pub format: Format,
     /// Also write a JUnit XML report here.
     pub junit: Option<PathBuf>,
+    /// Also write the JSON result (docs/RESULTS.md) here.
+    pub json: Option<PathBuf>,
     /// Strictness and case selection.
     pub options: RunOptions,
     /// The implementation behind a shim (none: the reference).
@@ -96,8 +99,7 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
     let Some(caps) = imps.first().map(|imp| imp.capabilities()) else {
         return no_verdict(console, "no implementation to run the cases on");
     };
-    let shown: Vec<&str> = loaded.iter().map(|(path, _)| path.as_str()).collect();
-    let (info, warnings) = RunInfo::gather(&caps, &args.options, &shown);
+    let (info, warnings) = RunInfo::gather(&caps, &args.options, &loaded);
     for w in warnings {
         sayln!(console.err, "warning: {w}");
     }
@@ -114,9 +116,19 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
     if tty {
         say!(console.err, "\r\x1b[K");
     }
-    match args.format {
-        Format::Text => say!(console.out, "{}", report.to_text_with(&info)),
-        Format::Json => sayln!(console.out, "{}", report.to_json_with(&info)),
+    let list_path = args
+        .known_failures
+        .as_deref()
+        .map(|p| p.display().to_string());
+    let list = list_path
+        .as_deref()
+        .zip(known.as_ref())
+        .map(|(path, list)| KnownList { path, list });
+    let json = (args.format == Format::Json || args.json.is_some())
+        .then(|| report.to_json_with(&info, list));
+    match (args.format, &json) {
+        (Format::Json, Some(json)) => sayln!(console.out, "{json}"),
+        _ => say!(console.out, "{}", report.to_text_with(&info)),
     }
     sayln!(
         console.err,
@@ -126,6 +138,11 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         args.jobs,
         if args.jobs == 1 { "" } else { "s" }
     );
+    if let (Some(path), Some(json)) = (&args.json, &json)
+        && let Err(e) = write_creating_folders(path, &format!("{json}\n"))
+    {
+        return no_verdict(console, format!("writing {}: {e}", path.display()));
+    }
     if let Some(path) = args.junit {
         match report.to_junit() {
             Ok(xml) => {
@@ -143,6 +160,15 @@ pub fn run(args: RunArgs, console: &mut Console<'_>) -> Exit {
         args.write_known_failures.as_deref(),
         console.err,
     )
+}
+
+/// Writes `text` to `path`, creating its folder if missing (`--json
+/// results/peer.json` in a fresh checkout).
+fn write_creating_folders(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
 }
 
 /// Reads and parses a known-failures list; errors name the file (and line).

@@ -238,6 +238,7 @@ mod tests {
             alternative_steps: Vec::new(),
             status,
             needs: vec![suite(s), session()],
+            step_count: 0,
         }
     }
 

@@ -111,17 +111,20 @@ impl Failure {
     }
 }
 
-/// The runner writes a refusal as `error CLASS: message`; anything else is a
-/// result the implementation returned.
+/// The runner writes a refusal as `error CLASS: message`: its class and the
+/// implementation's message; `None` for anything else, a result the
+/// implementation returned.
+pub fn refusal(actual: &str) -> Option<(&str, &str)> {
+    let rest = actual.strip_prefix("error ")?;
+    Some(match rest.split_once(':') {
+        Some((class, message)) => (class.trim(), message.trim()),
+        None => (rest.trim(), ""),
+    })
+}
+
 fn did(actual: &str) -> Did {
-    match actual.strip_prefix("error ") {
-        Some(rest) => Did::Refused(
-            rest.split(':')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
-        ),
+    match refusal(actual) {
+        Some((class, _)) => Did::Refused(class.to_string()),
         None => Did::Accepted,
     }
 }
@@ -223,6 +226,12 @@ fn entry_words(line: &str) -> Vec<&str> {
 pub struct KnownFailures {
     /// Each listed case and how it fails.
     pub entries: BTreeMap<Key, Failure>,
+    /// Why each listed case fails, where the list says: the comment lines
+    /// above its entry in its paragraph (the latest run of comment lines
+    /// before it, as `--write-known-failures` keeps them) and the entry's own
+    /// trailing comment, `# ` removed, joined by newlines. Reports show it
+    /// as the case's justification (docs/RESULTS.md, `knownFailure`).
+    pub reasons: BTreeMap<Key, String>,
 }
 
 impl KnownFailures {
@@ -230,11 +239,26 @@ impl KnownFailures {
     /// fails are refused with a message that says how to write them.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let mut entries = BTreeMap::new();
+        let mut reasons = BTreeMap::new();
+        // The comment block the next entry belongs to, and whether the line
+        // before was an entry (then a comment line starts a new block).
+        let (mut comment, mut after_entry): (Vec<&str>, bool) = (Vec::new(), false);
         for (n, line) in text.lines().enumerate() {
             let words = entry_words(line);
             if words.is_empty() {
+                match line.trim().strip_prefix('#') {
+                    Some(c) => {
+                        if after_entry {
+                            comment.clear();
+                        }
+                        comment.push(c.strip_prefix(' ').unwrap_or(c).trim_end());
+                    }
+                    None => comment.clear(),
+                }
+                after_entry = false;
                 continue;
             }
+            after_entry = true;
             let error = |message: String| ParseError {
                 line: n + 1,
                 message,
@@ -255,8 +279,18 @@ impl KnownFailures {
             if entries.insert(key.clone(), failure).is_some() {
                 return Err(error(format!("{key} is listed twice")));
             }
+            let trailing = line.split_once('#').map(|(_, c)| c.trim());
+            let reason: Vec<&str> = comment
+                .iter()
+                .copied()
+                .chain(trailing)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if !reason.is_empty() {
+                reasons.insert(key, reason.join("\n"));
+            }
         }
-        Ok(Self { entries })
+        Ok(Self { entries, reasons })
     }
 }
 

@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod known;
 pub mod load;
 pub mod report;
+pub mod report_json;
 pub mod requests;
 pub mod run_info;
 mod scenario;
@@ -132,6 +133,11 @@ pub struct CaseResult {
     /// Everything the case needs from an implementation (coverage checks).
     #[serde(skip)]
     pub needs: Vec<Capability>,
+    /// How many steps the case has (scenario steps, initial messages of an
+    /// X3DH acceptance); 0 for a single-outcome case. The JSON result derives
+    /// the per-step outcomes from it (docs/RESULTS.md, `steps`).
+    #[serde(skip)]
+    pub step_count: usize,
 }
 
 /// Everything a run produced.
@@ -251,6 +257,16 @@ pub enum CaseRef<'a> {
 }
 
 impl CaseRef<'_> {
+    /// How many judged steps the case has: a scenario's steps, an X3DH
+    /// acceptance's initial messages, 0 for a single-outcome case.
+    pub fn step_count(&self) -> usize {
+        match self {
+            CaseRef::Primitive(_) | CaseRef::X3dh(_) => 0,
+            CaseRef::Scenario(c) => c.steps.len(),
+            CaseRef::X3dhAccept(c) => c.initial_messages.len(),
+        }
+    }
+
     /// The case's tcId, comment, flags and verdict.
     pub fn info(&self) -> &CaseInfo {
         match self {
@@ -343,6 +359,7 @@ fn case_result(
         alternative_steps,
         status,
         needs: capability::needs(suite, case),
+        step_count: case.step_count(),
     }
 }
 

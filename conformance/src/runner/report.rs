@@ -1,15 +1,12 @@
-//! Report output: the readable summary, JSON (the versioned format of
-//! docs/RESULTS.md), and JUnit XML for CI systems.
+//! Report output: the readable summary and JUnit XML for CI systems (the
+//! JSON result, docs/RESULTS.md, is [`super::report_json`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-use serde::Serialize;
-
-use super::coverage::SkipCount;
-use super::run_info::{FORMAT_VERSION, RunInfo};
+use super::run_info::RunInfo;
 use super::{Report, Status};
 
 /// Passed, failed, skipped and errored counts.
@@ -224,75 +221,6 @@ impl Report {
             t.passed, t.failed, t.skipped, t.errored
         );
         out
-    }
-
-    /// JSON without the run's provenance (for library callers and tests):
-    /// [`Report::to_json_with`]'s object without the fields of [`RunInfo`].
-    pub fn to_json(&self) -> String {
-        self.json(None)
-    }
-
-    /// JSON, one object in the versioned format of docs/RESULTS.md
-    /// (`formatVersion`): the run's provenance ([`RunInfo`]: tool, start
-    /// time, the implementation's declaration, mode, filter, the vector
-    /// files and their set's hash), the implementation, the suites run, the
-    /// totals with what skipped cases lack (`skippedBecause`), the counts
-    /// per verdict (`perVerdict`), and every case.
-    pub fn to_json_with(&self, run: &RunInfo) -> String {
-        self.json(Some(run))
-    }
-
-    fn json(&self, run: Option<&RunInfo>) -> String {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Summary {
-            passed: usize,
-            failed: usize,
-            skipped: usize,
-            errored: usize,
-            executed: usize,
-            skipped_because: Vec<SkipCount>,
-        }
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Json<'a> {
-            format_version: u32,
-            #[serde(flatten)]
-            run: Option<&'a RunInfo>,
-            implementation: &'a str,
-            suites: Vec<&'a str>,
-            summary: Summary,
-            /// Per verdict (`valid`, `invalid`, `acceptable`): cases run,
-            /// passed, and passed through an alternative outcome.
-            per_verdict: BTreeMap<String, VerdictCounts>,
-            cases: &'a [super::CaseResult],
-        }
-        let t = self.totals();
-        let json = Json {
-            format_version: FORMAT_VERSION,
-            run,
-            implementation: &self.implementation,
-            suites: self.suites(),
-            summary: Summary {
-                passed: t.passed,
-                failed: t.failed,
-                skipped: t.skipped,
-                errored: t.errored,
-                executed: self.executed(),
-                skipped_because: self.skipped_because(),
-            },
-            per_verdict: self
-                .per_verdict()
-                .into_iter()
-                .filter_map(|(k, c)| {
-                    serde_json::to_value(k)
-                        .ok()
-                        .and_then(|k| k.as_str().map(|s| (s.to_string(), c)))
-                })
-                .collect(),
-            cases: &self.cases,
-        };
-        serde_json::to_string_pretty(&json).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// JUnit XML: one test suite per vector file, one test case per tcId.

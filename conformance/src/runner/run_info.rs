@@ -6,6 +6,7 @@
 //! the versioned format of docs/RESULTS.md, which `ratchetproof report` and
 //! other tools read.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -172,6 +173,9 @@ pub struct VectorFileInfo {
     /// SHA-256 of the file's bytes, lowercase hex (`null` if it could not
     /// be read again after loading).
     pub sha256: Option<String>,
+    /// The file's `notes`: per flag its bug type and description (and
+    /// links), so a report can explain a case's flags without the file.
+    pub notes: BTreeMap<String, vectors::Note>,
 }
 
 fn hash_or_null<S: serde::Serializer>(h: &Option<SetHash>, s: S) -> Result<S::Ok, S::Error> {
@@ -211,6 +215,7 @@ impl VectorsInfo {
                 path: shown.to_string(),
                 set_path,
                 sha256,
+                notes: BTreeMap::new(),
             });
         }
         let (set_hash, root) = match roots.as_slice() {
@@ -249,14 +254,18 @@ impl VectorsInfo {
 
 impl RunInfo {
     /// The provenance of a run of `options` against an implementation that
-    /// declared `caps`, over the files at `paths`; warnings as
-    /// [`VectorsInfo::of`].
+    /// declared `caps`, over the `loaded` files (path as shown, content),
+    /// with each file's notes; warnings as [`VectorsInfo::of`].
     pub fn gather(
         caps: &Capabilities,
         options: &RunOptions,
-        paths: &[&str],
+        loaded: &[(String, vectors::AnyFile)],
     ) -> (RunInfo, Vec<String>) {
-        let (vectors, warnings) = VectorsInfo::of(paths);
+        let paths: Vec<&str> = loaded.iter().map(|(p, _)| p.as_str()).collect();
+        let (mut vectors, warnings) = VectorsInfo::of(&paths);
+        for (info, (_, file)) in vectors.files.iter_mut().zip(loaded) {
+            info.notes = file.notes().clone();
+        }
         let info = RunInfo {
             tool: Tool::this(),
             started_at: rfc3339_utc(std::time::SystemTime::now()),

@@ -17,6 +17,7 @@ fn case(suite: &str, file: &str, tc_id: u32, status: Status) -> CaseResult {
         alternative_steps: Vec::new(),
         status,
         needs: Vec::new(),
+        step_count: 0,
     }
 }
 
@@ -228,4 +229,45 @@ fn recording_from_scratch_writes_the_header() {
         rec.text,
         format!("# line one\n# line two\n\n{DEFAULT}/s.json 1 errored\n")
     );
+}
+
+#[test]
+fn reasons_are_the_comment_block_above_each_entry_and_its_trailing_comment() {
+    let text = "# Header of the list: not a reason.\n\
+                \n\
+                # F1: the signature is never verified.\n\
+                # session_builder.js, line 12.\n\
+                signal-v3/x3dh.json 25 failed accepted\n\
+                signal-v3/x3dh.json 26 failed accepted  # also <b>here</b>\n\
+                # F2: a second block in the same paragraph.\n\
+                signal-v3/x3dh.json 27 failed class=state\n\
+                \n\
+                signal-v3/x3dh.json 28 errored\n";
+    let k = KnownFailures::parse(text).unwrap();
+    let reason = |tc_id| {
+        k.reasons
+            .get(&Key {
+                suite: "signal-v3".into(),
+                file: "x3dh.json".into(),
+                tc_id,
+            })
+            .cloned()
+    };
+    let f1 = "F1: the signature is never verified.\nsession_builder.js, line 12.";
+    assert_eq!(reason(25).as_deref(), Some(f1));
+    assert_eq!(
+        reason(26),
+        Some(format!("{f1}\nalso <b>here</b>")),
+        "the block goes on over consecutive entries"
+    );
+    assert_eq!(
+        reason(27).as_deref(),
+        Some("F2: a second block in the same paragraph.")
+    );
+    assert_eq!(
+        reason(28),
+        None,
+        "a paragraph without comments has no reason"
+    );
+    assert_eq!(k.entries.len(), 4);
 }
