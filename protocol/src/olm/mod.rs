@@ -13,6 +13,7 @@
 
 pub mod agreement;
 pub mod kdf;
+pub mod layout;
 pub mod message;
 pub mod session;
 
