@@ -110,6 +110,11 @@ pub const SHAPES: [(&str, Weights); 7] = [
 /// 2000 within a few actions.
 pub const OLM_LIMITS_SHAPE: &str = "olm-limits";
 
+/// The `olm-v1` shape of round trips while Alice's first message is held
+/// back: it arrives after 4 to 8 of her chains, so after its chain may
+/// have left the five kept (then it is refused; before, it decrypts).
+pub const OLM_DEEP_SHAPE: &str = "olm-deep";
+
 /// How many messages an `olm-v1` loss sends: around the store's 40 and the
 /// gap's 2000, on both sides of each.
 const OLM_LOSSES: [u16; 8] = [1, 5, 39, 40, 41, 1_999, 2_000, 2_001];
@@ -123,10 +128,21 @@ pub fn draw_olm(seed: u64, room: &Room, max_actions: usize) -> SessionCase {
         .iter()
         .filter(|(_, w)| room.clone || (w.capture == 0 && w.restore == 0))
         .collect();
-    let n = u32::try_from(shapes.len()).unwrap_or(1) + 1;
+    let n = u32::try_from(shapes.len()).unwrap_or(1) + 2;
     let turn = below(&mut rng, n) as usize;
     let limits = turn == shapes.len();
-    let (shape, weights) = if limits {
+    let deep = turn == shapes.len() + 1;
+    let (shape, weights) = if deep {
+        (
+            OLM_DEEP_SHAPE,
+            Weights {
+                tamper: 1,
+                capture: u32::from(room.clone),
+                eavesdrop: 2 * u32::from(room.clone),
+                ..HONEST
+            },
+        )
+    } else if limits {
         (
             OLM_LIMITS_SHAPE,
             Weights {
@@ -149,18 +165,29 @@ pub fn draw_olm(seed: u64, room: &Room, max_actions: usize) -> SessionCase {
     let config = ModelConfig::olm(rng.next_u64()).with_randomness(randomness);
     let cap = u32::try_from(max_actions).unwrap_or(u32::MAX);
     let len = below(&mut rng, cap) as usize + 1;
-    let actions = (0..len)
-        .map(|_| {
-            if limits && below(&mut rng, 8) == 0 {
-                Action::Lose {
-                    from: party(&mut rng),
-                    count: choose(&mut rng, &OLM_LOSSES, 41),
-                }
-            } else {
-                action(&mut rng, weights)
+    let mut actions = Vec::new();
+    if deep {
+        let rounds = 4 + below(&mut rng, 5);
+        actions.push(Action::Send { from: Party::Alice });
+        for _ in 0..rounds {
+            for from in [Party::Alice, Party::Bob] {
+                actions.push(Action::Send { from });
+                actions.push(Action::Deliver { pick: 1 });
             }
-        })
-        .collect();
+        }
+        actions.push(Action::Deliver { pick: 0 });
+    }
+    let len = len.saturating_sub(actions.len()).max(1);
+    actions.extend((0..len).map(|_| {
+        if limits && below(&mut rng, 8) == 0 {
+            Action::Lose {
+                from: party(&mut rng),
+                count: choose(&mut rng, &OLM_LOSSES, 41),
+            }
+        } else {
+            action(&mut rng, weights)
+        }
+    }));
     SessionCase {
         config,
         shape,
