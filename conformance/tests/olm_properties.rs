@@ -137,7 +137,7 @@ fn first_violation(imp: &mut dyn model::Subject, cases: u64) -> Option<Violation
 fn explored(imp: impl Implementation + Send + 'static, strict: bool) -> Option<String> {
     let options = Options {
         olm: true,
-        cases: Some(600),
+        cases: Some(200),
         strict,
         ..Options::new(1, Vec::new())
     };
