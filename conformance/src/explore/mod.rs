@@ -263,14 +263,32 @@ fn turn_of(options: &Options, index: u64) -> Option<Option<Suite>> {
     Some(options.suites.get(turn).copied())
 }
 
-/// The suite of case `index` (Signal suites only).
+/// The Signal suite of case `index`. In `olm-v1`'s turn, a case whose
+/// domain is not a conversation takes a Signal suite instead (Olm has
+/// conversations only), the suites in turn, so every domain keeps its share
+/// of every suite.
 fn suite_of(options: &Options, index: u64) -> Option<Suite> {
-    turn_of(options, index)?
+    match turn_of(options, index)? {
+        Some(suite) => Some(suite),
+        None => {
+            let turns = u64::try_from(options.suites.len() + 1).ok()?;
+            let count = u64::try_from(options.suites.len())
+                .ok()
+                .filter(|&n| n > 0)?;
+            options
+                .suites
+                .get(usize::try_from((index / turns) % count).ok()?)
+                .copied()
+        }
+    }
 }
 
-/// Whether case `index` is an `olm-v1` conversation.
+/// Whether case `index` is an `olm-v1` conversation: `olm-v1`'s turn, and
+/// a conversation (or no Signal suite to give the case to).
 fn is_olm(options: &Options, domains: &[Domain], index: u64) -> bool {
-    matches!(turn_of(options, index), Some(None)) && domains.contains(&Domain::Session)
+    matches!(turn_of(options, index), Some(None))
+        && domains.contains(&Domain::Session)
+        && (domain_of(domains, index) == Some(Domain::Session) || options.suites.is_empty())
 }
 
 /// The conversation `index` of a run (whatever domain the index falls in).

@@ -17,7 +17,7 @@ pub const MAX_ACTIONS: usize = 1_000;
 
 /// Which ratchet the sessions run: the Signal algorithm of the suite, or
 /// Olm's (`olm-v1`, not a [`ratchetproof_protocol::CipherSuite`]:
-/// docs/OLM-V1.md §10.3), whose sessions start from its triple DH and whose
+/// docs/OLM-V1.md §10.4), whose sessions start from its triple DH and whose
 /// oracle follows its own rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ratchet {
