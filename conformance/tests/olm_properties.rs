@@ -291,3 +291,25 @@ fn a_peer_whose_copies_are_not_copies_is_caught() {
     );
     assert!(explored(AliasingCopies::default(), false).is_some());
 }
+
+#[test]
+fn an_olm_finding_is_the_same_whatever_the_jobs() {
+    let options = Options {
+        olm: true,
+        cases: Some(100),
+        ..Options::new(3, Vec::new())
+    };
+    let mut one: Vec<Box<dyn Implementation + Send>> = vec![Box::new(AliasingCopies::default())];
+    let mut two: Vec<Box<dyn Implementation + Send>> = vec![
+        Box::new(AliasingCopies::default()),
+        Box::new(AliasingCopies::default()),
+    ];
+    let one = explore::explore(&mut one, &options, &|_| {})
+        .finding
+        .unwrap();
+    let two = explore::explore(&mut two, &options, &|_| {})
+        .finding
+        .unwrap();
+    assert_eq!(one.index, two.index);
+    assert_eq!(one.file_json(), two.file_json());
+}
