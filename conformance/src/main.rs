@@ -178,7 +178,7 @@ enum Command {
         /// Explore an in-process known-bug mutant instead (`ratchetproof mutants` lists them).
         #[arg(long, value_name = "NAME")]
         mutant: Option<String>,
-        /// Suite to explore (repeatable; default: every suite the implementation declares).
+        /// Suite to explore (repeatable; `all` or none: every suite the implementation declares, `olm-v1` included).
         #[arg(long = "suite", value_name = "SUITE")]
         suites: Vec<String>,
         /// Domain to draw cases from: session (conversations), x3dh (key

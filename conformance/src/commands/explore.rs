@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ratchetproof_protocol::{Suite, suite};
+use ratchetproof_protocol::{Suite, olm, suite};
 
 use super::{Console, Exit, ShimArgs, implementations, no_verdict, sayln};
 use crate::explore::{self, Accepted, Domain, Options};
@@ -67,37 +67,64 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn resolve_suites(given: &[String], imp: &dyn Implementation) -> Result<Vec<Suite>, String> {
-    let declared = imp.capabilities().suites;
-    if given.is_empty() {
+/// Whether `caps` can run `olm-v1` conversations: declared, built through
+/// the prekey operations, with injected keys.
+fn speaks_olm(caps: &crate::implementation::Capabilities) -> bool {
+    caps.suites.iter().any(|d| d == olm::NAME)
+        && caps
+            .operations
+            .contains(&crate::implementation::Operation::Prekey)
+        && caps.injected_randomness
+}
+
+/// The suites named (none or `all`: every suite both the implementation
+/// and the reference speak), and whether `olm-v1` is among them.
+fn resolve_suites(
+    given: &[String],
+    imp: &dyn Implementation,
+) -> Result<(Vec<Suite>, bool), String> {
+    let caps = imp.capabilities();
+    let declared = &caps.suites;
+    if given.is_empty() || given.iter().any(|g| g == "all") {
         let suites: Vec<Suite> = suite::all()
             .into_iter()
             .filter(|s| declared.iter().any(|d| d == s.name()))
             .collect();
-        if suites.is_empty() {
+        let olm = speaks_olm(&caps);
+        if suites.is_empty() && !olm {
             return Err(format!(
                 "the implementation declares no suite the reference speaks (it declares: {})",
                 declared.join(", ")
             ));
         }
-        return Ok(suites);
+        return Ok((suites, olm));
     }
-    given
-        .iter()
-        .map(|name| {
-            let suite = suite::by_name(name).ok_or_else(|| {
-                format!(
-                    "unknown suite {name:?} (known: {})",
-                    suite::all().map(|s| s.name()).join(", ")
-                )
-            })?;
-            if declared.iter().any(|d| d == name) {
-                Ok(suite)
-            } else {
-                Err(format!("the implementation does not declare suite {name}"))
+    let mut olm = false;
+    let mut suites = Vec::new();
+    for name in given {
+        if name == olm::NAME {
+            if !speaks_olm(&caps) {
+                return Err(format!(
+                    "the implementation does not declare suite {name} with the prekey \
+                     operations and injected keys its conversations need"
+                ));
             }
-        })
-        .collect()
+            olm = true;
+            continue;
+        }
+        let suite = suite::by_name(name).ok_or_else(|| {
+            format!(
+                "unknown suite {name:?} (known: {}, {}, all)",
+                suite::all().map(|s| s.name()).join(", "),
+                olm::NAME
+            )
+        })?;
+        if !declared.iter().any(|d| d == name) {
+            return Err(format!("the implementation does not declare suite {name}"));
+        }
+        suites.push(suite);
+    }
+    Ok((suites, olm))
 }
 
 /// The domains named (none: all) that `caps` declare; `Err` names what is
@@ -177,10 +204,16 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
         Ok(d) => d,
         Err(e) => return no_verdict(console, e),
     };
-    let suites = match resolve_suites(&args.suites, first.as_ref()) {
+    let (suites, olm) = match resolve_suites(&args.suites, first.as_ref()) {
         Ok(s) => s,
         Err(e) => return no_verdict(console, e),
     };
+    if suites.is_empty() && !domains.contains(&Domain::Session) {
+        return no_verdict(
+            console,
+            "olm-v1 has conversations only: its cases come from the session domain",
+        );
+    }
     let options = Options {
         seed: args.seed,
         cases: args.cases.or(if args.time.is_some() {
@@ -192,6 +225,7 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
         max_actions: args.max_actions.clamp(1, crate::model::MAX_ACTIONS),
         strict: args.strict_errors,
         suites,
+        olm,
         domains,
         accepted,
         shrink_budget: args.shrink_budget,
@@ -205,6 +239,7 @@ pub fn explore(args: ExploreArgs, console: &mut Console<'_>) -> Exit {
             .suites
             .iter()
             .map(|s| s.name())
+            .chain(options.olm.then_some(olm::NAME))
             .collect::<Vec<_>>()
             .join(", "),
         options
@@ -466,7 +501,7 @@ pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Con
             let Some(first) = imps.first() else {
                 return no_verdict(console, "no implementation");
             };
-            let suites = match resolve_suites(&args.suites, first.as_ref()) {
+            let (suites, olm) = match resolve_suites(&args.suites, first.as_ref()) {
                 Ok(s) => s,
                 Err(e) => return no_verdict(console, e),
             };
@@ -477,6 +512,7 @@ pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Con
                 max_actions: args.max_actions.clamp(1, crate::model::MAX_ACTIONS),
                 strict,
                 suites,
+                olm,
                 domains: Domain::ALL.to_vec(),
                 accepted: Accepted::default(),
                 shrink_budget: args.shrink_budget,

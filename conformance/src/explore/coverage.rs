@@ -46,6 +46,7 @@ fn bump<K: Ord>(map: &mut BTreeMap<K, u64>, key: K) {
 fn kind(action: &Action) -> String {
     match action {
         Action::Send { .. } => "send".into(),
+        Action::Lose { .. } => "lose".into(),
         Action::Deliver { .. } => "deliver".into(),
         Action::Replay { .. } => "replay".into(),
         Action::Drop { .. } => "drop".into(),
@@ -92,7 +93,7 @@ impl Coverage {
             }
         }
         bump(&mut self.shapes, case.shape.to_string());
-        bump(&mut self.suites, case.config.suite.name().to_string());
+        bump(&mut self.suites, case.config.suite_name().to_string());
         bump(&mut self.max_skip, case.config.max_skip);
         bump(&mut self.max_stored, case.config.max_stored_skipped_keys);
         let drawn = trace.alice_keys.len()

@@ -76,6 +76,10 @@ pub struct Options {
     pub strict: bool,
     /// Suites to draw cases in, in turn (by case index).
     pub suites: Vec<Suite>,
+    /// Whether `olm-v1` takes a turn after the suites: its cases are
+    /// conversations only (Olm is not a [`Suite`]; its key agreement is
+    /// exercised inside every conversation).
+    pub olm: bool,
     /// Domains to draw cases from (those the implementation declares).
     pub domains: Vec<Domain>,
     /// Deviations to note and explore past.
@@ -94,6 +98,7 @@ impl Options {
             max_actions: 60,
             strict: false,
             suites,
+            olm: false,
             domains: Domain::ALL.to_vec(),
             accepted: Accepted::default(),
             shrink_budget: 2_000,
@@ -248,25 +253,51 @@ pub fn domain_of(domains: &[Domain], index: u64) -> Option<Domain> {
     }
 }
 
-/// The suite of case `index`.
-fn suite_of(options: &Options, index: u64) -> Option<Suite> {
-    let count = u64::try_from(options.suites.len())
+/// The suite of case `index`: the suites in turn, then `olm-v1` if asked
+/// for (`None` in its turn).
+fn turn_of(options: &Options, index: u64) -> Option<Option<Suite>> {
+    let count = u64::try_from(options.suites.len() + usize::from(options.olm))
         .ok()
         .filter(|&n| n > 0)?;
-    options
-        .suites
-        .get(usize::try_from(index % count).ok()?)
-        .copied()
+    let turn = usize::try_from(index % count).ok()?;
+    Some(options.suites.get(turn).copied())
+}
+
+/// The Signal suite of case `index`. In `olm-v1`'s turn, a case whose
+/// domain is not a conversation takes a Signal suite instead (Olm has
+/// conversations only), the suites in turn, so every domain keeps its share
+/// of every suite.
+fn suite_of(options: &Options, index: u64) -> Option<Suite> {
+    match turn_of(options, index)? {
+        Some(suite) => Some(suite),
+        None => {
+            let turns = u64::try_from(options.suites.len() + 1).ok()?;
+            let count = u64::try_from(options.suites.len())
+                .ok()
+                .filter(|&n| n > 0)?;
+            options
+                .suites
+                .get(usize::try_from((index / turns) % count).ok()?)
+                .copied()
+        }
+    }
+}
+
+/// Whether case `index` is an `olm-v1` conversation: `olm-v1`'s turn, and
+/// a conversation (or no Signal suite to give the case to).
+fn is_olm(options: &Options, domains: &[Domain], index: u64) -> bool {
+    matches!(turn_of(options, index), Some(None))
+        && domains.contains(&Domain::Session)
+        && (domain_of(domains, index) == Some(Domain::Session) || options.suites.is_empty())
 }
 
 /// The conversation `index` of a run (whatever domain the index falls in).
 pub fn draw(options: &Options, room: &Room, index: u64) -> Option<SessionCase> {
-    Some(session::draw(
-        case_seed(options.seed, index),
-        suite_of(options, index)?,
-        room,
-        options.max_actions,
-    ))
+    let seed = case_seed(options.seed, index);
+    match turn_of(options, index)? {
+        Some(suite) => Some(session::draw(seed, suite, room, options.max_actions)),
+        None => Some(session::draw_olm(seed, room, options.max_actions)),
+    }
 }
 
 /// The case `index` of a run drawing from `domains`; `Err` when the
@@ -278,6 +309,9 @@ pub fn draw_case(
     domains: &[Domain],
     index: u64,
 ) -> Option<Result<Case, String>> {
+    if is_olm(options, domains, index) {
+        return Some(Ok(Case::Session(draw(options, room, index)?)));
+    }
     let suite = suite_of(options, index)?;
     let seed = case_seed(options.seed, index);
     Some(match domain_of(domains, index)? {
@@ -374,7 +408,7 @@ pub fn play(
     let status = runner::run_case(
         imp,
         caps,
-        case.config.suite.name(),
+        case.config.suite_name(),
         CaseRef::Scenario(&scenario),
         &options,
     );
@@ -415,6 +449,11 @@ pub(crate) fn scenario_of(
     comment: &str,
 ) -> Result<ScenarioCase, String> {
     let mut scenario = trace.to_scenario(1, comment, &[FINDING_FLAG.to_string()]);
+    if case.config.ratchet == model::Ratchet::Olm {
+        // Olm's key erasure is stated by its capture rule, which the
+        // model's eavesdropping checks (docs/OLM-V1.md §8).
+        return Ok(scenario);
+    }
     let erasure = crate::generate::annotate_erasure(
         case.config.suite,
         scenario.limits,

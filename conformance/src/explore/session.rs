@@ -104,6 +104,97 @@ pub const SHAPES: [(&str, Weights); 7] = [
     ),
 ];
 
+/// The shapes of `olm-v1` conversations: the Signal shapes (their tampering
+/// reads as Olm's fields) and one that reaches Olm's bounds — messages lost
+/// by the dozen or the thousand, so stores pass 40 keys and gaps reach
+/// 2000 within a few actions.
+pub const OLM_LIMITS_SHAPE: &str = "olm-limits";
+
+/// The `olm-v1` shape of round trips while Alice's first message is held
+/// back: it arrives after 4 to 8 of her chains, so after its chain may
+/// have left the five kept (then it is refused; before, it decrypts).
+pub const OLM_DEEP_SHAPE: &str = "olm-deep";
+
+/// How many messages an `olm-v1` loss sends: around the store's 40 and the
+/// gap's 2000, on both sides of each.
+const OLM_LOSSES: [u16; 8] = [1, 5, 39, 40, 41, 1_999, 2_000, 2_001];
+
+/// The `olm-v1` conversation drawn from `seed`, with at most `max_actions`
+/// actions. Olm's limits are constants, so `room` contributes only whether
+/// sessions can be copied.
+pub fn draw_olm(seed: u64, room: &Room, max_actions: usize) -> SessionCase {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let shapes: Vec<_> = SHAPES
+        .iter()
+        .filter(|(_, w)| room.clone || (w.capture == 0 && w.restore == 0))
+        .collect();
+    let n = u32::try_from(shapes.len()).unwrap_or(1) + 2;
+    let turn = below(&mut rng, n) as usize;
+    let limits = turn == shapes.len();
+    let deep = turn == shapes.len() + 1;
+    let (shape, weights) = if deep {
+        (
+            OLM_DEEP_SHAPE,
+            Weights {
+                tamper: 1,
+                capture: u32::from(room.clone),
+                eavesdrop: 2 * u32::from(room.clone),
+                ..HONEST
+            },
+        )
+    } else if limits {
+        (
+            OLM_LIMITS_SHAPE,
+            Weights {
+                send: 5,
+                deliver: 8,
+                drop: 1,
+                capture: u32::from(room.clone),
+                eavesdrop: 2 * u32::from(room.clone),
+                ..HONEST
+            },
+        )
+    } else {
+        shapes.get(turn).map_or(SHAPES[0], |s| **s)
+    };
+    let randomness = if below(&mut rng, 8) == 0 {
+        Randomness::Counter
+    } else {
+        Randomness::Fresh
+    };
+    let config = ModelConfig::olm(rng.next_u64()).with_randomness(randomness);
+    let cap = u32::try_from(max_actions).unwrap_or(u32::MAX);
+    let len = below(&mut rng, cap) as usize + 1;
+    let mut actions = Vec::new();
+    if deep {
+        let rounds = 4 + below(&mut rng, 5);
+        actions.push(Action::Send { from: Party::Alice });
+        for _ in 0..rounds {
+            for from in [Party::Alice, Party::Bob] {
+                actions.push(Action::Send { from });
+                actions.push(Action::Deliver { pick: 1 });
+            }
+        }
+        actions.push(Action::Deliver { pick: 0 });
+    }
+    let len = len.saturating_sub(actions.len()).max(1);
+    actions.extend((0..len).map(|_| {
+        if limits && below(&mut rng, 8) == 0 {
+            Action::Lose {
+                from: party(&mut rng),
+                count: choose(&mut rng, &OLM_LOSSES, 41),
+            }
+        } else {
+            action(&mut rng, weights)
+        }
+    }));
+    SessionCase {
+        config,
+        shape,
+        actions,
+    }
+}
+
 /// One drawn case of the session domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionCase {
@@ -311,7 +402,7 @@ mod tests {
             shapes.insert(case.shape);
             for a in case.actions {
                 kinds.insert(match a {
-                    Action::Send { .. } => "send",
+                    Action::Send { .. } | Action::Lose { .. } => "send",
                     Action::Deliver { .. } => "deliver",
                     Action::Replay { .. } => "replay",
                     Action::Drop { .. } => "drop",

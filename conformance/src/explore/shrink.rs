@@ -26,6 +26,16 @@ fn simpler(action: Action) -> Vec<Action> {
         }
     };
     match action {
+        // Fewer lost messages, down to none (where the bound under test
+        // lies is the shrinker's to find, one halving at a time).
+        Action::Lose { from, count } => match count {
+            0 => vec![],
+            1 => vec![Action::Lose { from, count: 0 }],
+            c => vec![
+                Action::Lose { from, count: c / 2 },
+                Action::Lose { from, count: c - 1 },
+            ],
+        },
         Action::Deliver { pick } => picks(pick)
             .into_iter()
             .map(|pick| Action::Deliver { pick })
@@ -218,7 +228,7 @@ pub(super) fn shrink(
     let scenario = super::scenario_of(&trace, &best, &comment)?;
     let file = finding_file(
         SCENARIO_SCHEMA,
-        best.config.suite.name(),
+        best.config.suite_name(),
         &scenario.info.flags.clone(),
         scenario,
     );

@@ -46,7 +46,7 @@ pub(super) fn tell(finding: &Finding) -> String {
         "explore --seed {} case {}: suite {}, MAX_SKIP {}, stored-key cap {}, {:?} ratchet keys, shape {}",
         finding.seed,
         finding.index,
-        c.suite.name(),
+        c.suite_name(),
         c.max_skip,
         c.max_stored_skipped_keys,
         c.randomness,
@@ -66,6 +66,7 @@ pub(super) fn tell(finding: &Finding) -> String {
                 party,
                 plaintext,
                 outcome,
+                ..
             } => match outcome {
                 Ok(wire) => {
                     let m = sent;

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::implementation::Role;
 
+/// The most messages one [`Action::Lose`] sends: one past Olm's gap bound.
+pub const MAX_LOSE: u16 = 2_002;
+
 /// One of the two honest parties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -56,6 +59,16 @@ pub enum Action {
     Send {
         /// The sender.
         from: Party,
+    },
+    /// `from` sends `count` messages (at most [`MAX_LOSE`]) that the network
+    /// loses at once: its next message lies `count` indexes further on. One
+    /// action reaches what many sends would: long gaps (Olm's bound of 2000)
+    /// and key stores past their cap (Olm's 40).
+    Lose {
+        /// The sender.
+        from: Party,
+        /// Messages sent and lost (modulo `MAX_LOSE + 1`).
+        count: u16,
     },
     /// The network delivers one message still in flight to its recipient.
     /// Choosing any in-flight message, not the oldest, is what reorders and

@@ -31,15 +31,16 @@ pub mod checker;
 mod config;
 mod direct;
 mod keys;
+mod olm;
 mod oracle;
 mod scenario;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod trace;
 
-pub use action::{Action, Party, Tamper};
+pub use action::{Action, MAX_LOSE, Party, Tamper};
 pub use checker::check;
-pub use config::{MAX_ACTIONS, MODEL_MAX_SKIP, ModelConfig};
+pub use config::{MAX_ACTIONS, MODEL_MAX_SKIP, ModelConfig, Ratchet};
 pub use direct::{ProtocolSessions, Subject};
 pub use keys::Randomness;
 pub use scenario::to_scenario;

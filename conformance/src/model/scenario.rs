@@ -6,7 +6,7 @@
 //! checks it: a run on which the reference itself breaks an invariant is
 //! refused rather than written down as truth.
 
-use crate::implementation::ErrorClass;
+use crate::implementation::{ErrorClass, MessageType};
 use ratchetproof_protocol::{KeyPair, PrivateKey};
 
 use super::action::Action;
@@ -15,8 +15,9 @@ use super::config::ModelConfig;
 use super::trace::{Event, Outcome, Trace, Violation};
 use crate::reference::Reference;
 use crate::vectors::{
-    CaseInfo, Expected, Hex, Limits, Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase,
-    ScenarioSetup, SentMessage, Setup, Step, Verdict,
+    CaseInfo, Expected, Hex, KeyAgreementSetup, Limits, MessageType as WireType,
+    Outcome as VectorOutcome, PartyKeys, Plaintext, ScenarioCase, ScenarioSetup, SentMessage,
+    Setup, Step, Verdict,
 };
 
 /// Runs `actions` on the reference under `config` and writes the run as a
@@ -45,19 +46,47 @@ impl Trace {
                 Event::Capture { .. } => None,
             })
         };
-        let result = if outcomes().all(Result::is_ok) {
+        let either = self.events.iter().any(|e| {
+            matches!(
+                e,
+                Event::Deliver {
+                    or_plaintext: true,
+                    ..
+                }
+            )
+        });
+        let result = if either {
+            Verdict::Acceptable
+        } else if outcomes().all(Result::is_ok) {
             Verdict::Valid
         } else {
             Verdict::Invalid
         };
         let depends_on_limits =
             self.evicted || outcomes().any(|o| *o == Err(ErrorClass::TooManySkipped));
-        let bob_public =
-            KeyPair::from_private(PrivateKey::from_bytes(self.bob_ratchet_private_key))
-                .public_key()
-                .as_bytes()
-                .to_vec();
         let steps = self.events.iter().map(|event| self.step(event)).collect();
+        let setup = match &self.key_agreement {
+            Some(agreement) => Setup::KeyAgreement(KeyAgreementSetup {
+                alice: party_keys(&self.alice_keys),
+                bob: party_keys(&self.bob_keys),
+                ..agreement.clone()
+            }),
+            None => {
+                let bob_public =
+                    KeyPair::from_private(PrivateKey::from_bytes(self.bob_ratchet_private_key))
+                        .public_key()
+                        .as_bytes()
+                        .to_vec();
+                Setup::Ratchet(ScenarioSetup {
+                    shared_key: Hex::from(self.shared_key),
+                    associated_data: Hex::from(self.associated_data.as_slice()),
+                    bob_ratchet_private_key: Hex::from(self.bob_ratchet_private_key),
+                    bob_ratchet_public_key: Hex(bob_public),
+                    alice: party_keys(&self.alice_keys),
+                    bob: party_keys(&self.bob_keys),
+                })
+            }
+        };
         ScenarioCase {
             info: CaseInfo {
                 tc_id,
@@ -69,14 +98,7 @@ impl Trace {
                 max_skip: self.config.max_skip,
                 max_stored_skipped_keys: self.config.max_stored_skipped_keys,
             }),
-            setup: Setup::Ratchet(ScenarioSetup {
-                shared_key: Hex::from(self.shared_key),
-                associated_data: Hex::from(self.associated_data.as_slice()),
-                bob_ratchet_private_key: Hex::from(self.bob_ratchet_private_key),
-                bob_ratchet_public_key: Hex(bob_public),
-                alice: party_keys(&self.alice_keys),
-                bob: party_keys(&self.bob_keys),
-            }),
+            setup,
             steps,
         }
     }
@@ -87,13 +109,14 @@ impl Trace {
                 party,
                 plaintext,
                 outcome,
+                message_type,
             } => Step::Send {
                 party: party.clone(),
                 plaintext: Hex::from(plaintext.as_slice()),
                 ad: None,
                 expected: expected(outcome, |m| SentMessage {
                     message: Hex(m),
-                    message_type: None,
+                    message_type: message_type.map(wire_type),
                 })
                 .into(),
             },
@@ -104,18 +127,25 @@ impl Trace {
                 ad,
                 outcome,
                 alternatives,
+                or_plaintext,
+                message_type,
                 ..
             } => {
-                let expected = alternatives.iter().fold(
+                let mut expected = alternatives.iter().fold(
                     Expected::from(expected(outcome, |p| Plaintext { plaintext: Hex(p) })),
                     |e, class| e.or_error(*class),
                 );
+                if *or_plaintext && let Some(sent) = self.plaintext_of(*message) {
+                    expected = expected.or(VectorOutcome::Ok(Plaintext {
+                        plaintext: Hex(sent),
+                    }));
+                }
                 Step::Deliver {
                     party: party.clone(),
                     message: bytes.is_none().then_some(*message),
                     bytes: bytes.clone().map(Hex),
                     ad: ad.clone().map(Hex),
-                    message_type: None,
+                    message_type: message_type.map(wire_type),
                     expected,
                 }
             }
@@ -135,6 +165,30 @@ impl Trace {
                 erased_secrets: Vec::new(),
             },
         }
+    }
+}
+
+impl Trace {
+    /// The plaintext of the `index`-th successful send.
+    fn plaintext_of(&self, index: usize) -> Option<Vec<u8>> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Send {
+                    plaintext,
+                    outcome: Ok(_),
+                    ..
+                } => Some(plaintext.clone()),
+                _ => None,
+            })
+            .nth(index)
+    }
+}
+
+fn wire_type(kind: MessageType) -> WireType {
+    match kind {
+        MessageType::Prekey => WireType::Prekey,
+        MessageType::Whisper => WireType::Whisper,
     }
 }
 

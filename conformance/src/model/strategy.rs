@@ -30,6 +30,9 @@ pub struct Mix {
     pub eavesdrop: u32,
     /// [`Action::Restore`].
     pub restore: u32,
+    /// [`Action::Lose`], of a count around Olm's bounds (40 stored keys, a
+    /// gap of 2000).
+    pub lose: u32,
 }
 
 impl Mix {
@@ -43,6 +46,7 @@ impl Mix {
         capture: 0,
         eavesdrop: 0,
         restore: 0,
+        lose: 0,
     };
 
     /// The honest network plus tampering with every field.
@@ -55,6 +59,15 @@ impl Mix {
     pub const COMPROMISE: Mix = Mix {
         capture: 1,
         eavesdrop: 4,
+        ..Mix::HONEST
+    };
+
+    /// The honest network and captures, with messages lost by the dozen or
+    /// the thousand: stores past their cap, gaps at Olm's bound.
+    pub const BOUNDS: Mix = Mix {
+        lose: 1,
+        capture: 1,
+        eavesdrop: 2,
         ..Mix::HONEST
     };
 
@@ -88,6 +101,19 @@ pub fn tamper() -> impl Strategy<Value = Tamper> {
     ]
 }
 
+/// Counts of lost messages around Olm's bounds, shrinking towards 1.
+pub fn lose_count() -> impl Strategy<Value = u16> {
+    prop_oneof![
+        Just(1u16),
+        Just(39),
+        Just(40),
+        Just(41),
+        Just(1_999),
+        Just(2_000),
+        Just(2_001),
+    ]
+}
+
 /// One action drawn with the weights of `mix`.
 pub fn action(mix: Mix) -> impl Strategy<Value = Action> {
     let pick = any::<u8>;
@@ -100,6 +126,7 @@ pub fn action(mix: Mix) -> impl Strategy<Value = Action> {
         mix.capture => party().prop_map(|victim| Action::Capture { victim }),
         mix.eavesdrop => (pick(), pick()).prop_map(|(capture, pick)| Action::Eavesdrop { capture, pick }),
         mix.restore => party().prop_map(|party| Action::Restore { party }),
+        mix.lose => (party(), lose_count()).prop_map(|(from, count)| Action::Lose { from, count }),
     ]
 }
 

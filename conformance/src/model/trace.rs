@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::implementation::ErrorClass;
+use crate::implementation::{ErrorClass, MessageType};
+use crate::vectors::KeyAgreementSetup;
 
 use super::action::{Action, Tamper};
 use super::config::ModelConfig;
@@ -92,6 +93,8 @@ pub enum Event {
         plaintext: Vec<u8>,
         /// The wire message, or the error.
         outcome: Outcome,
+        /// The message's type where the suite types its messages (`olm-v1`).
+        message_type: Option<MessageType>,
     },
     /// A message (index among successful sends) reached `party`, possibly altered.
     Deliver {
@@ -107,6 +110,12 @@ pub enum Event {
         outcome: Outcome,
         /// Further error classes the oracle allows instead of `outcome`'s.
         alternatives: Vec<ErrorClass>,
+        /// Whether the genuine plaintext is allowed too where `outcome` is
+        /// a refusal (`olm-v1`: libolm and vodozemac keep different keys).
+        or_plaintext: bool,
+        /// The type the message was delivered as, where it differs from the
+        /// type it was sent with or the bytes are not a sent message's.
+        message_type: Option<MessageType>,
         /// How the message came.
         delivery: Delivery,
     },
@@ -151,6 +160,9 @@ pub struct Trace {
     pub evicted: bool,
     /// The most message keys one decryption skipped.
     pub longest_gap: usize,
+    /// `olm-v1`: the triple DH's keys, from which the scenario starts (the
+    /// shared key, AD and Bob's ratchet key above are then unused zeros).
+    pub key_agreement: Option<KeyAgreementSetup>,
     /// The actions as they took effect: picks reduced to the index they
     /// selected, actions that did nothing left out. Replaying them gives
     /// the same run.

@@ -14,6 +14,7 @@
 
 pub mod agreement;
 pub mod kdf;
+pub mod layout;
 pub mod message;
 pub mod session;
 

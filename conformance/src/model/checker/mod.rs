@@ -47,6 +47,9 @@ pub fn check<S: Subject + ?Sized>(
     config: &ModelConfig,
     actions: &[Action],
 ) -> Result<Trace, Violation> {
+    if config.ratchet == super::config::Ratchet::Olm {
+        return super::olm::check(subject, config, actions);
+    }
     if actions.len() > MAX_ACTIONS {
         return Err(setup_violation(format!(
             "{} actions, more than the model's limit of {MAX_ACTIONS}",
@@ -279,6 +282,10 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         let in_flight = self.with_status(Status::InFlight).len();
         match action {
             Action::Send { .. } => Some(action),
+            Action::Lose { from, count } => Some(Action::Lose {
+                from,
+                count: lose_count(count),
+            }),
             Action::Deliver { pick } => {
                 reduce(pick, in_flight).map(|pick| Action::Deliver { pick })
             }
@@ -308,6 +315,18 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
         self.effective_so_far.extend(self.effective_now);
         match action {
             Action::Send { from } => self.send(from),
+            Action::Lose { from, count } => {
+                for _ in 0..lose_count(count) {
+                    let before = self.messages.len();
+                    self.send(from)?;
+                    if self.messages.len() > before
+                        && let Some(message) = self.messages.last_mut()
+                    {
+                        message.status = Status::Dropped;
+                    }
+                }
+                Ok(())
+            }
             Action::Deliver { pick } => {
                 match pick_from(&self.with_status(Status::InFlight), pick) {
                     Some(m) => self.deliver(m, false),
@@ -357,6 +376,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             party: name,
             plaintext: plaintext.clone(),
             outcome: outcome.clone(),
+            message_type: None,
         });
         match (outcome, header) {
             (Ok(wire), Some(header)) => {
@@ -709,6 +729,8 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             ad: ad.clone(),
             outcome: outcome.clone(),
             alternatives,
+            or_plaintext: false,
+            message_type: None,
             delivery,
         });
         let shown = show(&outcome);
@@ -811,6 +833,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             capture_keys: (0..self.copies).map(|i| take(KeyList::Copy(i))).collect(),
             evicted,
             longest_gap,
+            key_agreement: None,
             effective_actions: self.effective_so_far,
             events: self.events,
         }
@@ -836,19 +859,24 @@ fn seen(h: SentHeader) -> SeenHeader {
     }
 }
 
-fn pick_index(len: usize, pick: u8) -> Option<usize> {
+/// The messages an [`Action::Lose`] of `count` sends.
+pub(crate) fn lose_count(count: u16) -> u16 {
+    count % (super::action::MAX_LOSE + 1)
+}
+
+pub(crate) fn pick_index(len: usize, pick: u8) -> Option<usize> {
     (len > 0).then(|| usize::from(pick) % len)
 }
 
-fn pick_from(candidates: &[usize], pick: u8) -> Option<usize> {
+pub(crate) fn pick_from(candidates: &[usize], pick: u8) -> Option<usize> {
     pick_index(candidates.len(), pick).and_then(|i| candidates.get(i).copied())
 }
 
-fn class_of(result: ImplResult<Vec<u8>>) -> Outcome {
+pub(crate) fn class_of(result: ImplResult<Vec<u8>>) -> Outcome {
     result.map_err(|e| e.class)
 }
 
-fn show(outcome: &Outcome) -> String {
+pub(crate) fn show(outcome: &Outcome) -> String {
     match outcome {
         Ok(bytes) => match std::str::from_utf8(bytes) {
             Ok(text) => format!("plaintext {text:?}"),
