@@ -219,6 +219,13 @@ fn the_site_escapes_result_text_and_shows_matrix_findings_and_comparison() {
         "no network"
     );
     assert!(html.contains("<table class=\"matrix sortable\">"));
+    // The suite's capture rules, from the ForwardSecrecy note of its file.
+    let capture = &html[html.find("<section id=\"capture\">").unwrap()..];
+    assert!(
+        capture[..capture.find("</section>").unwrap()]
+            .contains("cannot decrypt that message again"),
+        "{capture:.800}"
+    );
     let drills = html.matches("class=\"drill\"").count();
     assert!(drills > 0);
     // Findings: the reason, escaped, with the listed tcIds.

@@ -469,16 +469,6 @@ pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Con
     let mut rows = Vec::new();
     for bug in Bug::ALL {
         let name = bug.name();
-        // Exploration drives the suites of `suite::all()` only; the olm-v1
-        // mutants (docs/MUTANTS.md, "olm-v1") are the vectors' to catch
-        // until the explorer speaks Olm.
-        if bug.entry().area.is_olm() {
-            sayln!(
-                console.err,
-                "{name}: skipped (an olm-v1 mutant: explore does not drive olm-v1 yet)"
-            );
-            continue;
-        }
         let shim = ShimArgs {
             command: format!("{base} --mutant {name}"),
             timeout_ms: args.shim.as_ref().map_or(10_000, |s| s.timeout_ms),

@@ -47,6 +47,7 @@ pub fn page(
     for suite in &model.suites {
         matrix(&mut out, model, suite);
     }
+    capture_rules(&mut out, model);
     runs_table(&mut out, model);
     findings_section(&mut out, model, findings);
     if let Some(c) = comparison {
@@ -106,11 +107,76 @@ fn header(out: &mut String, model: &Model<'_>, compare: bool, info: &PageInfo<'_
     for suite in &model.suites {
         let _ = write!(out, "<a href=\"#matrix-{}\">{}</a>", id(suite), esc(suite));
     }
+    if model.suites.iter().any(|s| has_capture_rules(model, s)) {
+        out.push_str("<a href=\"#capture\">Capture rules</a>");
+    }
     out.push_str("<a href=\"#runs\">Runs</a><a href=\"#findings\">Findings</a>");
     if compare {
         out.push_str("<a href=\"#compare\">Comparison</a>");
     }
     out.push_str("</nav>\n</header>\n");
+}
+
+/// The flags whose notes state what a captured state can and cannot read.
+const CAPTURE_FLAGS: [(&str, &str); 2] = [
+    (
+        "ForwardSecrecy",
+        "Forward secrecy: what a state captured now can decrypt",
+    ),
+    (
+        "PostCompromise",
+        "Post-compromise security: when a capture stops reading",
+    ),
+];
+
+fn has_capture_rules(model: &Model<'_>, suite: &str) -> bool {
+    CAPTURE_FLAGS.iter().any(|(flag, _)| {
+        model
+            .notes
+            .contains_key(&(suite.to_string(), (*flag).to_string()))
+    })
+}
+
+/// The suites side by side on what a captured state can read: the notes the
+/// vector files give the `ForwardSecrecy` and `PostCompromise` flags, which
+/// each suite states by its own rule (olm-v1's capture reads more than a
+/// Signal one, docs/OLM-V1.md §8). Generated from the results, like the rest.
+fn capture_rules(out: &mut String, model: &Model<'_>) {
+    let suites: Vec<&String> = model
+        .suites
+        .iter()
+        .filter(|s| has_capture_rules(model, s))
+        .collect();
+    if suites.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"capture\">\n<h2>Capture rules</h2>\n<p class=\"lead\">What the vectors of each \
+         suite require of a stolen state, in the words of their flag notes: the suites differ, and a pass \
+         means the implementation keeps its own suite's promise, not another's.</p>\n\
+         <div class=\"scroll\"><table class=\"runs capture\">\n<thead><tr><th>Suite</th>",
+    );
+    for (_, title) in CAPTURE_FLAGS {
+        let _ = write!(out, "<th>{}</th>", esc(title));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for suite in suites {
+        let _ = write!(
+            out,
+            "<tr><th><a href=\"#matrix-{}\">{}</a></th>",
+            id(suite),
+            esc(suite)
+        );
+        for (flag, _) in CAPTURE_FLAGS {
+            let note = model
+                .notes
+                .get(&(suite.to_string(), flag.to_string()))
+                .map_or("—", |n| n.description.as_str());
+            let _ = write!(out, "<td class=\"note\">{}</td>", esc(note));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
 }
 
 /// A stacked bar of a tally, for the runs table.
