@@ -19,7 +19,7 @@ use proptest::test_runner::{
 use ratchetproof::Reference;
 use ratchetproof::model::strategy::{self, Mix};
 use ratchetproof::model::{self, Action, Invariant, ModelConfig, Randomness};
-use ratchetproof::mutants::{Bug, ByModel, MissedByModel, Mutant};
+use ratchetproof::mutants::{Bug, ByModel, Mutant};
 
 /// Longest counterexample accepted after shrinking.
 const SHORT: usize = 8;
@@ -180,11 +180,6 @@ fn every_bug_is_caught_by_a_model_property_or_needs_vectors() {
         "only {seen} bugs are expected to be seen by the model"
     );
     for bug in Bug::ALL {
-        // The model does not run olm-v1 yet: an Olm mutant's Signal side is
-        // the faithful one, so 128 runs could only confirm the entry.
-        if bug.entry().model == ByModel::Missed(MissedByModel::OlmNotModelled) {
-            continue;
-        }
         let config = Config {
             cases: cases(128),
             failure_persistence: None,
@@ -192,20 +187,46 @@ fn every_bug_is_caught_by_a_model_property_or_needs_vectors() {
         };
         let mut runner =
             TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
-        let strategy = (any::<u64>(), strategy::actions(Mix::EVERYTHING, 64));
-        let caught = runner
-            .run(&strategy, |(seed, actions)| {
-                model::check(&mut Mutant::with(bug), &ModelConfig::new(seed), &actions)
-                    .map(|_| ())
-                    .map_err(|v| TestCaseError::fail(format!("{:?}", v.invariant)))
-            })
-            .err()
-            .map(|e| match e {
-                TestError::Fail(reason, (_, actions)) => {
-                    format!("{reason} in {} actions", actions.len())
-                }
-                TestError::Abort(reason) => format!("aborted: {reason}"),
-            });
+        // An olm-v1 mutant's Signal side is the faithful one: it runs on the
+        // Olm model (ModelConfig::olm): the "everything" mix, the compromise
+        // mix, and the mix that reaches Olm's bounds (40 stored keys, gaps of
+        // 2000, five chains).
+        let failed = |e: TestError<(u64, Vec<Action>)>| match e {
+            TestError::Fail(reason, (_, actions)) => {
+                format!("{reason} in {} actions", actions.len())
+            }
+            TestError::Abort(reason) => format!("aborted: {reason}"),
+        };
+        let check = |config: ModelConfig, actions: Vec<Action>| {
+            model::check(&mut Mutant::with(bug), &config, &actions)
+                .map(|_| ())
+                .map_err(|v| TestCaseError::fail(format!("{:?}", v.invariant)))
+        };
+        let caught = if bug.entry().area.is_olm() {
+            let everything = (any::<u64>(), strategy::actions(Mix::EVERYTHING, 48));
+            let bounds = (any::<u64>(), strategy::actions(Mix::BOUNDS, 32));
+            let compromise = (any::<u64>(), strategy::actions(Mix::COMPROMISE, 48));
+            runner
+                .run(&everything, |(seed, a)| check(ModelConfig::olm(seed), a))
+                .err()
+                .or_else(|| {
+                    runner
+                        .run(&compromise, |(seed, a)| check(ModelConfig::olm(seed), a))
+                        .err()
+                })
+                .or_else(|| {
+                    runner
+                        .run(&bounds, |(seed, a)| check(ModelConfig::olm(seed), a))
+                        .err()
+                })
+                .map(failed)
+        } else {
+            let strategy = (any::<u64>(), strategy::actions(Mix::EVERYTHING, 64));
+            runner
+                .run(&strategy, |(seed, a)| check(ModelConfig::new(seed), a))
+                .err()
+                .map(failed)
+        };
         println!(
             "{:40} {}",
             bug.name(),

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::implementation::Implementation;
-use crate::mutants::{Bug, ByModel, ByVectors, MissedByModel, Mutant, Variant};
+use crate::mutants::{Bug, ByModel, ByVectors, Mutant, Variant};
 use crate::runner::{self, LoadError, RunOptions, Status};
 use crate::vectors::AnyFile;
 
@@ -515,12 +515,6 @@ impl Table {
                     if shown.is_empty() { "" } else { ": " },
                     shown.join(" ")
                 ));
-            }
-            // The model column for the rows it does not run at all.
-            if let Some(model) = &r.model
-                && model.ends_with(MissedByModel::OlmNotModelled.reason())
-            {
-                out.push_str(&format!("{:<40} model: not run (olm-v1)\n", ""));
             }
             if let Some(reason) = &r.reason {
                 out.push_str(&format!("{:<40} not vector-catchable: {reason}\n", ""));

@@ -573,7 +573,7 @@ catalogue! {
         summary: "Olm: the truncated HMAC tag is never compared",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// The tag is whatever follows the ciphertext field and is compared over
@@ -584,7 +584,7 @@ catalogue! {
         summary: "Olm: a tag shorter than 8 bytes (even none) is compared over its own length",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// Neither message kind's version byte is read (§4, §6: not `0x03` is
@@ -595,7 +595,7 @@ catalogue! {
         summary: "Olm: the version byte of neither message kind is read",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// A chain index of `2^32` or more is kept modulo `2^32` (libolm's
@@ -606,7 +606,7 @@ catalogue! {
         summary: "Olm: a chain index of 2^32 or more is kept modulo 2^32 (libolm L2)",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::CraftedOlmMessage),
         property: None,
     }
     /// Only the last byte of the PKCS#7 padding is read, as a length (libolm,
@@ -616,7 +616,7 @@ catalogue! {
         summary: "Olm: only the last plaintext byte of the padding is read (libolm L4)",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::CraftedOlmMessage),
         property: None,
     }
     /// An empty ciphertext field decrypts to an empty plaintext (libolm,
@@ -626,7 +626,7 @@ catalogue! {
         summary: "Olm: an empty ciphertext field decrypts to an empty plaintext (libolm L5)",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::CraftedOlmMessage),
         property: None,
     }
     /// A ciphertext that is not a whole number of AES blocks is decrypted over
@@ -637,7 +637,7 @@ catalogue! {
         summary: "Olm: bytes after the last whole AES block are ignored (libolm L8)",
         area: Area::OlmMessage,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::CraftedOlmMessage),
         property: None,
     }
     /// The gap bound is off by one: a message 2001 past its chain's next index
@@ -647,7 +647,7 @@ catalogue! {
         summary: "Olm: a gap of 2001 is accepted (bound off by one)",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::OlmBoundNotReached),
         property: None,
     }
     /// Six receiver chains are kept instead of five (§5.1, §5.5): a late message
@@ -657,7 +657,7 @@ catalogue! {
         summary: "Olm: six receiver chains are kept instead of five",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::OlmBoundNotReached),
         property: None,
     }
     /// Decryption is not transactional (§5.4): the chain steps, the new receiver
@@ -667,7 +667,7 @@ catalogue! {
         summary: "Olm: decryption is not transactional: a refused message changes the state",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// 41 skipped message keys are kept instead of 40 (§5.1, §5.5).
@@ -676,7 +676,7 @@ catalogue! {
         summary: "Olm: 41 skipped keys are stored instead of 40",
         area: Area::OlmKeyStore,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::OlmBoundNotReached),
         property: None,
     }
     /// A stored skipped key is kept after it decrypted its message: the late
@@ -686,7 +686,7 @@ catalogue! {
         summary: "Olm: a stored key is kept after it decrypted its message: late replays decrypt",
         area: Area::OlmKeyStore,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// Every message key is kept after it decrypted its message (in order or
@@ -697,7 +697,7 @@ catalogue! {
         summary: "Olm: every message key is kept after use (no forward secrecy, replays decrypt)",
         area: Area::OlmKeyStore,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// The responder does not check that the pre-key message names the one-time
@@ -707,7 +707,7 @@ catalogue! {
         summary: "Olm: Bob ignores which one-time key a pre-key message names",
         area: Area::OlmAgreement,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// The triple DH leaves the one-time key out (`ECDH(I_A, I_B)` in its
@@ -718,7 +718,7 @@ catalogue! {
         summary: "Olm: the triple DH leaves the one-time key out",
         area: Area::OlmAgreement,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::BothSidesAgree),
         property: None,
     }
     /// Alice never wraps her messages in pre-key messages (§4.2): Bob cannot
@@ -728,7 +728,7 @@ catalogue! {
         summary: "Olm: Alice never wraps her messages in pre-key messages",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// Alice stops sending pre-key messages after her first instead of when she
@@ -738,7 +738,7 @@ catalogue! {
         summary: "Olm: Alice stops sending pre-key messages after her first, before she has received",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
     /// A new ratchet key is derived from the root key instead of drawn (§5.3):
@@ -749,7 +749,7 @@ catalogue! {
         summary: "Olm: a new ratchet key is derived from the root key, not drawn (no post-compromise security)",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Missed(MissedByModel::PassiveCapture),
         property: None,
     }
     /// A party reuses its first ratchet key for every chain it starts (§5.3):
@@ -759,7 +759,7 @@ catalogue! {
         summary: "Olm: a party reuses its first ratchet key for every chain (no post-compromise security)",
         area: Area::OlmRatchet,
         vectors: ByVectors::DefaultMode,
-        model: ByModel::Missed(MissedByModel::OlmNotModelled),
+        model: ByModel::Caught,
         property: None,
     }
 }

@@ -97,9 +97,21 @@ pub enum MissedByModel {
     /// model test's runs of the "everything" mix do not produce; the table's
     /// honest mix and the `DelayedChains` vectors do.
     NeedsTwoStepDelay,
-    /// An `olm-v1` mutant: the scenario model does not run Olm yet (its Olm
-    /// scenarios are being built separately); the vectors catch these.
-    OlmNotModelled,
+    /// An `olm-v1` bug that only a correctly MACed message no honest Olm
+    /// writes shows (an index of 2^32 or more, a plaintext not PKCS#7-padded,
+    /// a ciphertext that is not whole blocks): the model draws honest and
+    /// tampered messages, which the MAC refuses. olm-v1 tcIds 51, 54, 55
+    /// catch them.
+    CraftedOlmMessage,
+    /// An `olm-v1` bound (gap 2000, 40 stored keys, five chains) that the
+    /// model test's seeded Olm runs do not reach; explore's `olm-limits` and
+    /// `olm-deep` shapes and the limit vectors do.
+    OlmBoundNotReached,
+    /// The model's captures only listen: a copy never sends, so it never
+    /// computes the key the victim draws at its next send, and a ratchet key
+    /// an attacker could derive from the captured root key looks fresh to it.
+    /// The bytes the vectors and explore compare show it.
+    PassiveCapture,
 }
 
 /// Everything the harness knows about one mutant.
@@ -184,7 +196,15 @@ impl MissedByModel {
             MissedByModel::NeedsTwoStepDelay => {
                 "needs a message held back across two DH ratchet steps"
             }
-            MissedByModel::OlmNotModelled => "the model does not run olm-v1 yet",
+            MissedByModel::CraftedOlmMessage => {
+                "needs a correctly MACed message no honest Olm writes"
+            }
+            MissedByModel::OlmBoundNotReached => {
+                "the model test's Olm runs do not reach this bound; explore's shapes do"
+            }
+            MissedByModel::PassiveCapture => {
+                "the model's captures only listen and never derive the victim's next key"
+            }
         }
     }
 }
@@ -244,7 +264,6 @@ mod tests {
             let expected = match entry.area {
                 Area::Xeddsa | Area::X3dh => Some(MissedByModel::NoKeyAgreement),
                 Area::PrekeyStore => Some(MissedByModel::NoInitialMessages),
-                area if area.is_olm() => Some(MissedByModel::OlmNotModelled),
                 _ => None,
             };
             if let Some(why) = expected {
