@@ -64,14 +64,14 @@ fn committed_vectors_are_exactly_what_the_generator_writes() {
 }
 
 /// The `olm-v1` files (not a `CipherSuite` yet, docs/OLM-V1.md §10):
-/// primitives and session scenarios.
-const OLM_FILES: usize = 2;
+/// primitives, session scenarios and the key agreement.
+const OLM_FILES: usize = 3;
 
 #[test]
 fn every_committed_file_validates_against_its_schema() {
     let files = runner::collect(&[vectors_dir()]).unwrap();
     // primitives, x3dh, x3dh_accept and session_scenarios, per suite; and
-    // olm-v1's primitives and session_scenarios.
+    // olm-v1's primitives, session_scenarios and key_agreement.
     assert_eq!(
         files.len(),
         4 * ratchetproof_protocol::suite::all().len() + OLM_FILES

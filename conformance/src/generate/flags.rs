@@ -195,6 +195,18 @@ flags! {
     OlmSmallOrderKey => "SmallOrderKey", "EdgeCase",
         "A new chain whose ratchet key is a small-order point, MACed under the keys the all-zero DH output derives (docs/OLM-V1.md §7 \"Small-order keys\"): refusing it (invalid_key, vodozemac and the reference) is optional hardening, accepting it (libolm) conforms too; the case ends there, since the two outcomes leave different states.",
         [OLM_V1];
+    OlmTripleDh => "TripleDh", "BasicTest",
+        "A known answer of Olm's key agreement (docs/OLM-V1.md §3): the injected identity, one-time and base keys fix S = ECDH(I_A, E_B) ‖ ECDH(E_A, I_B) ‖ ECDH(E_A, E_B), R0 ‖ C0,0 = HKDF(zero salt, S, OLM_ROOT) and so the bytes of Alice's first pre-key message; Bob decrypts it and Alice his reply. The comment states S, R0 and C0,0, checked only through the messages.",
+        [OLM_V1];
+    OlmSmallOrderAgreementKey => "SmallOrderKey", "EdgeCase",
+        "A first pre-key message whose base or identity key is a small-order point, its inner message MACed under the keys the triple DH with all-zero outputs derives (docs/OLM-V1.md §10.4): refusing it (invalid_key, vodozemac and the reference) is optional hardening, accepting it (libolm) conforms too; the case ends there.",
+        [OLM_V1];
+    OlmOneTimeKeyField => "OneTimeKeyField", "Adversarial",
+        "A first pre-key message whose one-time key field names a key Bob holds but not as a one-time key (his identity key), correctly MACed under the triple DH with that key: Bob has no such one-time key, so it is refused (invalid_key) and leaves no session (docs/OLM-V1.md §10.4).",
+        [OLM_V1];
+    OlmKeyRoles => "KeyRoles", "Adversarial",
+        "A first pre-key message with Alice's identity and base keys in each other's fields, MACed under the triple DH with the roles the fields give: a valid agreement with another identity, which Bob decrypts; reading the keys by position or by their genuine roles fails the MAC (docs/OLM-V1.md §10.4).",
+        [OLM_V1];
     OlmInvalidPadding => "InvalidPadding", "EdgeCase",
         "A correctly MACed message whose plaintext does not end in PKCS#7 padding (docs/OLM-V1.md §1, §4.1): refused (authentication, as the reference and vodozemac; any refusal conforms). Reading only the last byte as a pad length (libolm, finding L4) accepts it.",
         [OLM_V1];

@@ -721,6 +721,57 @@ catalogue! {
         model: ByModel::Missed(MissedByModel::BothSidesAgree),
         property: None,
     }
+    /// Alice's identity and base keys in each other's roles in the triple DH
+    /// (`ECDH(E_A, E_B) ‖ ECDH(I_A, I_B) ‖ ECDH(I_A, E_B)`, §3), on both sides.
+    OlmKeyRolesSwapped {
+        name: "olm-key-roles-swapped",
+        summary: "Olm: the triple DH uses Alice's base key where her identity key belongs and back",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::BothSidesAgree),
+        property: None,
+    }
+    /// `S`'s first two DH outputs in the other order (`ECDH(E_A, I_B)` first,
+    /// §3), on both sides: the mutant agrees with itself, not with Olm.
+    OlmTripleDhOrderSwapped {
+        name: "olm-triple-dh-order-swapped",
+        summary: "Olm: the triple DH's first two outputs are concatenated in the other order",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::BothSidesAgree),
+        property: None,
+    }
+    /// The root HKDF uses the ratchet step's info `OLM_RATCHET` instead of
+    /// `OLM_ROOT` (§3), on both sides.
+    OlmRootInfoWrong {
+        name: "olm-root-info-wrong",
+        summary: "Olm: R0 and C0,0 are derived with info OLM_RATCHET instead of OLM_ROOT",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::BothSidesAgree),
+        property: None,
+    }
+    /// The 64 bytes of the root HKDF split the other way round: `C0,0 ‖ R0`
+    /// (§3), on both sides.
+    OlmRootHalvesSwapped {
+        name: "olm-root-halves-swapped",
+        summary: "Olm: the root HKDF's output is split as chain key first, root key second",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::BothSidesAgree),
+        property: None,
+    }
+    /// Bob takes a pre-key message naming his identity key as the one-time key
+    /// and uses his identity key pair as one (§3: the one-time key is one of
+    /// his one-time keys; docs/OLM-V1.md §10.4).
+    OlmIdentityKeyAsOneTimeKey {
+        name: "olm-identity-key-as-one-time-key",
+        summary: "Olm: Bob accepts his identity key named as the one-time key",
+        area: Area::OlmAgreement,
+        vectors: ByVectors::DefaultMode,
+        model: ByModel::Missed(MissedByModel::CraftedOlmMessage),
+        property: None,
+    }
     /// Alice never wraps her messages in pre-key messages (§4.2): Bob cannot
     /// start the session, and a lost first message loses the session.
     OlmNoPreKeyMessages {

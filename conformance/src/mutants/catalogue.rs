@@ -99,9 +99,10 @@ pub enum MissedByModel {
     NeedsTwoStepDelay,
     /// An `olm-v1` bug that only a correctly MACed message no honest Olm
     /// writes shows (an index of 2^32 or more, a plaintext not PKCS#7-padded,
-    /// a ciphertext that is not whole blocks): the model draws honest and
-    /// tampered messages, which the MAC refuses. olm-v1 tcIds 51, 54, 55
-    /// catch them.
+    /// a ciphertext that is not whole blocks, a pre-key message naming the
+    /// identity key as its one-time key): the model draws honest and
+    /// tampered messages, which the MAC refuses. session_scenarios tcIds 51,
+    /// 54, 55 and key_agreement tcId 17 catch them.
     CraftedOlmMessage,
     /// An `olm-v1` bound (gap 2000, 40 stored keys, five chains) that the
     /// model test's seeded Olm runs do not reach; explore's `olm-limits` and

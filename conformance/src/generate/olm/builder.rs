@@ -55,6 +55,17 @@ impl Cases {
         )
     }
 
+    /// A scenario whose key-agreement keys are the given private keys
+    /// (by role: `alice/identity`, `alice/base`, `bob/identity`,
+    /// `bob/one-time`) where named, label-derived elsewhere.
+    pub(super) fn start_with(&self, label: &str, keys: &[(&str, [u8; 32])]) -> R<Olm> {
+        Olm::with_keys(
+            &format!("olm/scenario/{}/{label}", self.tests.len() + 1),
+            None,
+            keys,
+        )
+    }
+
     /// Finishes `s`, replays it through the runner on a fresh reference, and keeps it.
     pub(super) fn add(&mut self, s: Olm, comment: &str, flags: &[Flag]) -> R<()> {
         let label = s.label.clone();
@@ -105,10 +116,6 @@ pub(super) struct Olm {
     invalid: bool,
 }
 
-fn pair(label: &str) -> KeyPair {
-    KeyPair::from_private(PrivateKey::from_bytes(derived_key(label)))
-}
-
 fn hex_of(key: &PublicKey) -> Hex {
     Hex::from(key.as_bytes().as_slice())
 }
@@ -121,10 +128,17 @@ fn key_list(label: &str) -> Vec<Vec<u8>> {
 
 impl Olm {
     fn new(label: &str, limits: Option<Limits>) -> R<Self> {
-        // Each key pair: (private, public), from the label and its role.
+        Self::with_keys(label, limits, &[])
+    }
+
+    fn with_keys(label: &str, limits: Option<Limits>, given: &[(&str, [u8; 32])]) -> R<Self> {
+        // Each key pair: (private, public), given or from the label and its role.
         let key = |role: &str| {
-            let private = derived_key(&format!("{label}/{role}"));
-            let public = *pair(&format!("{label}/{role}")).public_key();
+            let private = given
+                .iter()
+                .find(|(r, _)| *r == role)
+                .map_or_else(|| derived_key(&format!("{label}/{role}")), |(_, k)| *k);
+            let public = *KeyPair::from_private(PrivateKey::from_bytes(private)).public_key();
             (Hex::from(private), hex_of(&public))
         };
         let (ia, ia_pub) = key("alice/identity");
@@ -408,6 +422,11 @@ impl Olm {
 
     /// `R0` and `C0,0` of the triple DH, as Alice computes them.
     pub(super) fn first_keys(&self) -> R<(RootKey, ChainKey)> {
+        Ok(self.triple_dh()?.1)
+    }
+
+    /// `S`, and `R0` and `C0,0` from it, as Alice computes them.
+    pub(super) fn triple_dh(&self) -> R<(Vec<u8>, (RootKey, ChainKey))> {
         let identity = self.pair_of(&self.setup.alice_identity_private_key)?;
         let base = self.pair_of(&self.setup.alice_base_private_key)?;
         let secret = olm::initiator_secret(
@@ -417,7 +436,25 @@ impl Olm {
             &self.public_of(&self.setup.bob_one_time_public_key)?,
         )
         .map_err(|e| self.fail(format!("triple DH: {e}")))?;
-        Ok(olm::root_from_shared_secret(&*secret))
+        Ok((secret.to_vec(), olm::root_from_shared_secret(&*secret)))
+    }
+
+    /// Bob's one-time public key, and Alice's base and identity key pairs.
+    pub(super) fn envelope_pairs(&self) -> R<([u8; 32], KeyPair, KeyPair)> {
+        Ok((
+            *self
+                .public_of(&self.setup.bob_one_time_public_key)?
+                .as_bytes(),
+            self.pair_of(&self.setup.alice_base_private_key)?,
+            self.pair_of(&self.setup.alice_identity_private_key)?,
+        ))
+    }
+
+    /// Bob's identity public key.
+    pub(super) fn bob_identity_public(&self) -> R<[u8; 32]> {
+        Ok(*self
+            .public_of(&self.setup.bob_identity_public_key)?
+            .as_bytes())
     }
 
     /// The message key of index `index` on Alice's first chain.

@@ -32,7 +32,7 @@ pub(super) fn edge_cases(c: &mut Cases) -> R<()> {
     key_length(c)
 }
 
-fn put(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+pub(super) fn put(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.push(tag);
     put_varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
@@ -48,7 +48,12 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// `0x03 ‖ ratchet key ‖ index ‖ ciphertext ‖ MAC`, the MAC correct under
 /// `mk` whatever the fields say.
-fn sealed(mk: &MessageKey, ratchet_key: &[u8], index: u64, ciphertext: &[u8]) -> Vec<u8> {
+pub(super) fn sealed(
+    mk: &MessageKey,
+    ratchet_key: &[u8],
+    index: u64,
+    ciphertext: &[u8],
+) -> Vec<u8> {
     let keys = olm::message_keys(mk);
     let mut out = vec![VERSION];
     put(&mut out, 0x0a, ratchet_key);
@@ -64,7 +69,7 @@ fn sealed(mk: &MessageKey, ratchet_key: &[u8], index: u64, ciphertext: &[u8]) ->
 }
 
 /// AES-256-CBC under `mk`'s keys: PKCS#7-padded, or raw (whole blocks only).
-fn ciphertext(s: &Olm, mk: &MessageKey, plaintext: &[u8], padded: bool) -> R<Vec<u8>> {
+pub(super) fn ciphertext(s: &Olm, mk: &MessageKey, plaintext: &[u8], padded: bool) -> R<Vec<u8>> {
     let keys = olm::message_keys(mk);
     let cipher = cbc::Encryptor::<Aes256>::new_from_slices(
         keys.get(..32).unwrap_or(&[]),

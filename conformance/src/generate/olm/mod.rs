@@ -10,8 +10,11 @@
 //! fresh reference before it is kept, so a file never states what the
 //! harness would judge differently.
 //!
-//! One file per family; [`files`] lists them in order.
+//! One file per family; [`files`] lists them in order. The key agreement's
+//! own cases (`agreement.rs`) go to `key_agreement.json`, the counterpart of
+//! the Signal suites' `x3dh.json`.
 
+mod agreement;
 mod builder;
 mod compromise;
 mod conversation;
@@ -46,6 +49,10 @@ pub fn files() -> Result<Vec<GeneratedFile>, GenerateError> {
     edge::edge_cases(&mut c)?;
     let notes = flags::notes(c.used.iter().copied())?;
     let scenarios = vector_file(SCENARIO_SCHEMA, NAME, notes, c.tests);
+    let mut k = Cases::default();
+    agreement::cases(&mut k)?;
+    let notes = flags::notes(k.used.iter().copied())?;
+    let key_agreement = vector_file(SCENARIO_SCHEMA, NAME, notes, k.tests);
     Ok(vec![
         GeneratedFile {
             path: dir.join("primitives.json"),
@@ -54,6 +61,10 @@ pub fn files() -> Result<Vec<GeneratedFile>, GenerateError> {
         GeneratedFile {
             path: dir.join("session_scenarios.json"),
             contents: to_json(&scenarios, "olm session_scenarios")?,
+        },
+        GeneratedFile {
+            path: dir.join("key_agreement.json"),
+            contents: to_json(&key_agreement, "olm key_agreement")?,
         },
     ])
 }

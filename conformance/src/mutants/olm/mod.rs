@@ -138,6 +138,14 @@ pub(super) fn respond(r: &PrekeyRespond, on: &Switches) -> ImplResult<(Entry, Ve
     )?;
     let mut rng = key_queue(&r.ratchet_private_keys)?;
     let envelope = wire::PreKey::parse(&r.message, on)?;
+    // An identity key named as the one-time key: used as one.
+    let one_time = if on.bug(Bug::OlmIdentityKeyAsOneTimeKey)
+        && envelope.one_time_key == *identity.public_key()
+    {
+        identity.clone()
+    } else {
+        one_time
+    };
     if envelope.one_time_key != *one_time.public_key() && !on.bug(Bug::OlmOneTimeKeyNotMatched) {
         return Err(ImplError::new(
             ErrorClass::InvalidKey,
