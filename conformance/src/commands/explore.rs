@@ -508,6 +508,13 @@ pub fn every_mutant(args: &ExploreArgs, dir: &std::path::Path, console: &mut Con
                 Ok(s) => s,
                 Err(e) => return no_verdict(console, e),
             };
+            // An olm-v1 mutant's Signal side is the faithful one: its cases
+            // are all olm-v1 conversations (unless --suite says otherwise).
+            let (suites, olm) = if bug.entry().area.is_olm() && args.suites.is_empty() && olm {
+                (Vec::new(), true)
+            } else {
+                (suites, olm)
+            };
             let options = Options {
                 seed: args.seed,
                 cases: args.cases,
