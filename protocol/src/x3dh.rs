@@ -177,7 +177,7 @@ pub struct X3dh {
 /// ([`KeyAgreement::signature_conformance`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureConformance {
-    /// The suite follows the published [XEdDSA] specification, whose
+    /// The suite follows the published \[XEdDSA\] specification, whose
     /// verification takes sign 0 (so a signature with bit 255 of `S` set
     /// fails its `s ≥ 2^253` check) and an Ed25519-style verifier that
     /// requires `s < q` (RFC 8032). Refusing a libsignal-convention signature
