@@ -22,8 +22,23 @@ use crate::implementation::{
 };
 use crate::reference::{bundle_from_request, check_rng, key_pair, key_queue, public, suite_named};
 
+/// Whether `suite` runs Olm's ratchet (the protocol crate's registry says).
 fn is_olm(suite: &str) -> bool {
-    suite == ratchetproof_protocol::olm::NAME
+    matches!(
+        ratchetproof_protocol::suite::lookup(suite),
+        Some(ratchetproof_protocol::suite::Registered::Olm)
+    )
+}
+
+/// The mutant builds prekey sessions for `olm-v1` only.
+fn olm_only(suite: &str) -> ImplResult<()> {
+    if is_olm(suite) {
+        Ok(())
+    } else {
+        Err(ImplError::unsupported(
+            "the mutant builds prekey sessions for olm-v1 only",
+        ))
+    }
 }
 
 /// A 32-byte input as a plain array (the reference's helper zeroizes it).
@@ -295,6 +310,7 @@ impl Implementation for Mutant {
 
     fn encrypt(&mut self, r: &Encrypt) -> ImplResult<EncryptOutput> {
         if let Some(entry) = self.olm.get_mut(&r.session.0) {
+            // Field by field: `entry` borrows `self.olm` mutably.
             let on = Switches {
                 bugs: &self.bugs,
                 variants: &self.variants,
@@ -312,6 +328,7 @@ impl Implementation for Mutant {
 
     fn decrypt(&mut self, r: &Decrypt) -> ImplResult<DecryptOutput> {
         if let Some(entry) = self.olm.get_mut(&r.session.0) {
+            // Field by field: `entry` borrows `self.olm` mutably.
             let on = Switches {
                 bugs: &self.bugs,
                 variants: &self.variants,
@@ -379,15 +396,8 @@ impl Implementation for Mutant {
     }
 
     fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
-        if !is_olm(&r.suite) {
-            return Err(ImplError::unsupported(
-                "the mutant builds prekey sessions for olm-v1 only",
-            ));
-        }
-        let on = Switches {
-            bugs: &self.bugs,
-            variants: &self.variants,
-        };
+        olm_only(&r.suite)?;
+        let on = self.switches();
         let entry = olm::initiate(r, &on)?;
         Ok(SessionOutput {
             session: self.add_olm(entry),
@@ -395,15 +405,8 @@ impl Implementation for Mutant {
     }
 
     fn prekey_respond(&mut self, r: &PrekeyRespond) -> ImplResult<PrekeyRespondOutput> {
-        if !is_olm(&r.suite) {
-            return Err(ImplError::unsupported(
-                "the mutant builds prekey sessions for olm-v1 only",
-            ));
-        }
-        let on = Switches {
-            bugs: &self.bugs,
-            variants: &self.variants,
-        };
+        olm_only(&r.suite)?;
+        let on = self.switches();
         let (entry, plaintext) = olm::respond(r, &on)?;
         Ok(PrekeyRespondOutput {
             session: self.add_olm(entry),

@@ -100,6 +100,14 @@ impl Mutant {
         &self.bugs
     }
 
+    /// The bugs and variants in force, as the Olm mutant reads them.
+    fn switches(&self) -> olm::Switches<'_> {
+        olm::Switches {
+            bugs: &self.bugs,
+            variants: &self.variants,
+        }
+    }
+
     fn get(&mut self, handle: SessionHandle) -> ImplResult<(&mut State, &mut KeyQueueRng, &Bugs)> {
         let bugs = &self.bugs;
         self.sessions
