@@ -306,6 +306,7 @@ pub(crate) fn bundle_from_request(request: &X3dhInitiate) -> ImplResult<PreKeyBu
             Some(k) => Some((0, public(k, "peer one-time prekey")?)),
             None => None,
         },
+        kem_prekey: None,
     })
 }
 
@@ -617,6 +618,7 @@ impl Implementation for Reference {
                 Some((id, key)) => Some((id, public(key, "peer one-time prekey")?)),
                 None => None,
             },
+            kem_prekey: None,
         };
         let ephemeral = key_pair(&r.ephemeral_private_key, "ephemeral private key")?;
         let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
@@ -640,6 +642,7 @@ impl Implementation for Reference {
                 signed_prekey_id: initiation.signed_prekey_id,
                 one_time_prekey_id: initiation.one_time_prekey_id,
                 registration_id: signal_field(r.registration_id, "registrationId", &r.suite)?,
+                kem: initiation.kem.clone(),
                 message: Vec::new(),
             }),
             base_key: None,

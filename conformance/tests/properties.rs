@@ -219,6 +219,7 @@ proptest! {
             signed_prekey: *spk.public_key(),
             signed_prekey_signature: x3dh::sign_prekey(&ikb, spk.public_key(), &mut rng),
             one_time_prekey: with_one_time_prekey.then(|| (7, *opk.public_key())),
+            kem_prekey: None,
         };
         let alice = x3dh::initiate_with_ephemeral(&DEFAULT_SUITE, &ika, &bundle, eka.clone()).unwrap();
         let bob = x3dh::respond(

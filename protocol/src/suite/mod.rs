@@ -17,6 +17,7 @@
 
 pub mod default;
 pub mod layout;
+mod signal_pqxdh;
 mod signal_v3;
 
 pub use crate::agreement::KeyAgreement;
@@ -29,6 +30,15 @@ pub use default::{
 };
 
 pub use signal_v3::{SIGNAL_V3_SUITE, SignalV3Suite};
+
+pub use signal_pqxdh::{
+    SIGNAL_PQXDH_KYBER1024_SUITE, SIGNAL_PQXDH_MLKEM1024_SUITE, SignalPqxdhSuite,
+};
+
+/// Constants of the PQXDH suites (`docs/PQXDH.md`).
+pub mod pq {
+    pub use super::signal_pqxdh::{INFO_KYBER1024, INFO_ML_KEM_1024, VERSION};
+}
 
 /// Constants and key encoding of the `signal-v3` suite (`docs/SIGNAL-V3.md`).
 pub mod v3 {
