@@ -494,6 +494,35 @@ impl Responder {
         self.kem_prekeys.contains_key(&id)
     }
 
+    /// The bundle a server hands out for `suite`: signed prekey
+    /// `signed_prekey_id`, the one-time prekey asked for, and when the suite's
+    /// agreement has a KEM, a one-time KEM prekey if one is held (the lowest
+    /// id), else the last-resort one ([PQXDH] §3.2 "If Bob's one-time
+    /// pqkem prekeys are exhausted, the last-resort pqkem prekey").
+    pub fn suite_bundle<R: CryptoRng + ?Sized>(
+        &self,
+        suite: Suite,
+        signed_prekey_id: u32,
+        one_time_prekey_id: Option<u32>,
+        rng: &mut R,
+    ) -> Result<PreKeyBundle> {
+        let Some(kem) = suite.key_agreement().kem() else {
+            return self.bundle(signed_prekey_id, one_time_prekey_id, rng);
+        };
+        let pick = |wanted| {
+            self.kem_prekeys
+                .iter()
+                .find(|(_, (_, usage))| *usage == wanted)
+                .map(|(id, _)| *id)
+        };
+        let id = pick(KemPrekeyUse::OneTime)
+            .or_else(|| pick(KemPrekeyUse::LastResort))
+            .ok_or(Error::InvalidConfig(
+                "a PQXDH responder holds no KEM prekey",
+            ))?;
+        self.pq_bundle(kem, signed_prekey_id, one_time_prekey_id, id, rng)
+    }
+
     /// A PQXDH bundle: [`Responder::bundle`] plus KEM prekey `kem_prekey_id`
     /// encoded by `kem` and signed with IKb (signed after SPKb).
     pub fn pq_bundle<R: CryptoRng + ?Sized>(

@@ -209,8 +209,13 @@ pub trait CipherSuite: Send + Sync + Debug {
 /// Every suite of the Signal ratchet algorithm this crate implements. The
 /// harness iterates it where it drives [`crate::Session`]s (vectors, fuzz
 /// seeds, the scenario model); [`registry`] lists every suite, Olm's too.
-pub fn all() -> [Suite; 2] {
-    [&DEFAULT_SUITE, &SIGNAL_V3_SUITE]
+pub fn all() -> [Suite; 4] {
+    [
+        &DEFAULT_SUITE,
+        &SIGNAL_V3_SUITE,
+        &SIGNAL_PQXDH_KYBER1024_SUITE,
+        &SIGNAL_PQXDH_MLKEM1024_SUITE,
+    ]
 }
 
 /// A suite by the ratchet algorithm its sessions run.
@@ -244,10 +249,12 @@ impl Registered {
 /// Every suite this crate implements, whatever its ratchet: the registry.
 /// Adding a suite of a known algorithm is one line here (and, for a Signal
 /// one, in [`all`]).
-pub fn registry() -> [Registered; 3] {
+pub fn registry() -> [Registered; 5] {
     [
         Registered::DoubleRatchet(&DEFAULT_SUITE),
         Registered::DoubleRatchet(&SIGNAL_V3_SUITE),
+        Registered::DoubleRatchet(&SIGNAL_PQXDH_KYBER1024_SUITE),
+        Registered::DoubleRatchet(&SIGNAL_PQXDH_MLKEM1024_SUITE),
         Registered::Olm,
     ]
 }
