@@ -18,7 +18,11 @@ use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::x3dh::{self, InitialMessage, PreKeyBundle, Responder};
+use ratchetproof_protocol::kem::KemKeyPair;
+use ratchetproof_protocol::pqxdh::SignedKemPrekey;
+use ratchetproof_protocol::x3dh::{
+    self, Ephemeral, InitialMessage, KemPrekeyUse, PreKeyBundle, Responder,
+};
 use ratchetproof_protocol::{
     Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session, SessionConfig, SharedKey,
     Suite, suite,
@@ -308,6 +312,31 @@ pub(crate) fn bundle_from_request(request: &X3dhInitiate) -> ImplResult<PreKeyBu
         },
         kem_prekey: None,
     })
+}
+
+/// The signed KEM prekey of a PQXDH `prekey_initiate` (`None` when the
+/// request names none: an X3DH suite, or a PQXDH bundle the agreement
+/// refuses for lacking it).
+fn signed_kem_prekey(r: &PrekeyInitiate) -> ImplResult<Option<SignedKemPrekey>> {
+    match (
+        r.peer_kem_prekey_id,
+        &r.peer_kem_prekey,
+        &r.peer_kem_prekey_signature,
+    ) {
+        (None, None, None) => Ok(None),
+        (Some(id), Some(key), Some(signature)) => Ok(Some(SignedKemPrekey {
+            id,
+            key: key.clone(),
+            signature: signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?,
+        })),
+        _ => Err(ImplError::new(
+            ErrorClass::State,
+            "peerKemPrekeyId, peerKemPrekey and peerKemPrekeySignature come together",
+        )),
+    }
 }
 
 pub(crate) fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
@@ -618,10 +647,22 @@ impl Implementation for Reference {
                 Some((id, key)) => Some((id, public(key, "peer one-time prekey")?)),
                 None => None,
             },
-            kem_prekey: None,
+            kem_prekey: signed_kem_prekey(r)?,
         };
-        let ephemeral = key_pair(&r.ephemeral_private_key, "ephemeral private key")?;
-        let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
+        let ephemeral = Ephemeral {
+            key: key_pair(&r.ephemeral_private_key, "ephemeral private key")?,
+            encapsulation: match &r.encapsulation_seed {
+                Some(seed) => Some(Zeroizing::new(
+                    <[u8; 32]>::try_from(seed.as_slice()).map_err(|_| {
+                        ImplError::new(ErrorClass::InvalidKey, "encapsulationSeed is 32 bytes")
+                    })?,
+                )),
+                None => None,
+            },
+        };
+        let initiation = suite
+            .key_agreement()
+            .initiate(&identity, &bundle, ephemeral)?;
         let (first, rest) = r
             .ratchet_private_keys
             .split_first()
@@ -679,6 +720,17 @@ impl Implementation for Reference {
         );
         if let Some((id, key)) = one_time {
             responder.add_one_time_prekey(id, key_pair(key, "one-time prekey")?);
+        }
+        if let (Some(id), Some(public), Some(secret)) = (
+            r.kem_prekey_id,
+            &r.kem_prekey_public_key,
+            &r.kem_prekey_private_key,
+        ) {
+            responder.add_kem_prekey(
+                id,
+                KemKeyPair::from_parts(secret, public)?,
+                KemPrekeyUse::OneTime,
+            );
         }
         let mut rng = key_queue(&r.ratchet_private_keys)?;
         let accepted = responder.accept(suite, SessionConfig::default(), &r.message, &mut rng)?;

@@ -631,6 +631,7 @@ mod tests {
             one_time_prekey_private_key: Some(vec![3]),
             ratchet_private_keys: vec![vec![4]],
             message: vec![5],
+            ..PrekeyRespond::default()
         };
         let text = r#"{"suite":"signal-v3","identityPrivateKey":"01","registrationId":7,"signedPrekeyId":11,"signedPrekeyPrivateKey":"02","oneTimePrekeyId":77,"oneTimePrekeyPrivateKey":"03","ratchetPrivateKeys":["04"],"message":"05"}"#;
         assert_eq!(serde_json::to_string(&signal).unwrap(), text);

@@ -480,7 +480,7 @@ pub struct ExportStateOutput {
 /// implementation's own session builder (docs/SIGNAL-V3.md §7.1; for
 /// `olm-v1`, docs/SHIM.md §4.4: the Signal-only fields are absent, the
 /// one-time key is Bob's mandatory one and the ephemeral key is the base key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyInitiate {
     /// Suite name.
@@ -532,11 +532,37 @@ pub struct PrekeyInitiate {
         with = "hex_bytes::option"
     )]
     pub peer_one_time_prekey: Option<Vec<u8>>,
+    /// PQXDH suites: the KEM prekey's id (with the next two fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_kem_prekey_id: Option<u32>,
+    /// PQXDH suites: `EncodeKEM(PQPKb)`, the KEM's type byte and the key —
+    /// the bytes the signature covers (docs/PQXDH.md §3).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_kem_prekey: Option<Vec<u8>>,
+    /// PQXDH suites: XEdDSA signature of IKb over `peerKemPrekey`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_kem_prekey_signature: Option<Vec<u8>>,
+    /// PQXDH suites: the 32 bytes of encapsulation randomness, for an
+    /// implementation that takes injected randomness (others ignore it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub encapsulation_seed: Option<Vec<u8>>,
 }
 
 /// `prekey_respond`: Bob's session from Alice's initial message (`olm-v1`:
 /// from a pre-key message; the Signal-only fields are absent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyRespond {
     /// Suite name.
@@ -569,6 +595,23 @@ pub struct PrekeyRespond {
         with = "hex_bytes::option"
     )]
     pub one_time_prekey_private_key: Option<Vec<u8>>,
+    /// PQXDH suites: Bob's one-time KEM prekey id (with the next two fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kem_prekey_id: Option<u32>,
+    /// PQXDH suites: its public key, bare (no type byte).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub kem_prekey_public_key: Option<Vec<u8>>,
+    /// PQXDH suites: its secret key, bare.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub kem_prekey_private_key: Option<Vec<u8>>,
     /// Bob's ratchet keys by DH ratchet step (`olm-v1`: by send that starts
     /// a chain).
     #[serde(with = "hex_bytes::list")]
