@@ -22,6 +22,7 @@ use crate::implementation::{
 use crate::reference::{KeyQueueRng, Reference};
 
 pub mod explore;
+pub mod keys;
 
 pub use crate::implementation::MessageType;
 

@@ -34,9 +34,9 @@ use crate::implementation::{
     Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
     ExportState, ExportStateOutput, ImplError, ImplResult, Implementation, KdfCk, KdfCkOutput,
     KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, MessageType, Operation, PrekeyInitiate,
-    PrekeyRespond, PrekeyRespondOutput, Role, Seal, SealOutput, SessionHandle, SessionInit,
-    SessionOutput, X3dhAccept, X3dhAcceptOutput, X3dhAccepted, X3dhInitiate, X3dhOutput,
-    X3dhRespond,
+    PrekeyRespond, PrekeyRespondOutput, ReceiverChain, Role, Seal, SealOutput, SessionHandle,
+    SessionInit, SessionKeys, SessionKeysOutput, SessionOutput, X3dhAccept, X3dhAcceptOutput,
+    X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 
 /// An RNG that hands out a fixed list of 32-byte private keys, one per
@@ -605,6 +605,46 @@ impl Implementation for Reference {
         }
         Ok(ExportStateOutput {
             state: self.session_bytes(r.session)?,
+        })
+    }
+
+    /// The session's keys as the protocol crate holds them. The AD of a
+    /// prekey session names the peer's identity key; other sessions have
+    /// none to report (empty).
+    fn session_keys(&mut self, r: &SessionKeys) -> ImplResult<SessionKeysOutput> {
+        let entry = self
+            .sessions
+            .get(&r.session.0)
+            .ok_or_else(|| no_session(r.session))?;
+        let s = &entry.session;
+        let remote_identity_key = entry
+            .prekey
+            .as_ref()
+            .and_then(|p| match s.role() {
+                ratchetproof_protocol::Role::Alice => p.ad.get(34..66),
+                ratchetproof_protocol::Role::Bob => p.ad.get(1..33),
+            })
+            .unwrap_or_default()
+            .to_vec();
+        let (ns, nr, _) = s.counters();
+        Ok(SessionKeysOutput {
+            root_key: s.root_key().as_bytes().to_vec(),
+            sender_ratchet_key: s.ratchet_public_key().as_bytes().to_vec(),
+            sender_chain_key: s
+                .sending_chain_key()
+                .map(|k| k.as_bytes().to_vec())
+                .unwrap_or_default(),
+            sender_chain_index: ns,
+            receiver_chains: match (s.peer_ratchet_public_key(), s.receiving_chain_key()) {
+                (Some(key), Some(chain)) => vec![ReceiverChain {
+                    ratchet_key: key.as_bytes().to_vec(),
+                    chain_key: chain.as_bytes().to_vec(),
+                    index: nr,
+                }],
+                _ => Vec::new(),
+            },
+            remote_identity_key,
+            pq_ratchet_state: Vec::new(),
         })
     }
 

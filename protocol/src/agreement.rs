@@ -17,8 +17,11 @@ use crate::error::Result;
 use crate::kem::{Kem, KemKeyPair};
 use crate::keys::{KeyPair, PublicKey};
 use crate::root_key::SharedKey;
+use zeroize::Zeroizing;
+
 use crate::x3dh::{
     Agreement, Ephemeral, InitialMessage, Initiation, PreKeyBundle, SignatureConformance,
+    associated_data,
 };
 
 /// What a PQXDH responder decapsulates: its KEM prekey and the ciphertext
@@ -48,6 +51,11 @@ pub trait KeyAgreement: Send + Sync + Debug {
     /// The agreement's KDF: the concatenated secrets (DH outputs, and KEM
     /// shared secrets where the protocol has them) → `SK`.
     fn kdf(&self, secrets: &[u8]) -> SharedKey;
+
+    /// The same KDF at any output length: `SK` is its first 32 bytes.
+    /// libsignal expands 64 bytes (96 since SPQR) and keys its initial chain
+    /// and the post-quantum ratchet with the rest; a live check compares them.
+    fn kdf_into(&self, secrets: &[u8], okm: &mut [u8]);
 
     /// Checks the bundle's signature(s): the initiator's first step, before
     /// any randomness is drawn.
@@ -94,7 +102,32 @@ pub trait KeyAgreement: Send + Sync + Debug {
         kem: Option<KemResponse<'_>>,
         initiator_identity: &PublicKey,
         initiator_ephemeral: &PublicKey,
-    ) -> Result<Agreement>;
+    ) -> Result<Agreement> {
+        let secrets = self.responder_secrets(
+            responder_identity,
+            signed_prekey,
+            one_time_prekey,
+            kem,
+            initiator_identity,
+            initiator_ephemeral,
+        )?;
+        Ok(Agreement {
+            shared_key: self.kdf(&secrets),
+            associated_data: associated_data(initiator_identity, responder_identity.public_key()),
+        })
+    }
+
+    /// The responder's KDF input (`DH1 ‖ DH2 ‖ DH3 [‖ DH4] [‖ SS]`), which
+    /// [`KeyAgreement::respond`] derives `SK` from.
+    fn responder_secrets(
+        &self,
+        responder_identity: &KeyPair,
+        signed_prekey: &KeyPair,
+        one_time_prekey: Option<&KeyPair>,
+        kem: Option<KemResponse<'_>>,
+        initiator_identity: &PublicKey,
+        initiator_ephemeral: &PublicKey,
+    ) -> Result<Zeroizing<Vec<u8>>>;
 
     /// Encodes the initial message (the initiator's first message with the
     /// keys and prekey ids the responder needs).

@@ -26,7 +26,7 @@ use crate::consts::SIGNATURE_LEN;
 use crate::error::{Error, Result};
 use crate::kem::Kem;
 use crate::keys::{KeyPair, PublicKey};
-use crate::root_key::{SharedKey, x3dh_kdf};
+use crate::root_key::{SharedKey, x3dh_kdf, x3dh_kdf_into};
 use crate::x3dh::{
     Agreement, Ephemeral, InitialMessage, InitialMessageCodec, Initiation, PreKeyBundle,
     SignatureConformance, associated_data, initiator_dh, responder_dh, verify_bundle,
@@ -141,7 +141,11 @@ impl KeyAgreement for Pqxdh {
         })
     }
 
-    fn respond(
+    fn kdf_into(&self, secrets: &[u8], okm: &mut [u8]) {
+        x3dh_kdf_into(secrets, self.info, okm);
+    }
+
+    fn responder_secrets(
         &self,
         responder_identity: &KeyPair,
         signed_prekey: &KeyPair,
@@ -149,7 +153,7 @@ impl KeyAgreement for Pqxdh {
         kem: Option<KemResponse<'_>>,
         initiator_identity: &PublicKey,
         initiator_ephemeral: &PublicKey,
-    ) -> Result<Agreement> {
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let kem = kem.ok_or(Error::Malformed(
             "a PQXDH initial message carries a KEM prekey id and ciphertext",
         ))?;
@@ -163,10 +167,7 @@ impl KeyAgreement for Pqxdh {
         )?;
         let shared_secret = self.kem.decapsulate(&kem.prekey.secret, ciphertext)?;
         secrets.extend_from_slice(shared_secret.as_slice());
-        Ok(Agreement {
-            shared_key: self.kdf(&secrets),
-            associated_data: associated_data(initiator_identity, responder_identity.public_key()),
-        })
+        Ok(secrets)
     }
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {

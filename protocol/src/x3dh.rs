@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::kem::{ENCAPSULATION_SEED_LEN, Kem, KemKeyPair};
 use crate::keys::{KeyPair, PublicKey};
 use crate::pqxdh::{KemInitial, SignedKemPrekey};
-use crate::root_key::{SharedKey, x3dh_kdf};
+use crate::root_key::{SharedKey, x3dh_kdf, x3dh_kdf_into};
 use crate::session::{Session, SessionConfig};
 use crate::suite::Suite;
 use crate::suite::default::DefaultInitialCodec;
@@ -316,7 +316,11 @@ impl KeyAgreement for X3dh {
         })
     }
 
-    fn respond(
+    fn kdf_into(&self, secrets: &[u8], okm: &mut [u8]) {
+        x3dh_kdf_into(secrets, self.info, okm);
+    }
+
+    fn responder_secrets(
         &self,
         responder_identity: &KeyPair,
         signed_prekey: &KeyPair,
@@ -324,18 +328,14 @@ impl KeyAgreement for X3dh {
         _kem: Option<KemResponse<'_>>,
         initiator_identity: &PublicKey,
         initiator_ephemeral: &PublicKey,
-    ) -> Result<Agreement> {
-        let dh = responder_dh(
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        responder_dh(
             responder_identity,
             signed_prekey,
             one_time_prekey,
             initiator_identity,
             initiator_ephemeral,
-        )?;
-        Ok(Agreement {
-            shared_key: self.kdf(&dh),
-            associated_data: associated_data(initiator_identity, responder_identity.public_key()),
-        })
+        )
     }
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {

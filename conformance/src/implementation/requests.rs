@@ -476,6 +476,53 @@ pub struct ExportStateOutput {
     pub state: Vec<u8>,
 }
 
+/// `session_keys`: the keys a session holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionKeys {
+    /// The session.
+    pub session: SessionHandle,
+}
+
+/// A receiving chain of [`SessionKeysOutput`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiverChain {
+    /// The peer's ratchet public key the chain belongs to (bare).
+    #[serde(with = "hex_bytes")]
+    pub ratchet_key: Vec<u8>,
+    /// Its chain key.
+    #[serde(with = "hex_bytes")]
+    pub chain_key: Vec<u8>,
+    /// The number of the next message key the chain derives.
+    pub index: u32,
+}
+
+/// `session_keys` output: read from the implementation's own serialized
+/// state, never computed for the harness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionKeysOutput {
+    /// The root key.
+    #[serde(with = "hex_bytes")]
+    pub root_key: Vec<u8>,
+    /// The session's own ratchet public key (bare; empty without a sending chain).
+    #[serde(with = "hex_bytes")]
+    pub sender_ratchet_key: Vec<u8>,
+    /// The sending chain key (empty without one).
+    #[serde(with = "hex_bytes")]
+    pub sender_chain_key: Vec<u8>,
+    /// The number of the next message key the sending chain derives.
+    pub sender_chain_index: u32,
+    /// The receiving chains.
+    pub receiver_chains: Vec<ReceiverChain>,
+    /// The peer's identity key (bare).
+    #[serde(with = "hex_bytes")]
+    pub remote_identity_key: Vec<u8>,
+    /// The post-quantum ratchet's state, as stored (empty when there is none).
+    #[serde(default, with = "hex_bytes")]
+    pub pq_ratchet_state: Vec<u8>,
+}
+
 /// `prekey_initiate`: Alice's session from Bob's bundle, through the
 /// implementation's own session builder (docs/SIGNAL-V3.md §7.1; for
 /// `olm-v1`, docs/SHIM.md §4.4: the Signal-only fields are absent, the
