@@ -80,3 +80,37 @@ fn seed_corpus_is_what_the_generator_writes() {
         );
     }
 }
+
+/// The stateful target decodes every `Lose` to at most `MAX_FUZZ_LOSE`
+/// messages (an input must not cost thousands of sends), and the cap still
+/// reaches past the model's `MAX_SKIP`. Pseudo-random inputs (a fixed
+/// xorshift) decode to scripts with `Lose` actions whose raw `u16` counts
+/// are almost never that small, so without the cap this fails.
+#[test]
+fn session_interaction_caps_lose_counts() {
+    use ratchetproof::model::{Action, MODEL_MAX_SKIP};
+    assert!(u32::from(fuzzing::MAX_FUZZ_LOSE) >= 2 * (MODEL_MAX_SKIP + 1));
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut loses = 0;
+    let mut largest = 0;
+    for _ in 0..2_000 {
+        let data: Vec<u8> = (0..256)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        let (_, actions) = fuzzing::interaction_script(&data);
+        for action in actions {
+            if let Action::Lose { count, .. } = action {
+                assert!(count <= fuzzing::MAX_FUZZ_LOSE, "Lose of {count} decoded");
+                loses += 1;
+                largest = largest.max(count);
+            }
+        }
+    }
+    assert!(loses >= 100, "only {loses} Lose actions decoded");
+    assert_eq!(largest, fuzzing::MAX_FUZZ_LOSE);
+}
