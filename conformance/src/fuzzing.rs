@@ -551,6 +551,24 @@ pub fn seed_corpus() -> Vec<Seed> {
                 format!("{prefix}truncated-{i}"),
                 wire.get(..70).unwrap_or_default().to_vec(),
             );
+            // PQXDH: one bit of the KEM ciphertext, which decapsulates to the
+            // implicit-rejection secret and must fail as a forgery.
+            if let Some(kem) = &initial.kem {
+                let mut tampered = initial.clone();
+                let mut ciphertext = kem.ciphertext.clone();
+                if let Some(b) = ciphertext.get_mut(100) {
+                    *b ^= 1;
+                }
+                tampered.kem = Some(ratchetproof_protocol::pqxdh::KemInitial {
+                    prekey_id: kem.prekey_id,
+                    ciphertext,
+                });
+                push(
+                    "x3dh_initial_message",
+                    format!("{prefix}bad-kem-ciphertext-{i}"),
+                    suite.encode_initial(&tampered),
+                );
+            }
         }
     }
 
