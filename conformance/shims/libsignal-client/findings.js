@@ -18,7 +18,6 @@ const out = [];
 // error before the generic "decryption failed" is thrown.
 const libLog = [];
 module.exports.libLog = libLog;
-S.initLogger(S.LogLevel.Info, (level, target, file, line, message) => libLog.push(message));
 function reasonSince(n) {
     const r = libLog.slice(n).map((l) => /Candidate session \d+ failed with '(.*?)', had \d+ receiver chains/.exec(l)).filter(Boolean).map((x) => x[1]);
     return r.length ? ` [library log: ${r.map((x) => JSON.stringify(x)).join(', ')}]` : '';
@@ -131,6 +130,9 @@ function rewrap(pk, inner) {
 }
 
 async function main() {
+    // Only when run as a program: selftest.js requires this file for its helpers
+    // and the library accepts one logger per process.
+    S.initLogger(S.LogLevel.Info, (level, target, file, line, message) => libLog.push(message));
     say(`# findings.js — node ${process.version}, @signalapp/libsignal-client ${require('@signalapp/libsignal-client/package.json').version}, protobufjs ${require('protobufjs/package.json').version}`);
 
     say('\n## a. key injection');
