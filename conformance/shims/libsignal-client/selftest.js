@@ -273,6 +273,33 @@ async function main() {
     const f1 = await shim.ok('encrypt', { session: a5.session, plaintext: hex(Buffer.from('after the reply')) });
     eq(f1.messageType, 'whisper', 'Alice sends whisper messages after she decrypted one');
     eq(Buffer.from((await shim.ok('decrypt', { session: bob.session, message: f1.message })).plaintext, 'hex').toString(), 'after the reply', 'Bob decrypts it');
+    // The committed sample (sample.js): libsignal-client's own messages from an earlier
+    // run must still give the committed outcomes, and the committed derivations must
+    // hold for them (recomputed here from the sample's keys and messages).
+    const sample = require('./sample-pqxdh-accept.json');
+    const again = await shim.ok('pqxdh_accept', sample.request);
+    eq(JSON.stringify(again.outcomes), JSON.stringify(sample.outcomes), 'sample-pqxdh-accept.json: the committed outcomes');
+    for (const dv of sample.derivations) {
+        const msg = unhex(sample.request.initialMessages[dv.message]);
+        const f = F.fieldsOf(msg);
+        const kem = sample.request.kemPrekeys.find((k) => k.id === f.pk.kyberPreKeyId);
+        const ssHere = await F.kyberR3Decap(Buffer.from(f.pk.kyberCiphertext).subarray(1), unhex(kem.privateKey));
+        eq(hex(ssHere), dv.kemSharedSecret, `sample message ${dv.message}: KEM shared secret`);
+        const priv = (h) => Buffer.from(C.ecPrivate(unhex(h)).serialize());
+        const spkP = priv(sample.request.signedPrekeys.find((x) => x.id === f.pk.signedPreKeyId).privateKey);
+        const baseHere = Buffer.from(f.pk.baseKey).subarray(1);
+        const dhHere = [x25519(spkP, Buffer.from(f.pk.identityKey).subarray(1)), x25519(priv(sample.request.identityPrivateKey), baseHere), x25519(spkP, baseHere)];
+        if (Object.prototype.hasOwnProperty.call(f.pk, 'preKeyId')) {
+            dhHere.push(x25519(priv(sample.request.oneTimePrekeys.find((x) => x.id === f.pk.preKeyId).privateKey), baseHere));
+        }
+        eq(JSON.stringify(dhHere.map(hex)), JSON.stringify(dv.dh), `sample message ${dv.message}: DH1..DH${dhHere.length}`);
+        const secHere = hkdf(Buffer.concat([Buffer.alloc(32, 0xff), ...dhHere, ssHere]), Buffer.alloc(32), 'WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024', 96);
+        eq(hex(secHere), dv.pqxdhOutput, `sample message ${dv.message}: PQXDH output`);
+        const k = unhex(dv.messageKeys);
+        const innerHere = f.inner;
+        check(F.macOf(k.subarray(32, 64), Buffer.from(f.pk.identityKey), Buffer.concat([Buffer.from([5]), x25519Public(Buffer.from(C.ecPrivate(unhex(sample.request.identityPrivateKey)).serialize()))]), innerHere.subarray(0, innerHere.length - 8)).equals(innerHere.subarray(innerHere.length - 8)), `sample message ${dv.message}: MAC under the committed message keys`);
+        eq(hex(F.messageKeys(unhex(dv.messageKeySeed), unhex(dv.spqrMessageKey)).aes), hex(k.subarray(0, 32)), `sample message ${dv.message}: message keys = HKDF(seed, salt = SPQR key)`);
+    }
     await shim.refused('session_keys', { session: 12345 }, 'state', 'unknown session');
     await shim.ok('reset', {});
     await shim.refused('encrypt', { session: a5.session, plaintext: '' }, 'state', 'sessions are gone after reset');
