@@ -235,6 +235,12 @@ async function main() {
     const ikm = Buffer.concat([Buffer.alloc(32, 0xff), dh1, dh2, dh3, dh4, ss]);
     const sec = hkdf(ikm, Buffer.alloc(32), 'WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024', 96);
     const rk0 = sec.subarray(0, 32), ckInit = sec.subarray(32, 64);
+    {
+        // Round 3 or ML-KEM? ML-KEM-1024's own Decaps output as SS gives another secret.
+        const ssMlKem = Buffer.from(await new MlKem1024().decap(u8(ct.subarray(1)), u8(m.kemSk)));
+        const secMl = hkdf(Buffer.concat([Buffer.alloc(32, 0xff), dh1, dh2, dh3, dh4, ssMlKem]), Buffer.alloc(32), 'WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024', 96);
+        say(`SS as ML-KEM-1024 Decaps returns it: receiver chain key matches ${Buffer.from(preRec.receiverChains[0].chainKey.key).equals(secMl.subarray(32, 64))}; SS = SHAKE256(that ‖ SHA3-256(c), 32) (round-3 Kyber): matches ${Buffer.from(preRec.receiverChains[0].chainKey.key).equals(ckInit)}`);
+    }
     const rcv = preRec.receiverChains[0];
     say(`Alice's receiver chain (Bob's SPK ${Buffer.from(rcv.senderRatchetKey).subarray(1).equals(x25519Public(m.spk))}) key == HKDF bytes 32–64: ${Buffer.from(rcv.chainKey.key).equals(ckInit)} (index ${rcv.chainKey.index})`);
     const aRatchetPriv = Buffer.from(preRec.senderChain.senderRatchetKeyPrivate);
