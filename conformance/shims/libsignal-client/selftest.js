@@ -227,11 +227,11 @@ async function main() {
         ['empty', Buffer.alloc(0), 'malformed'],
         ['genuine m0', m0, 'm0'],
         ['replay of m0', m0, 'duplicate'],
-        ['m1 (same base key)', unhex(e1.message), 'm1'],
         ['another Alice on the used one-time Kyber prekey', m2, 'invalid_key'],
         ['Alice three on the last-resort Kyber prekey', m3, 'm3'],
         ['Alice four on the last-resort Kyber prekey', m4, 'm4'],
         ['replay of m3 (its session is archived)', m3, 'duplicate'],
+        ['m1, Alice one\'s second message, after two newer sessions (an archived session decrypts it)', unhex(e1.message), 'm1'],
     ];
     const { outcomes } = await shim.ok('pqxdh_accept', acceptRequest(b, expect.map((x) => x[1])));
     eq(outcomes.length, expect.length, 'one outcome per initial message');
