@@ -257,6 +257,7 @@ async function main() {
     say(`Bob (injected keys) decrypts it: ${JSON.stringify(pt2.toString())}; Bob's callbacks: ${bob2.store.log.join('; ')}`);
     say(`Kyber prekey 3 still in Bob's store after markKyberPreKeyUsed (one-time policy in this store): ${bob2.store.kyberPreKeys.has(3)}; one-time EC prekey 2 still there: ${bob2.store.preKeys.has(2)}`);
     await partE({ m, bytes: Buffer.from(c.serialize()), keys: messageKeys(mk0, pqKey), keys0: messageKeys(mk0), ikA, ikB, fm });
+    await partF();
     require('fs').writeFileSync(process.env.FINDINGS_OUT || '/dev/null', out.join('\n') + '\n');
 }
 
@@ -347,6 +348,50 @@ async function partE(ctx) {
     await bobReceives(bob.store, bytes);
     bob.store.sessions.clear();
     await attempt('[last-resort Kyber, EC one-time prekey already removed] same message after the session was deleted', async () => JSON.stringify((await bobReceives(bob.store, bytes)).toString()));
+}
+
+// f. One SPQR chunk altered under a good MAC (what only a holder of the message keys
+// can send): Alice sends 60 initial messages without a reply; Bob receives them in
+// order, once genuine, once with byte 20 of the first message's field 5 flipped.
+async function partF() {
+    say('\n## f. one altered SPQR chunk under a good MAC');
+    const m = await bobMaterial(' poison');
+    const bob = bobStore(m);
+    const alice = new C.MemoryStore(C.identityKeyPair(seed('alice poison')), 777);
+    await S.processPreKeyBundle(bundleFor(m, bob), BOB, ALICE, alice, alice);
+    const ck0 = Buffer.from(C.decodeRecord(alice.sessions.get(BOB.toString())).currentSession.senderChain.chainKey.key);
+    const N = 60;
+    const msgs = [];
+    for (let i = 0; i < N; i++) msgs.push(Buffer.from((await S.signalEncrypt(u8(Buffer.from('m' + i)), BOB, ALICE, alice, alice)).serialize()));
+    const f5 = msgs.map((x) => Buffer.from(fieldsOf(x).sm.pqRatchet));
+    say(`field 5 of m0..m3: ${f5.slice(0, 4).map((x) => hex(x.subarray(0, 6)) + '… ' + x.length + ' B').join(', ')}; SPQR message type byte (offset 3) of all ${N}: ${[...new Set(f5.map((x) => x[3]))].join(',')} (1 = Hdr chunk)`);
+    const { pk, inner, sm } = fieldsOf(msgs[0]);
+    const ikA = Buffer.from(pk.identityKey);
+    const ikB = Buffer.from(bob.ikp.publicKey.serialize());
+    const base = Buffer.from(pk.baseKey).subarray(1);
+    const spkPriv = Buffer.from(C.ecPrivate(m.spk).serialize());
+    const dh = [x25519(spkPriv, ikA.subarray(1)), x25519(Buffer.from(bob.ikp.privateKey.serialize()), base), x25519(spkPriv, base), x25519(Buffer.from(C.ecPrivate(m.opk).serialize()), base)];
+    const ss = await kyberR3Decap(Buffer.from(pk.kyberCiphertext).subarray(1), m.kemSk);
+    const sec = hkdf(Buffer.concat([Buffer.alloc(32, 0xff), ...dh, ss]), Buffer.alloc(32), 'WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024', 96);
+    const keys = messageKeys(hmac(ck0, Buffer.from([1])), spqrFirstSendKey(sec.subarray(64)));
+    const t = Buffer.from(sm.pqRatchet);
+    t[20] ^= 1;
+    const poisoned = rewrap(pk, reencode(inner, { ...sm, pqRatchet: t }, keys.mac, ikA, ikB));
+    for (const [label, first] of [['genuine m0', msgs[0]], ['m0 with field 5 byte 20 flipped (MAC recomputed)', poisoned]]) {
+        const b = bobStore(m);
+        const res = [];
+        for (const [i, x] of [first, ...msgs.slice(1)].entries()) {
+            const n = libLog.length;
+            try {
+                await bobReceives(b.store, x);
+                res.push(null);
+            } catch (e) {
+                res.push(`m${i}: ${e.message}${reasonSince(n)}`);
+            }
+        }
+        const refused = res.filter(Boolean);
+        say(`Bob receives ${label}, then m1..m${N - 1}: accepted ${N - refused.length} of ${N}${refused.length ? `; first refusal ${refused[0]}; refused: m${res.findIndex(Boolean)}..m${N - 1} (${refused.length})` : ''}`);
+    }
 }
 
 Object.assign(module.exports, { spqrFirstSendKey, bobMaterial, bobStore, bundleFor, aliceSends, bobReceives, fieldsOf, messageKeys, macOf, reencode, rewrap, kyberR3Decap, seed, ALICE, BOB });
