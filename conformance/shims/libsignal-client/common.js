@@ -68,6 +68,10 @@ message SignalMessage {
   optional bytes ratchetKey = 1; optional uint32 counter = 2; optional uint32 previousCounter = 3;
   optional bytes ciphertext = 4; optional bytes pqRatchet = 5;
 }
+message SignalMessageAddresses {
+  optional bytes ratchetKey = 1; optional uint32 counter = 2; optional uint32 previousCounter = 3;
+  optional bytes ciphertext = 4; optional bytes pqRatchet = 5; optional bytes addresses = 6;
+}
 message PreKeySignalMessage {
   optional uint32 preKeyId = 1; optional bytes baseKey = 2; optional bytes identityKey = 3;
   optional bytes message = 4; optional uint32 registrationId = 5; optional uint32 signedPreKeyId = 6;
@@ -81,6 +85,11 @@ const T = {
     SignedPreKey: root.lookupType('rp.SignedPreKeyRecordStructure'),
     SignalMessage: root.lookupType('rp.SignalMessage'),
     PreKeySignalMessage: root.lookupType('rp.PreKeySignalMessage'),
+    // SignalMessage with field 6 (addresses: sender ServiceId 17 ‖ device 1 ‖ recipient
+    // ServiceId 17 ‖ device 1), written by the library only when both address names are
+    // ServiceIds (FINDINGS.md g). T.SignalMessage leaves it out on purpose: re-encoding
+    // through it drops field 6.
+    SignalMessageAddresses: root.lookupType('rp.SignalMessageAddresses'),
 };
 
 const hex = (b) => Buffer.from(b).toString('hex');

@@ -258,6 +258,7 @@ async function main() {
     say(`Kyber prekey 3 still in Bob's store after markKyberPreKeyUsed (one-time policy in this store): ${bob2.store.kyberPreKeys.has(3)}; one-time EC prekey 2 still there: ${bob2.store.preKeys.has(2)}`);
     await partE({ m, bytes: Buffer.from(c.serialize()), keys: messageKeys(mk0, pqKey), keys0: messageKeys(mk0), ikA, ikB, fm });
     await partF();
+    await partG();
     require('fs').writeFileSync(process.env.FINDINGS_OUT || '/dev/null', out.join('\n') + '\n');
 }
 
@@ -392,6 +393,53 @@ async function partF() {
         const refused = res.filter(Boolean);
         say(`Bob receives ${label}, then m1..m${N - 1}: accepted ${N - refused.length} of ${N}${refused.length ? `; first refusal ${refused[0]}; refused: m${res.findIndex(Boolean)}..m${N - 1} (${refused.length})` : ''}`);
     }
+}
+
+// g. Field 6 of the SignalMessage: addresses, written when both address names are
+// ServiceIds.
+async function partG() {
+    say('\n## g. field 6 (addresses) with ServiceId address names');
+    const aciA = S.Aci.fromUuid('11111111-2222-4333-8444-555555555555');
+    const aciB = S.Aci.fromUuid('66666666-7777-4888-9999-aaaaaaaaaaaa');
+    const A = S.ProtocolAddress.new(aciA, 1);
+    const B = S.ProtocolAddress.new(aciB, 2);
+    const m = await bobMaterial(' field 6');
+    const bob = bobStore(m);
+    const alice = new C.MemoryStore(C.identityKeyPair(seed('alice field 6')), 777);
+    await S.processPreKeyBundle(bundleFor(m, bob), B, A, alice, alice);
+    const ck0 = Buffer.from(C.decodeRecord(alice.sessions.get(B.toString())).currentSession.senderChain.chainKey.key);
+    const msgs = [];
+    for (let i = 0; i < 2; i++) msgs.push(Buffer.from((await S.signalEncrypt(u8(Buffer.from('g' + i)), B, A, alice, alice)).serialize()));
+    const f6 = (x) => {
+        const inner = Buffer.from(fieldsOf(x).pk.message);
+        const sm = T.SignalMessageAddresses.decode(inner.subarray(1, inner.length - 8));
+        return Object.prototype.hasOwnProperty.call(sm, 'addresses') ? Buffer.from(sm.addresses) : null;
+    };
+    say(`Alice ${A.toString()} → Bob ${B.toString()}: field 6 of message 0: ${f6(msgs[0]) ? f6(msgs[0]).length + ' B ' + hex(f6(msgs[0])) : 'absent'}; of message 1: ${f6(msgs[1]) ? f6(msgs[1]).length + ' B' : 'absent'}`);
+    say(`  = ServiceId fixed-width binary of A ${hex(aciA.getServiceIdFixedWidthBinary())} ‖ 01 ‖ of B ${hex(aciB.getServiceIdFixedWidthBinary())} ‖ 02`);
+    const { pk, inner, sm } = fieldsOf(msgs[0]);
+    const ikA = Buffer.from(pk.identityKey);
+    const ikB = Buffer.from(bob.ikp.publicKey.serialize());
+    const base = Buffer.from(pk.baseKey).subarray(1);
+    const spkPriv = Buffer.from(C.ecPrivate(m.spk).serialize());
+    const dh = [x25519(spkPriv, ikA.subarray(1)), x25519(Buffer.from(bob.ikp.privateKey.serialize()), base), x25519(spkPriv, base), x25519(Buffer.from(C.ecPrivate(m.opk).serialize()), base)];
+    const ss = await kyberR3Decap(Buffer.from(pk.kyberCiphertext).subarray(1), m.kemSk);
+    const sec = hkdf(Buffer.concat([Buffer.alloc(32, 0xff), ...dh, ss]), Buffer.alloc(32), 'WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024', 96);
+    const keys = messageKeys(hmac(ck0, Buffer.from([1])), spqrFirstSendKey(sec.subarray(64)));
+    say(`the MAC covers field 6 (HMAC over the whole body with it): ${macOf(keys.mac, ikA, ikB, inner.subarray(0, inner.length - 8)).equals(inner.subarray(inner.length - 8))}`);
+    const withoutF6 = rewrap(pk, reencode(inner, sm, keys.mac, ikA, ikB));
+    const receive = async (label, from, to, x) => {
+        const b = bobStore(m);
+        await attempt(label, async () => JSON.stringify(Buffer.from(await S.signalDecryptPreKey(S.PreKeySignalMessage.deserialize(u8(x)), from, to, b.store, b.store, b.store, b.store, b.store)).toString()));
+    };
+    await receive('Bob with the same addresses', A, B, msgs[0]);
+    await receive('Bob: sender device 3', S.ProtocolAddress.new(aciA, 3), B, msgs[0]);
+    await receive('Bob: another local address', A, S.ProtocolAddress.new(aciA, 2), msgs[0]);
+    await receive('Bob: plain address names (alice.1, bob.1)', ALICE, BOB, msgs[0]);
+    await receive('field 6 removed (MAC recomputed), Bob with ServiceId addresses', A, B, withoutF6);
+    await receive('field 6 removed (MAC recomputed), Bob with plain names', ALICE, BOB, withoutF6);
+    const alicePlain = await aliceSends(bundleFor(m, bobStore(m)), ['plain'], ' plain names');
+    say(`plain address names (alice.1 → bob.1): field 6 ${f6(alicePlain.msgs[0].bytes) ? 'present' : 'absent'}`);
 }
 
 Object.assign(module.exports, { spqrFirstSendKey, bobMaterial, bobStore, bundleFor, aliceSends, bobReceives, fieldsOf, messageKeys, macOf, reencode, rewrap, kyberR3Decap, seed, ALICE, BOB });

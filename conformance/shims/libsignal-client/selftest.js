@@ -300,6 +300,30 @@ async function main() {
         check(F.macOf(k.subarray(32, 64), Buffer.from(f.pk.identityKey), Buffer.concat([Buffer.from([5]), x25519Public(Buffer.from(C.ecPrivate(unhex(sample.request.identityPrivateKey)).serialize()))]), innerHere.subarray(0, innerHere.length - 8)).equals(innerHere.subarray(innerHere.length - 8)), `sample message ${dv.message}: MAC under the committed message keys`);
         eq(hex(F.messageKeys(unhex(dv.messageKeySeed), unhex(dv.spqrMessageKey)).aes), hex(k.subarray(0, 32)), `sample message ${dv.message}: message keys = HKDF(seed, salt = SPQR key)`);
     }
+    // Field 6 (addresses): an Alice with ServiceId address names (made in this process
+    // with the library) writes it; the shim's Bob takes his addresses from it.
+    {
+        const fm = await F.bobMaterial(' selftest field 6');
+        const fb = F.bobStore(fm);
+        const A = S.ProtocolAddress.new(S.Aci.fromUuid('0e1d2c3b-4a59-4687-9a5b-6c7d8e9fa0b1'), 1);
+        const B = S.ProtocolAddress.new(S.Aci.fromUuid('f0e1d2c3-b4a5-4687-8a5b-6c7d8e9fa0b2'), 7);
+        const al = new C.MemoryStore(C.identityKeyPair(b.seed('alice field 6')), 1);
+        await S.processPreKeyBundle(F.bundleFor(fm, fb), B, A, al, al);
+        const g0 = Buffer.from((await S.signalEncrypt(u8(Buffer.from('g0')), B, A, al, al)).serialize());
+        const inner6 = Buffer.from(F.fieldsOf(g0).pk.message);
+        const sm6 = T.SignalMessageAddresses.decode(inner6.subarray(1, inner6.length - 8));
+        eq(sm6.addresses && sm6.addresses.length, 36, 'ServiceId addresses: field 6 is written (36 bytes)');
+        const g0t = Buffer.from(g0);
+        const at = g0t.indexOf(Buffer.from(sm6.addresses));
+        g0t[at + 35] ^= 1; // recipient device 7 -> 6, MAC not recomputed
+        const req6 = {
+            suite: SUITE, identityPrivateKey: hex(fm.ik), signedPrekeys: [{ id: 1, privateKey: hex(fm.spk) }], oneTimePrekeys: [{ id: 2, privateKey: hex(fm.opk) }],
+            kemPrekeys: [{ id: 3, publicKey: hex(fm.kemPk), privateKey: hex(fm.kemSk), lastResort: false }], ratchetPrivateKeys: [], initialMessages: [hex(g0t), hex(g0)],
+        };
+        const r6 = await shim.ok('pqxdh_accept', req6);
+        eq(r6.outcomes[0].error && r6.outcomes[0].error.class, 'authentication', 'field 6 altered (recipient device), MAC not recomputed: refused');
+        eq(r6.outcomes[1].plaintext && Buffer.from(r6.outcomes[1].plaintext, 'hex').toString(), 'g0', 'field 6 present: the shim\'s Bob uses its addresses and accepts');
+    }
     await shim.refused('session_keys', { session: 12345 }, 'state', 'unknown session');
     await shim.ok('reset', {});
     await shim.refused('encrypt', { session: a5.session, plaintext: '' }, 'state', 'sessions are gone after reset');

@@ -203,6 +203,29 @@ async function transactional(store, fn) {
     }
 }
 
+// The addresses Bob decrypts an initial message with. The library writes field 6 of
+// the embedded SignalMessage (sender ServiceId ‖ device ‖ recipient ServiceId ‖
+// device) when both address names are ServiceIds, and the receiver then requires its
+// own addresses to match (FINDINGS.md g). A shim cannot know the peers' ServiceIds
+// otherwise, so when field 6 is present and parses, Bob uses the addresses it names,
+// as the application that received the message over its transport would; without it
+// (or if it does not parse) the plain names 'peer' / 'self', for which the library
+// writes and expects no field 6.
+function addressesOf(initialMessage) {
+    try {
+        const pk = C.T.PreKeySignalMessage.decode(initialMessage.subarray(1));
+        const inner = Buffer.from(pk.message);
+        const sm = C.T.SignalMessageAddresses.decode(inner.subarray(1, inner.length - 8));
+        if (!Object.prototype.hasOwnProperty.call(sm, 'addresses') || sm.addresses.length !== 36) return { peer: PEER, self: SELF };
+        const a = Buffer.from(sm.addresses);
+        const sender = S.ServiceId.parseFromServiceIdFixedWidthBinary(u8(a.subarray(0, 17)));
+        const recipient = S.ServiceId.parseFromServiceIdFixedWidthBinary(u8(a.subarray(18, 35)));
+        return { peer: S.ProtocolAddress.new(sender, a[17]), self: S.ProtocolAddress.new(recipient, a[35]) };
+    } catch (e) {
+        return { peer: PEER, self: SELF };
+    }
+}
+
 function currentSession(store, addr) {
     const rec = store.sessions.get(addr.toString());
     if (!rec) throw new Refused('state', 'the library stored no session');
@@ -264,13 +287,14 @@ async function pqxdhAccept(req) {
     const outcomes = [];
     for (const data of messages) {
         try {
+            const addr = addressesOf(data);
             const plaintext = await transactional(store, async () => {
                 const msg = S.PreKeySignalMessage.deserialize(u8(data));
-                return Buffer.from(await S.signalDecryptPreKey(msg, PEER, SELF, store, store, store, store, store));
+                return Buffer.from(await S.signalDecryptPreKey(msg, addr.peer, addr.self, store, store, store, store, store));
             });
             // The session that decrypted it is the record's current one (the library
             // promotes the matching session); its identities are the library's own.
-            const s = currentSession(store, PEER);
+            const s = currentSession(store, addr.peer);
             const remote = Buffer.from(s.remoteIdentityPublic);
             const local = Buffer.from(s.localIdentityPublic);
             outcomes.push({
@@ -309,7 +333,7 @@ async function prekeyInitiate(req) {
     await S.processPreKeyBundle(bundle, PEER, SELF, store, store);
     const s = currentSession(store, PEER);
     const baseKey = s.pendingPreKey && s.pendingPreKey.baseKey ? Buffer.from(s.pendingPreKey.baseKey).subarray(1).toString('hex') : '';
-    return { session: addSession({ role: 'alice', store }), baseKey };
+    return { session: addSession({ role: 'alice', store, peer: PEER, self: SELF }), baseKey };
 }
 
 async function prekeyRespond(req) {
@@ -322,18 +346,19 @@ async function prekeyRespond(req) {
     addKemPrekey(store, ikp, u32(req, 'kemPrekeyId'), bytesN(req, 'kemPrekeyPublicKey', 1568), bytesN(req, 'kemPrekeyPrivateKey', 3168),
         req.kemPrekeyLastResort === true, 'kemPrekey');
     const data = hexField('message', req.message);
+    const addr = addressesOf(data);
     const plaintext = await transactional(store, async () => {
         const msg = S.PreKeySignalMessage.deserialize(u8(data));
-        return Buffer.from(await S.signalDecryptPreKey(msg, PEER, SELF, store, store, store, store, store));
+        return Buffer.from(await S.signalDecryptPreKey(msg, addr.peer, addr.self, store, store, store, store, store));
     });
-    return { session: addSession({ role: 'bob', store }), plaintext: plaintext.toString('hex') };
+    return { session: addSession({ role: 'bob', store, peer: addr.peer, self: addr.self }), plaintext: plaintext.toString('hex') };
 }
 
 async function encrypt(req) {
     const s = getSession(req);
     const plaintext = hexField('plaintext', req.plaintext);
     return transactional(s.store, async () => {
-        const c = await S.signalEncrypt(u8(plaintext), PEER, SELF, s.store, s.store);
+        const c = await S.signalEncrypt(u8(plaintext), s.peer, s.self, s.store, s.store);
         const t = c.type();
         const messageType = t === S.CiphertextMessageType.PreKey ? 'prekey' : t === S.CiphertextMessageType.Whisper ? 'whisper' : null;
         if (!messageType) throw new Error(`signalEncrypt produced message type ${t}`);
@@ -348,8 +373,8 @@ async function decrypt(req) {
     if (type !== 'whisper' && type !== 'prekey') throw new Refused('unsupported', `unknown messageType ${JSON.stringify(type)}`);
     return transactional(s.store, async () => {
         const pt = type === 'prekey'
-            ? await S.signalDecryptPreKey(S.PreKeySignalMessage.deserialize(u8(data)), PEER, SELF, s.store, s.store, s.store, s.store, s.store)
-            : await S.signalDecrypt(S.SignalMessage.deserialize(u8(data)), PEER, SELF, s.store, s.store);
+            ? await S.signalDecryptPreKey(S.PreKeySignalMessage.deserialize(u8(data)), s.peer, s.self, s.store, s.store, s.store, s.store, s.store)
+            : await S.signalDecrypt(S.SignalMessage.deserialize(u8(data)), s.peer, s.self, s.store, s.store);
         return { plaintext: Buffer.from(pt).toString('hex') };
     });
 }
@@ -359,7 +384,7 @@ async function decrypt(req) {
 // the next message key that chain will derive.
 function sessionKeys(req) {
     const s = getSession(req);
-    const rec = s.store.sessions.get(PEER.toString());
+    const rec = s.store.sessions.get(s.peer.toString());
     if (!rec) throw new Refused('state', 'the session has no stored record');
     const k = C.sessionKeys(rec);
     return {
