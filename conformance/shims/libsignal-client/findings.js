@@ -259,6 +259,7 @@ async function main() {
     await partE({ m, bytes: Buffer.from(c.serialize()), keys: messageKeys(mk0, pqKey), keys0: messageKeys(mk0), ikA, ikB, fm });
     await partF();
     await partG();
+    await partH();
     require('fs').writeFileSync(process.env.FINDINGS_OUT || '/dev/null', out.join('\n') + '\n');
 }
 
@@ -440,6 +441,31 @@ async function partG() {
     await receive('field 6 removed (MAC recomputed), Bob with plain names', ALICE, BOB, withoutF6);
     const alicePlain = await aliceSends(bundleFor(m, bobStore(m)), ['plain'], ' plain names');
     say(`plain address names (alice.1 → bob.1): field 6 ${f6(alicePlain.msgs[0].bytes) ? 'present' : 'absent'}`);
+}
+
+// h. The forward limit: Alice sends m0 … m25002 without a reply; a Bob that has
+// decrypted m0 receives m25000, m25001 or m25002 next.
+async function partH() {
+    say('\n## h. how far ahead a message may be');
+    const m = await bobMaterial(' skip');
+    const bob = bobStore(m);
+    const alice = new C.MemoryStore(C.identityKeyPair(seed('alice skip')), 777);
+    await S.processPreKeyBundle(bundleFor(m, bob), BOB, ALICE, alice, alice);
+    const N = 25000;
+    const msgs = [];
+    for (let i = 0; i <= N + 2; i++) {
+        const c = Buffer.from((await S.signalEncrypt(u8(Buffer.from('s' + i)), BOB, ALICE, alice, alice)).serialize());
+        if (i === 0 || i >= N - 1) msgs[i] = c;
+    }
+    for (const j of [N, N + 1, N + 2]) {
+        const b = bobStore(m);
+        await bobReceives(b.store, msgs[0]);
+        await attempt(`after m0, m${j} (${j - 1} messages skipped)`, async () => JSON.stringify((await bobReceives(b.store, msgs[j])).toString()));
+    }
+    for (const j of [N - 1, N]) {
+        const b = bobStore(m);
+        await attempt(`m${j} as the first message Bob gets (${j} skipped)`, async () => JSON.stringify((await bobReceives(b.store, msgs[j])).toString()));
+    }
 }
 
 Object.assign(module.exports, { spqrFirstSendKey, bobMaterial, bobStore, bundleFor, aliceSends, bobReceives, fieldsOf, messageKeys, macOf, reencode, rewrap, kyberR3Decap, seed, ALICE, BOB });

@@ -344,6 +344,21 @@ async function main() {
     await st.markKyberPreKeyUsed(3, 1, bk);
     check(!st.kyberPreKeys.has(3), 'store: a one-time Kyber prekey is removed');
 
+    // The classes of refusals whose reason only the library's log names (FINDINGS.md e, h).
+    const { classify } = require('./shim');
+    const generic = new Error('invalid PreKey message: decryption failed');
+    for (const [reason, cls] of [
+        ['invalid PreKey message: MAC verification failed', 'authentication'],
+        ['invalid PreKey message: post-quantum ratchet error: Minimum version', 'unsupported'],
+        ['invalid PreKey message: post-quantum ratchet error: message decode failed', 'malformed'],
+        ['invalid PreKey message: post-quantum ratchet error: MAC verification failed', 'authentication'],
+        ['invalid PreKey message: post-quantum ratchet error: Key jump: 1 - 25002', 'too_many_skipped'],
+        ['invalid PreKey message: message from too far into the future', 'too_many_skipped'],
+        [null, 'authentication'],
+    ]) {
+        eq(classify(generic, reason), cls, `class of "decryption failed" logged as ${JSON.stringify(reason)}`);
+    }
+
     console.log(`selftest (libsignal-client ${hs.version}): ${passed} passed, ${failed} failed`);
     process.exit(failed ? 1 : 0);
 }

@@ -161,6 +161,9 @@ function classify(e, reason) {
     if (e && e.code === S.ErrorCode.UntrustedIdentity) return 'authentication';
     if (e && e.code === S.ErrorCode.InvalidSession) return 'state';
     const inner = reason || msg;
+    // Forward limits: libsignal's own (25 000 on the DR chain) and SPQR's key jump
+    // (25 000 on its chain, whose index is one ahead), FINDINGS.md h.
+    if (/message from too far into the future|post-quantum ratchet error: Key jump/.test(inner)) return 'too_many_skipped';
     if (/MAC verification failed/.test(inner)) return 'authentication';
     if (/post-quantum ratchet error: (Minimum version|Version mismatch)/.test(inner)) return 'unsupported';
     if (/post-quantum ratchet error/.test(inner)) return 'malformed';
@@ -170,7 +173,6 @@ function classify(e, reason) {
     if (/'load(Kyber)?(Signed)?PreKey'|invalid (Kyber |signed )?prekey identifier/i.test(msg)) return 'invalid_key';
     if (/bad KEM key type|bad KEM key length|bad key type|bad key length|no key type identifier|invalid key agreement/.test(msg)) return 'invalid_key';
     if (/bad KEM ciphertext length/.test(msg)) return 'malformed';
-    if (/message from too far into the future/.test(msg)) return 'too_many_skipped';
     if (/serialized bytes were too short|protobuf encoding was invalid|invalid (PreKey|Whisper|Signal) message|Both or neither kyber/.test(msg)) {
         // "invalid PreKey message: decryption failed" without a logged reason: every
         // candidate session failed; the library only logs why. Authentication is the
