@@ -19,7 +19,7 @@ const fs = require('fs');
 const nodeCrypto = require('crypto');
 const C = require('./common');
 const F = require('./findings');
-const { S, hex, u8, x25519, x25519Public, hkdf, hmac } = C;
+const { S, T, hex, u8, x25519, hkdf, hmac } = C;
 
 const SUITE = 'signal-pqxdh-kyber1024';
 
@@ -48,6 +48,7 @@ async function main() {
     ];
     const messages = [];
     const derivations = [];
+    let reply = null;
     for (const a of alices) {
         const aik = C.identityKeyPair(F.seed(a.label));
         const store = new C.MemoryStore(aik, 777);
@@ -93,6 +94,33 @@ async function main() {
                 messageKeys: hex(Buffer.concat([keys.aes, keys.mac, keys.iv])), plaintext: hex(Buffer.from(text)),
             });
             ck = hmac(ck, Buffer.from([2]));
+            if (a.label === 'alice one' && i === a.texts.length - 1) {
+                // Bob's first reply, from a library Bob (this process, same injected keys)
+                // that has received Alice one's last message (`answers`):
+                // salted with key 1 of SPQR's B2A chain of epoch 0 (the third third of
+                // "Chain  Start"), MAC ordered Bob ‖ Alice.
+                const b2 = F.bobStore(m);
+                await F.bobReceives(b2.store, bytes);
+                const brec = C.decodeRecord(b2.store.sessions.get(F.ALICE.toString())).currentSession;
+                const bck = Buffer.from(brec.senderChain.chainKey.key);
+                const rbytes = Buffer.from((await S.signalEncrypt(u8(Buffer.from('reply from bob')), F.ALICE, F.BOB, b2.store, b2.store)).serialize());
+                const rsm = T.SignalMessage.decode(rbytes.subarray(1, rbytes.length - 8));
+                const b2a = hkdf(sec.subarray(64), Buffer.alloc(32), 'Signal PQ Ratchet V1 Chain  Start', 96).subarray(64, 96);
+                const rkey = hkdf(b2a, Buffer.alloc(32), Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from('Signal PQ Ratchet V1 Chain Next')]), 64).subarray(32, 64);
+                const rkeys = F.messageKeys(hmac(bck, Buffer.from([1])), rkey);
+                if (!F.macOf(rkeys.mac, ikB33, ikA33, rbytes.subarray(0, rbytes.length - 8)).equals(rbytes.subarray(rbytes.length - 8))) throw new Error('reply MAC does not verify here');
+                const rd = nodeCrypto.createDecipheriv('aes-256-cbc', rkeys.aes, rkeys.iv);
+                if (Buffer.concat([rd.update(Buffer.from(rsm.ciphertext)), rd.final()]).toString() !== 'reply from bob') throw new Error('reply decryption here differs');
+                const got = Buffer.from(await S.signalDecrypt(S.SignalMessage.deserialize(u8(rbytes)), F.BOB, F.ALICE, store, store)).toString();
+                if (got !== 'reply from bob') throw new Error('Alice does not decrypt the reply');
+                reply = {
+                    message: hex(rbytes), answers: messages.length - 1, spqrField: hex(Buffer.from(rsm.pqRatchet)),
+                    bobRatchetKey: hex(Buffer.from(rsm.ratchetKey).subarray(1)), bobRootKey: hex(Buffer.from(brec.rootKey)),
+                    bobSendingChainKey0: hex(bck), messageKeySeed: hex(hmac(bck, Buffer.from([1]))),
+                    spqrB2aChainNext0: hex(b2a), spqrMessageKey: hex(rkey),
+                    messageKeys: hex(Buffer.concat([rkeys.aes, rkeys.mac, rkeys.iv])), plaintext: hex(Buffer.from('reply from bob')),
+                };
+            }
         }
     }
     messages.push(messages[0]); // a replay of the first message
@@ -119,6 +147,7 @@ async function main() {
         request,
         outcomes: res.result.outcomes,
         derivations,
+        reply,
     };
     fs.writeFileSync(outPath, JSON.stringify(doc, null, 1) + '\n');
     console.log(`wrote ${outPath}: ${messages.length} initial messages, outcomes ${res.result.outcomes.map((o) => (o.error ? o.error.class : 'accepted')).join(', ')}`);

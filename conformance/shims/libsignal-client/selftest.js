@@ -324,6 +324,17 @@ async function main() {
         eq(r6.outcomes[0].error && r6.outcomes[0].error.class, 'authentication', 'field 6 altered (recipient device), MAC not recomputed: refused');
         eq(r6.outcomes[1].plaintext && Buffer.from(r6.outcomes[1].plaintext, 'hex').toString(), 'g0', 'field 6 present: the shim\'s Bob uses its addresses and accepts');
     }
+    {
+        const rp = sample.reply;
+        const rb = unhex(rp.message);
+        const ikA0 = Buffer.from(F.fieldsOf(unhex(sample.request.initialMessages[rp.answers])).pk.identityKey);
+        const ikB0 = Buffer.concat([Buffer.from([5]), x25519Public(Buffer.from(C.ecPrivate(unhex(sample.request.identityPrivateKey)).serialize()))]);
+        const rk = F.messageKeys(unhex(rp.messageKeySeed), unhex(rp.spqrMessageKey));
+        eq(hex(Buffer.concat([rk.aes, rk.mac, rk.iv])), rp.messageKeys, 'sample reply: message keys = HKDF(seed, salt = SPQR B2A key 1)');
+        check(F.macOf(rk.mac, ikB0, ikA0, rb.subarray(0, rb.length - 8)).equals(rb.subarray(rb.length - 8)), 'sample reply: MAC (Bob ‖ Alice) under the committed keys');
+        eq(hex(hkdf(unhex(rp.spqrB2aChainNext0), Buffer.alloc(32), Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from('Signal PQ Ratchet V1 Chain Next')]), 64).subarray(32)), rp.spqrMessageKey, 'sample reply: SPQR key 1 of the B2A chain');
+        eq(hex(hkdf(unhex(sample.derivations[0].spqrAuthKey), Buffer.alloc(32), 'Signal PQ Ratchet V1 Chain  Start', 96).subarray(64)), rp.spqrB2aChainNext0, 'sample reply: B2A chain = bytes 64–96 of "Chain  Start"');
+    }
     await shim.refused('session_keys', { session: 12345 }, 'state', 'unknown session');
     await shim.ok('reset', {});
     await shim.refused('encrypt', { session: a5.session, plaintext: '' }, 'state', 'sessions are gone after reset');
