@@ -288,6 +288,7 @@ async function pqxdhAccept(req) {
     const messages = list(req, 'initialMessages').map((m, i) => hexField(`initialMessages[${i}]`, m));
     const outcomes = [];
     for (const data of messages) {
+        const since = libLog.length;
         try {
             const addr = addressesOf(data);
             const plaintext = await transactional(store, async () => {
@@ -305,7 +306,7 @@ async function pqxdhAccept(req) {
                 peerIdentityKey: remote.subarray(1).toString('hex'),
             });
         } catch (e) {
-            outcomes.push({ error: errorOf(e, e.since || 0) });
+            outcomes.push({ error: errorOf(e, since) });
         }
     }
     return { outcomes };
