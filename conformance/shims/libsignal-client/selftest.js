@@ -145,6 +145,9 @@ async function main() {
     await shim.refused('prekey_initiate', { ...base, peerSignedPrekeySignature: flip(base.peerSignedPrekeySignature) }, 'authentication', 'signed prekey signature with a flipped bit');
     await shim.refused('prekey_initiate', { ...base, peerKemPrekeySignature: hex(C.ecPrivate(b.ik).sign(u8(b.kem.pk))) }, 'authentication', 'Kyber signature over the bare key (no 0x08)');
     await shim.refused('prekey_initiate', { ...base, peerKemPrekey: hex(b.kem.pk.subarray(1)) }, 'invalid_key', 'Kyber prekey of 1567 bytes');
+    await shim.refused('prekey_initiate', { ...base, peerKemPrekey: '0a' + hex(b.kem.pk) }, 'invalid_key', 'KEM prekey encoded with type 0x0A (ML-KEM-1024)');
+    const encoded = await shim.ok('prekey_initiate', { ...base, peerKemPrekey: '08' + hex(b.kem.pk) });
+    check(encoded.session !== undefined, 'KEM prekey encoded with its type byte (EncodeKEM, as the runner sends it)');
 
     // --- Alice: session, keys, first message -------------------------------------------
     const a = await shim.ok('prekey_initiate', base);

@@ -312,6 +312,17 @@ async function pqxdhAccept(req) {
     return { outcomes };
 }
 
+// peerKemPrekey: the runner sends EncodeKEM(PQPKb) = type byte ‖ key (1 569 bytes, the
+// bytes the signature covers; main's requests.rs); a bare 1 568-byte key is taken as
+// Kyber1024 and given the 0x08 type byte. An encoded key goes to the library as it is,
+// so another type byte (0x0A, ML-KEM-1024) is refused by the library itself.
+function encodedKemPublic(req, field) {
+    const b = hexField(field, req[field]);
+    if (b.length === 1569) return b;
+    if (b.length === 1568) return Buffer.concat([Buffer.from([C.KEM_TYPE_KYBER1024]), b]);
+    throw new Refused('invalid_key', `${field} must be 1569 bytes (type byte ‖ Kyber1024 key) or 1568 (bare), got ${b.length}`);
+}
+
 async function prekeyInitiate(req) {
     checkSuite(req);
     const ikp = C.identityKeyPair(bytesN(req, 'identityPrivateKey', 32));
@@ -327,7 +338,7 @@ async function prekeyInitiate(req) {
             u8(hexField('peerSignedPrekeySignature', req.peerSignedPrekeySignature)),
             C.ecPublic(bytesN(req, 'peerIdentityKey', 32)),
             u32(req, 'peerKemPrekeyId'),
-            S.KEMPublicKey.deserialize(u8(Buffer.concat([Buffer.from([C.KEM_TYPE_KYBER1024]), bytesN(req, 'peerKemPrekey', 1568)]))),
+            S.KEMPublicKey.deserialize(u8(encodedKemPublic(req, 'peerKemPrekey'))),
             u8(hexField('peerKemPrekeySignature', req.peerKemPrekeySignature)));
     } catch (e) {
         if (e instanceof Refused) throw e;
