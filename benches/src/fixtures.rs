@@ -95,6 +95,7 @@ pub fn x3dh_fixture(seed: u64) -> X3dhFixture {
             &mut rng,
         ),
         one_time_prekey: Some((7, *one_time_prekey.public_key())),
+        kem_prekey: None,
     };
     let alice_ephemeral = *KeyPair::generate(&mut rng).public_key();
     X3dhFixture {

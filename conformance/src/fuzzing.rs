@@ -14,7 +14,7 @@
 use std::sync::OnceLock;
 
 use ratchetproof_protocol::suite::{self, FieldRole, WireEncoding};
-use ratchetproof_protocol::x3dh::{Responder, start_session};
+use ratchetproof_protocol::x3dh::{KemPrekeyUse, Responder, start_session};
 use ratchetproof_protocol::{KeyPair, PrivateKey, Session, SessionConfig, Suite};
 
 use zeroize::Zeroizing;
@@ -49,10 +49,20 @@ pub struct LiveSessions {
     pub future_for_bob: Vec<Vec<u8>>,
 }
 
-fn responder() -> Responder {
+/// The fuzz responder for `suite`: identity, signed prekey 1, one-time
+/// prekey 2, and for a suite whose agreement has a KEM, one-time KEM
+/// prekey 3 from a fixed seed.
+fn responder(suite: Suite) -> Responder {
     let mut bob = Responder::new(pair("fuzz/bob/ik"));
     bob.add_signed_prekey(1, pair("fuzz/bob/spk"));
     bob.add_one_time_prekey(2, pair("fuzz/bob/opk"));
+    if let Some(kem) = suite.key_agreement().kem() {
+        let mut seed = Zeroizing::new([0u8; 64]);
+        let (d, z) = seed.split_at_mut(32);
+        d.copy_from_slice(&derived_key("fuzz/bob/kem/d"));
+        z.copy_from_slice(&derived_key("fuzz/bob/kem/z"));
+        bob.add_kem_prekey(3, kem.generate_from_seed(&seed), KemPrekeyUse::OneTime);
+    }
     bob
 }
 
@@ -62,9 +72,9 @@ pub fn build_live(suite: Suite) -> Option<LiveSessions> {
         max_skip: 64,
         max_stored_skipped_keys: 128,
     };
-    let mut bob_responder = responder();
+    let mut bob_responder = responder(suite);
     let bundle = bob_responder
-        .bundle(1, Some(2), &mut keys("fuzz/sig", 2))
+        .suite_bundle(suite, 1, Some(2), &mut keys("fuzz/sig", 4))
         .ok()?;
     let mut alice_rng = keys("fuzz/alice", 8);
     let mut bob_rng = keys("fuzz/bob", 8);
@@ -333,23 +343,33 @@ pub fn x3dh_initial_message(data: &[u8]) {
     }
 }
 
-/// The fuzz responder and its RNG, derived once per process (deriving the
-/// key pairs costs three X25519 base-point multiplications).
-fn responder_fixture() -> &'static (Responder, KeyQueueRng) {
-    static FIXTURE: OnceLock<(Responder, KeyQueueRng)> = OnceLock::new();
-    FIXTURE.get_or_init(|| (responder(), keys("fuzz/x3dh", 2)))
+/// The fuzz responder of a suite of [`suite::all`] and its RNG, derived once
+/// per process (deriving the key pairs costs three X25519 base-point
+/// multiplications, and a KEM key generation); any other suite gets its own.
+fn responder_fixture(suite: Suite) -> (Responder, KeyQueueRng) {
+    static FIXTURE: OnceLock<Vec<(u8, Responder)>> = OnceLock::new();
+    let built = FIXTURE.get_or_init(|| suite::all().map(|s| (s.id(), responder(s))).into());
+    let bob = built
+        .iter()
+        .find(|(id, _)| *id == suite.id())
+        .map_or_else(|| responder(suite), |(_, bob)| bob.clone());
+    (bob, keys("fuzz/x3dh", 2))
 }
 
 /// `x3dh_initial_message` in one suite: a copy of the fuzz responder (one
-/// one-time prekey) accepts `data`; if it refuses, the prekey must remain.
+/// one-time prekey, and a one-time KEM prekey where the suite's agreement
+/// has a KEM) accepts `data`; if it refuses, both prekeys must remain.
 pub fn x3dh_initial_message_in(suite: Suite, data: &[u8]) {
-    let (responder, rng) = responder_fixture();
-    let mut bob = responder.clone();
-    let result = bob.accept(suite, SessionConfig::default(), data, &mut rng.clone());
+    let (mut bob, mut rng) = responder_fixture(suite);
+    let result = bob.accept(suite, SessionConfig::default(), data, &mut rng);
     if result.is_err() {
         assert!(
             bob.has_one_time_prekey(2),
             "a rejected initial message consumed the one-time prekey"
+        );
+        assert!(
+            suite.key_agreement().kem().is_none() || bob.has_kem_prekey(3),
+            "a rejected initial message consumed the one-time KEM prekey"
         );
     }
 }
@@ -492,12 +512,12 @@ pub fn seed_corpus() -> Vec<Seed> {
 
     // Initial messages for the fuzz responder, genuine and tampered, in
     // every suite's encoding.
-    let bob = responder();
     let mut rng = keys("fuzz/seed-x3dh", 8);
     for (index, suite) in suite::all().into_iter().enumerate() {
+        let bob = responder(suite);
         let prefix = seed_prefix(index, suite);
         for (i, opk) in [Some(2u32), None].into_iter().enumerate() {
-            let Ok(bundle) = bob.bundle(1, opk, &mut rng) else {
+            let Ok(bundle) = bob.suite_bundle(suite, 1, opk, &mut rng) else {
                 continue;
             };
             let Ok((_, initial)) = start_session(

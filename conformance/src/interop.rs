@@ -22,6 +22,7 @@ use crate::implementation::{
 use crate::reference::{KeyQueueRng, Reference};
 
 pub mod explore;
+pub mod keys;
 
 pub use crate::implementation::MessageType;
 
@@ -41,7 +42,23 @@ struct Keys {
     alice_ratchet: Vec<Vec<u8>>,
     bob_ratchet: Vec<Vec<u8>>,
     signature: [u8; 64],
+    /// The 64-byte seed of Bob's one-time KEM prekey and Alice's
+    /// encapsulation randomness, for suites whose agreement has a KEM.
+    kem_seed: [u8; 64],
+    encapsulation_seed: [u8; 32],
 }
+
+/// Bob's one-time KEM prekey of a PQXDH suite, signed with his identity key:
+/// (bare public key, bare secret key, `EncodeKEM`, its signature).
+struct KemPrekey {
+    public: Vec<u8>,
+    secret: Vec<u8>,
+    encoded: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// The KEM prekey id of every live conversation.
+const KEM_PREKEY_ID: u32 = 99;
 
 impl Keys {
     fn new(label: &str) -> Self {
@@ -69,7 +86,37 @@ impl Keys {
             alice_ratchet: list("alice"),
             bob_ratchet: list("bob"),
             signature,
+            kem_seed: {
+                let mut seed = [0u8; 64];
+                let (d, z) = seed.split_at_mut(32);
+                d.copy_from_slice(&k("bob/kem-prekey/d"));
+                z.copy_from_slice(&k("bob/kem-prekey/z"));
+                seed
+            },
+            encapsulation_seed: k("alice/encapsulation"),
         }
+    }
+
+    /// Bob's KEM prekey in `suite`, when its agreement has a KEM.
+    fn kem_prekey(&self, suite: &str) -> Option<KemPrekey> {
+        let kem = ratchetproof_protocol::suite::by_name(suite)?
+            .key_agreement()
+            .kem()?;
+        let pair = kem.generate_from_seed(&self.kem_seed);
+        let encoded = kem.encode_public_key(&pair.public);
+        let bob = KeyPair::from_private(PrivateKey::from_bytes(self.bob_identity));
+        let mut sig_rng = KeyQueueRng::new([
+            derived_key("interop/kem-signature/0"),
+            derived_key("interop/kem-signature/1"),
+        ]);
+        let signature =
+            ratchetproof_protocol::xeddsa::sign(bob.private_key(), &encoded, &mut sig_rng);
+        Some(KemPrekey {
+            public: pair.public.as_bytes().to_vec(),
+            secret: pair.secret.as_bytes().to_vec(),
+            encoded,
+            signature: signature.to_vec(),
+        })
     }
 }
 
@@ -92,6 +139,15 @@ impl Keys {
             peer_signed_prekey_signature: signal.then(|| self.signature.to_vec()),
             peer_one_time_prekey_id: (signal && one_time_prekey).then_some(77),
             peer_one_time_prekey: one_time_prekey.then(|| public_of(&self.bob_one_time_prekey)),
+            ..self
+                .kem_prekey(suite)
+                .map_or_else(PrekeyInitiate::default, |kem| PrekeyInitiate {
+                    peer_kem_prekey_id: Some(KEM_PREKEY_ID),
+                    peer_kem_prekey: Some(kem.encoded),
+                    peer_kem_prekey_signature: Some(kem.signature),
+                    encapsulation_seed: Some(self.encapsulation_seed.to_vec()),
+                    ..PrekeyInitiate::default()
+                })
         }
     }
 
@@ -108,6 +164,14 @@ impl Keys {
             one_time_prekey_private_key: one_time_prekey.then(|| self.bob_one_time_prekey.to_vec()),
             ratchet_private_keys: self.bob_ratchet.clone(),
             message: message.to_vec(),
+            ..self
+                .kem_prekey(suite)
+                .map_or_else(PrekeyRespond::default, |kem| PrekeyRespond {
+                    kem_prekey_id: Some(KEM_PREKEY_ID),
+                    kem_prekey_public_key: Some(kem.public),
+                    kem_prekey_private_key: Some(kem.secret),
+                    ..PrekeyRespond::default()
+                })
         }
     }
 

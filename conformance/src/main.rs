@@ -240,6 +240,12 @@ enum Command {
         /// must then run X3DH without DH4).
         #[arg(long)]
         without_one_time_prekey: bool,
+        /// PQXDH suites: instead of conversations, the implementation as
+        /// Alice sends one initial message and the keys its own state holds
+        /// (operation group `inspect`) are compared with PQXDH's output as
+        /// the reference derives it (docs/PQXDH.md §7).
+        #[arg(long, conflicts_with_all = ["explore", "without_one_time_prekey"])]
+        check_keys: bool,
         /// Per-request timeout for the shim, handshake included.
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout_ms: u64,
@@ -404,6 +410,13 @@ fn main() -> ExitCode {
         Command::Interop {
             shim,
             suite,
+            timeout_ms,
+            check_keys: true,
+            ..
+        } => commands::interop_check_keys(shim, &suite, timeout_ms, &mut console),
+        Command::Interop {
+            shim,
+            suite,
             without_one_time_prekey,
             timeout_ms,
             explore: true,
@@ -413,6 +426,7 @@ fn main() -> ExitCode {
             time,
             max_actions,
             accept_deviations,
+            check_keys: false,
         } => commands::interop_explore::interop_explore(
             commands::interop_explore::InteropExploreArgs {
                 shim,

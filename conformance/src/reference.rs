@@ -18,7 +18,11 @@ use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::x3dh::{self, InitialMessage, PreKeyBundle, Responder};
+use ratchetproof_protocol::kem::KemKeyPair;
+use ratchetproof_protocol::pqxdh::SignedKemPrekey;
+use ratchetproof_protocol::x3dh::{
+    self, Ephemeral, InitialMessage, KemPrekeyUse, PreKeyBundle, Responder,
+};
 use ratchetproof_protocol::{
     Header, KeyPair, MessageKey, PrivateKey, PublicKey, RootKey, Session, SessionConfig, SharedKey,
     Suite, suite,
@@ -30,9 +34,9 @@ use crate::implementation::{
     Capabilities, CloneSession, Decrypt, DecryptOutput, Encrypt, EncryptOutput, ErrorClass,
     ExportState, ExportStateOutput, ImplError, ImplResult, Implementation, KdfCk, KdfCkOutput,
     KdfRk, KdfRkOutput, MessageKeys, MessageKeysOutput, MessageType, Operation, PrekeyInitiate,
-    PrekeyRespond, PrekeyRespondOutput, Role, Seal, SealOutput, SessionHandle, SessionInit,
-    SessionOutput, X3dhAccept, X3dhAcceptOutput, X3dhAccepted, X3dhInitiate, X3dhOutput,
-    X3dhRespond,
+    PrekeyRespond, PrekeyRespondOutput, ReceiverChain, Role, Seal, SealOutput, SessionHandle,
+    SessionInit, SessionKeys, SessionKeysOutput, SessionOutput, X3dhAccept, X3dhAcceptOutput,
+    X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 
 /// An RNG that hands out a fixed list of 32-byte private keys, one per
@@ -306,7 +310,33 @@ pub(crate) fn bundle_from_request(request: &X3dhInitiate) -> ImplResult<PreKeyBu
             Some(k) => Some((0, public(k, "peer one-time prekey")?)),
             None => None,
         },
+        kem_prekey: None,
     })
+}
+
+/// The signed KEM prekey of a PQXDH `prekey_initiate` (`None` when the
+/// request names none: an X3DH suite, or a PQXDH bundle the agreement
+/// refuses for lacking it).
+fn signed_kem_prekey(r: &PrekeyInitiate) -> ImplResult<Option<SignedKemPrekey>> {
+    match (
+        r.peer_kem_prekey_id,
+        &r.peer_kem_prekey,
+        &r.peer_kem_prekey_signature,
+    ) {
+        (None, None, None) => Ok(None),
+        (Some(id), Some(key), Some(signature)) => Ok(Some(SignedKemPrekey {
+            id,
+            key: key.clone(),
+            signature: signature
+                .as_slice()
+                .try_into()
+                .map_err(|_| ImplError::new(ErrorClass::InvalidKey, "a signature is 64 bytes"))?,
+        })),
+        _ => Err(ImplError::new(
+            ErrorClass::State,
+            "peerKemPrekeyId, peerKemPrekey and peerKemPrekeySignature come together",
+        )),
+    }
 }
 
 pub(crate) fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
@@ -578,6 +608,46 @@ impl Implementation for Reference {
         })
     }
 
+    /// The session's keys as the protocol crate holds them. The AD of a
+    /// prekey session names the peer's identity key; other sessions have
+    /// none to report (empty).
+    fn session_keys(&mut self, r: &SessionKeys) -> ImplResult<SessionKeysOutput> {
+        let entry = self
+            .sessions
+            .get(&r.session.0)
+            .ok_or_else(|| no_session(r.session))?;
+        let s = &entry.session;
+        let remote_identity_key = entry
+            .prekey
+            .as_ref()
+            .and_then(|p| match s.role() {
+                ratchetproof_protocol::Role::Alice => p.ad.get(34..66),
+                ratchetproof_protocol::Role::Bob => p.ad.get(1..33),
+            })
+            .unwrap_or_default()
+            .to_vec();
+        let (ns, nr, _) = s.counters();
+        Ok(SessionKeysOutput {
+            root_key: s.root_key().as_bytes().to_vec(),
+            sender_ratchet_key: s.ratchet_public_key().as_bytes().to_vec(),
+            sender_chain_key: s
+                .sending_chain_key()
+                .map(|k| k.as_bytes().to_vec())
+                .unwrap_or_default(),
+            sender_chain_index: ns,
+            receiver_chains: match (s.peer_ratchet_public_key(), s.receiving_chain_key()) {
+                (Some(key), Some(chain)) => vec![ReceiverChain {
+                    ratchet_key: key.as_bytes().to_vec(),
+                    chain_key: chain.as_bytes().to_vec(),
+                    index: nr,
+                }],
+                _ => Vec::new(),
+            },
+            remote_identity_key,
+            pq_ratchet_state: Vec::new(),
+        })
+    }
+
     fn prekey_initiate(&mut self, r: &PrekeyInitiate) -> ImplResult<SessionOutput> {
         if olm::is_olm(&r.suite) {
             let entry = olm::initiate(r)?;
@@ -617,9 +687,22 @@ impl Implementation for Reference {
                 Some((id, key)) => Some((id, public(key, "peer one-time prekey")?)),
                 None => None,
             },
+            kem_prekey: signed_kem_prekey(r)?,
         };
-        let ephemeral = key_pair(&r.ephemeral_private_key, "ephemeral private key")?;
-        let initiation = x3dh::initiate_with_ephemeral(suite, &identity, &bundle, ephemeral)?;
+        let ephemeral = Ephemeral {
+            key: key_pair(&r.ephemeral_private_key, "ephemeral private key")?,
+            encapsulation: match &r.encapsulation_seed {
+                Some(seed) => Some(Zeroizing::new(
+                    <[u8; 32]>::try_from(seed.as_slice()).map_err(|_| {
+                        ImplError::new(ErrorClass::InvalidKey, "encapsulationSeed is 32 bytes")
+                    })?,
+                )),
+                None => None,
+            },
+        };
+        let initiation = suite
+            .key_agreement()
+            .initiate(&identity, &bundle, ephemeral)?;
         let (first, rest) = r
             .ratchet_private_keys
             .split_first()
@@ -640,6 +723,7 @@ impl Implementation for Reference {
                 signed_prekey_id: initiation.signed_prekey_id,
                 one_time_prekey_id: initiation.one_time_prekey_id,
                 registration_id: signal_field(r.registration_id, "registrationId", &r.suite)?,
+                kem: initiation.kem.clone(),
                 message: Vec::new(),
             }),
             base_key: None,
@@ -676,6 +760,17 @@ impl Implementation for Reference {
         );
         if let Some((id, key)) = one_time {
             responder.add_one_time_prekey(id, key_pair(key, "one-time prekey")?);
+        }
+        if let (Some(id), Some(public), Some(secret)) = (
+            r.kem_prekey_id,
+            &r.kem_prekey_public_key,
+            &r.kem_prekey_private_key,
+        ) {
+            responder.add_kem_prekey(
+                id,
+                KemKeyPair::from_parts(secret, public)?,
+                KemPrekeyUse::OneTime,
+            );
         }
         let mut rng = key_queue(&r.ratchet_private_keys)?;
         let accepted = responder.accept(suite, SessionConfig::default(), &r.message, &mut rng)?;

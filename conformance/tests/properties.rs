@@ -219,6 +219,7 @@ proptest! {
             signed_prekey: *spk.public_key(),
             signed_prekey_signature: x3dh::sign_prekey(&ikb, spk.public_key(), &mut rng),
             one_time_prekey: with_one_time_prekey.then(|| (7, *opk.public_key())),
+            kem_prekey: None,
         };
         let alice = x3dh::initiate_with_ephemeral(&DEFAULT_SUITE, &ika, &bundle, eka.clone()).unwrap();
         let bob = x3dh::respond(
@@ -249,6 +250,74 @@ proptest! {
         }).unwrap();
         prop_assert_eq!(&via_trait_alice, &via_trait_bob);
         prop_assert_eq!(via_trait_alice.shared_key.as_slice(), bob.shared_key.as_bytes().as_slice());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// PQXDH, in every suite of `suite::all()` whose agreement has a KEM:
+    /// both sides derive the same SK and AD from any keys and seeds, with and
+    /// without a one-time EC prekey; a ciphertext altered in any byte makes
+    /// Bob derive another SK (the KEM's implicit rejection), never an error
+    /// or a panic; and Bob's prekey store accepts the genuine initial
+    /// message once, keeping the KEM prekey only if it is the last-resort one.
+    #[test]
+    fn pqxdh_gives_both_sides_the_same_secret_and_rejects_altered_ciphertexts(
+        keys in any::<[[u8; 32]; 7]>(),
+        kem_seed in any::<[[u8; 32]; 2]>(),
+        with_one_time_prekey in any::<bool>(),
+        last_resort in any::<bool>(),
+        flip in (0usize..1568, 1u8..=255),
+    ) {
+        use ratchetproof_protocol::x3dh::{Ephemeral, KemPrekeyUse, Responder};
+        use ratchetproof_protocol::agreement::KemResponse;
+        for suite in ratchetproof_protocol::suite::all() {
+            let Some(kem) = suite.key_agreement().kem() else { continue };
+            let [ika, ikb, spk, opk, eka, m, signing] = keys;
+            let pair = |k: [u8; 32]| KeyPair::from_private(ratchetproof_protocol::PrivateKey::from_bytes(k));
+            let (ika, ikb, spk, opk, eka) = (pair(ika), pair(ikb), pair(spk), pair(opk), pair(eka));
+            let kem_pair = kem.generate_from_seed(&[kem_seed[0], kem_seed[1]].concat().try_into().unwrap());
+            let mut bob = Responder::new(ikb.clone());
+            bob.add_signed_prekey(1, spk.clone());
+            bob.add_one_time_prekey(7, opk.clone());
+            let usage = if last_resort { KemPrekeyUse::LastResort } else { KemPrekeyUse::OneTime };
+            bob.add_kem_prekey(9, kem_pair.clone(), usage);
+            let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(signing);
+            let bundle = bob
+                .pq_bundle(kem, 1, with_one_time_prekey.then_some(7), 9, &mut rng)
+                .unwrap();
+            let alice = suite
+                .key_agreement()
+                .initiate(&ika, &bundle, Ephemeral { key: eka.clone(), encapsulation: Some(zeroize::Zeroizing::new(m)) })
+                .unwrap();
+            let ciphertext = alice.kem.clone().unwrap().ciphertext;
+            let respond = |ciphertext: &[u8]| {
+                suite.key_agreement().respond(
+                    &ikb, &spk, with_one_time_prekey.then_some(&opk),
+                    Some(KemResponse { prekey: &kem_pair, ciphertext }),
+                    ika.public_key(), eka.public_key(),
+                )
+            };
+            let bob_side = respond(&ciphertext).unwrap();
+            prop_assert_eq!(alice.agreement.shared_key.as_bytes(), bob_side.shared_key.as_bytes());
+            prop_assert_eq!(alice.agreement.associated_data, bob_side.associated_data);
+            let mut altered = ciphertext.clone();
+            altered[1 + flip.0] ^= flip.1;
+            let rejected = respond(&altered).unwrap();
+            prop_assert_ne!(rejected.shared_key.as_bytes(), bob_side.shared_key.as_bytes());
+
+            let (_, initial) = x3dh::start_session(
+                suite, ratchetproof_protocol::SessionConfig::default(), &ika, &bundle, b"pq", &mut rng,
+            ).unwrap();
+            let wire = suite.encode_initial(&initial);
+            let mut store = bob.clone();
+            let accepted = store
+                .accept(suite, ratchetproof_protocol::SessionConfig::default(), &wire, &mut rng)
+                .unwrap();
+            prop_assert_eq!(accepted.plaintext, b"pq".to_vec());
+            prop_assert_eq!(store.has_kem_prekey(9), last_resort);
+        }
     }
 }
 

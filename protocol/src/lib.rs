@@ -5,6 +5,8 @@
 //! specifications and to produce reproducible test vectors.
 //!
 //! * [`x3dh`] — the Extended Triple Diffie-Hellman agreement (signal.org/docs/specifications/x3dh).
+//! * [`pqxdh`] — the Post-Quantum Extended Diffie-Hellman agreement
+//!   (signal.org/docs/specifications/pqxdh), with its KEMs in [`kem`].
 //! * [`session`] — the Double Ratchet state machine (signal.org/docs/specifications/doubleratchet §3).
 //! * [`suite`] — the cipher suites: which KDFs, AEAD and encodings a session uses.
 //! * [`agreement`] — the key agreement a suite starts sessions with ([`x3dh`] today).
@@ -26,8 +28,10 @@ mod codec;
 pub mod consts;
 mod error;
 pub mod header;
+pub mod kem;
 pub mod keys;
 pub mod olm;
+pub mod pqxdh;
 mod primitives;
 mod root_key;
 pub mod session;

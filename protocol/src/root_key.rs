@@ -6,7 +6,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::chain_key::ChainKey;
 use crate::consts::KEY_LEN;
 use crate::keys::DhOutput;
-use crate::primitives::{hkdf_sha256, hkdf_sha256_two_keys};
+use crate::primitives::hkdf_sha256_two_keys;
 
 macro_rules! secret_key {
     ($(#[$doc:meta])* $name:ident) => {
@@ -89,10 +89,19 @@ const X3DH_PREFIX: [u8; 32] = [0xFF; 32];
 /// The X3DH KDF (X3DH spec §2.2): `SK = HKDF(salt = 0x00×32, ikm = F ‖
 /// dh_outputs, info)`, 32 bytes. Suites differ only in `info`.
 pub(crate) fn x3dh_kdf(dh_outputs: &[u8], info: &[u8]) -> SharedKey {
+    let mut sk = SharedKey([0; KEY_LEN]);
+    x3dh_kdf_into(dh_outputs, info, &mut sk.0);
+    sk
+}
+
+/// The X3DH/PQXDH KDF at any output length (libsignal expands 64 bytes, 96
+/// since SPQR, of which `SK` is the first 32: HKDF output is prefix-stable).
+/// `okm` longer than 8160 bytes is left zero.
+pub(crate) fn x3dh_kdf_into(dh_outputs: &[u8], info: &[u8], okm: &mut [u8]) {
     let mut ikm = zeroize::Zeroizing::new(Vec::with_capacity(32 + dh_outputs.len()));
     ikm.extend_from_slice(&X3DH_PREFIX);
     ikm.extend_from_slice(dh_outputs);
-    SharedKey(*hkdf_sha256::<32>(Some(&[0u8; 32]), &ikm, info))
+    let _ = hkdf::Hkdf::<sha2::Sha256>::new(Some(&[0u8; 32]), &ikm).expand(info, okm);
 }
 
 /// `KDF_RK(rk, dh_out)`: HKDF-SHA256 with salt = `rk`, ikm = `dh_out` and the

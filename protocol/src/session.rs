@@ -235,6 +235,22 @@ impl Session {
         (self.ns, self.nr, self.pn)
     }
 
+    /// The root key RK, for inspection (conformance's live key check; the
+    /// serialized state holds it too).
+    pub fn root_key(&self) -> &RootKey {
+        &self.rk
+    }
+
+    /// The sending chain key CKs, once there is a sending chain.
+    pub fn sending_chain_key(&self) -> Option<&ChainKey> {
+        self.cks.as_ref()
+    }
+
+    /// The receiving chain key CKr, once there is a receiving chain.
+    pub fn receiving_chain_key(&self) -> Option<&ChainKey> {
+        self.ckr.as_ref()
+    }
+
     /// How many skipped message keys are stored.
     pub fn skipped_key_count(&self) -> usize {
         self.skipped.len()

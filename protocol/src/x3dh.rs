@@ -16,11 +16,13 @@ use std::collections::BTreeMap;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::agreement::KeyAgreement;
+use crate::agreement::{KemResponse, KeyAgreement};
 use crate::consts::{KEY_LEN, SIGNATURE_LEN};
 use crate::error::{Error, Result};
+use crate::kem::{ENCAPSULATION_SEED_LEN, Kem, KemKeyPair};
 use crate::keys::{KeyPair, PublicKey};
-use crate::root_key::{SharedKey, x3dh_kdf};
+use crate::pqxdh::{KemInitial, SignedKemPrekey};
+use crate::root_key::{SharedKey, x3dh_kdf, x3dh_kdf_into};
 use crate::session::{Session, SessionConfig};
 use crate::suite::Suite;
 use crate::suite::default::DefaultInitialCodec;
@@ -42,6 +44,9 @@ pub struct PreKeyBundle {
     pub signed_prekey_signature: [u8; SIGNATURE_LEN],
     /// (id, OPKb), when the server had one.
     pub one_time_prekey: Option<(u32, PublicKey)>,
+    /// The signed KEM prekey of a PQXDH bundle (`None` in X3DH, which
+    /// ignores it).
+    pub kem_prekey: Option<SignedKemPrekey>,
 }
 
 /// What X3DH gives both parties.
@@ -64,6 +69,88 @@ pub struct Initiation {
     pub signed_prekey_id: u32,
     /// The one-time prekey used, if any.
     pub one_time_prekey_id: Option<u32>,
+    /// PQXDH: the KEM prekey used and the ciphertext for it.
+    pub kem: Option<KemInitial>,
+}
+
+/// The initiator's fresh secrets: EKa, and for a key agreement with a KEM
+/// the 32 bytes of encapsulation randomness.
+#[derive(Clone, Debug)]
+pub struct Ephemeral {
+    /// EKa.
+    pub key: KeyPair,
+    /// The KEM's encapsulation randomness (`m`), for agreements with a KEM.
+    pub encapsulation: Option<Zeroizing<[u8; ENCAPSULATION_SEED_LEN]>>,
+}
+
+impl From<KeyPair> for Ephemeral {
+    fn from(key: KeyPair) -> Self {
+        Self {
+            key,
+            encapsulation: None,
+        }
+    }
+}
+
+impl Ephemeral {
+    /// Draws EKa (32 bytes) and, when `agreement` has a KEM, then its
+    /// encapsulation randomness (32 bytes). An agreement without a KEM
+    /// draws exactly what X3DH always drew.
+    pub fn draw<R: CryptoRng + ?Sized>(agreement: &dyn KeyAgreement, rng: &mut R) -> Self {
+        let key = KeyPair::generate(rng);
+        let encapsulation = agreement.kem().map(|_| {
+            let mut m = Zeroizing::new([0u8; ENCAPSULATION_SEED_LEN]);
+            rng.fill_bytes(m.as_mut_slice());
+            m
+        });
+        Self { key, encapsulation }
+    }
+}
+
+/// DH1 ‖ DH2 ‖ DH3 [‖ DH4], Alice's side ([X3DH] §3.3; [PQXDH] §3.3).
+pub(crate) fn initiator_dh(
+    initiator_identity: &KeyPair,
+    bundle: &PreKeyBundle,
+    ephemeral: &KeyPair,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mut dh = Zeroizing::new(Vec::with_capacity(5 * KEY_LEN));
+    dh.extend_from_slice(
+        initiator_identity
+            .diffie_hellman(&bundle.signed_prekey)?
+            .as_bytes(),
+    );
+    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
+    dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
+    if let Some((_, opk)) = &bundle.one_time_prekey {
+        dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
+    }
+    Ok(dh)
+}
+
+/// DH1 ‖ DH2 ‖ DH3 [‖ DH4], Bob's side.
+pub(crate) fn responder_dh(
+    responder_identity: &KeyPair,
+    signed_prekey: &KeyPair,
+    one_time_prekey: Option<&KeyPair>,
+    initiator_identity: &PublicKey,
+    initiator_ephemeral: &PublicKey,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mut dh = Zeroizing::new(Vec::with_capacity(5 * KEY_LEN));
+    dh.extend_from_slice(signed_prekey.diffie_hellman(initiator_identity)?.as_bytes());
+    dh.extend_from_slice(
+        responder_identity
+            .diffie_hellman(initiator_ephemeral)?
+            .as_bytes(),
+    );
+    dh.extend_from_slice(
+        signed_prekey
+            .diffie_hellman(initiator_ephemeral)?
+            .as_bytes(),
+    );
+    if let Some(opk) = one_time_prekey {
+        dh.extend_from_slice(opk.diffie_hellman(initiator_ephemeral)?.as_bytes());
+    }
+    Ok(dh)
 }
 
 /// Signs a signed prekey: XEdDSA over `Encode(SPK)`.
@@ -95,7 +182,7 @@ pub fn initiate<R: CryptoRng + ?Sized>(
     // `agree` then skips the check, so the signature is verified once.
     let agreement = suite.key_agreement();
     agreement.verify(bundle)?;
-    agreement.agree(alice_identity, bundle, KeyPair::generate(rng))
+    agreement.agree(alice_identity, bundle, Ephemeral::draw(agreement, rng))
 }
 
 /// Checks Sig(IKb, Encode(SPKb)).
@@ -121,7 +208,7 @@ pub fn initiate_with_ephemeral(
 ) -> Result<Initiation> {
     suite
         .key_agreement()
-        .initiate(alice_identity, bundle, ephemeral)
+        .initiate(alice_identity, bundle, ephemeral.into())
 }
 
 /// Bob's X3DH from the values of an initial message, by the suite's key agreement.
@@ -137,6 +224,7 @@ pub fn respond(
         bob_identity,
         signed_prekey,
         one_time_prekey,
+        None,
         alice_identity,
         alice_ephemeral,
     )
@@ -210,19 +298,9 @@ impl KeyAgreement for X3dh {
         &self,
         initiator_identity: &KeyPair,
         bundle: &PreKeyBundle,
-        ephemeral: KeyPair,
+        ephemeral: Ephemeral,
     ) -> Result<Initiation> {
-        let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
-        dh.extend_from_slice(
-            initiator_identity
-                .diffie_hellman(&bundle.signed_prekey)?
-                .as_bytes(),
-        );
-        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.identity_key)?.as_bytes());
-        dh.extend_from_slice(ephemeral.diffie_hellman(&bundle.signed_prekey)?.as_bytes());
-        if let Some((_, opk)) = &bundle.one_time_prekey {
-            dh.extend_from_slice(ephemeral.diffie_hellman(opk)?.as_bytes());
-        }
+        let dh = initiator_dh(initiator_identity, bundle, &ephemeral.key)?;
         Ok(Initiation {
             agreement: Agreement {
                 shared_key: self.kdf(&dh),
@@ -231,39 +309,33 @@ impl KeyAgreement for X3dh {
                     &bundle.identity_key,
                 ),
             },
-            ephemeral_key: *ephemeral.public_key(),
+            ephemeral_key: *ephemeral.key.public_key(),
             signed_prekey_id: bundle.signed_prekey_id,
             one_time_prekey_id: bundle.one_time_prekey.map(|(id, _)| id),
+            kem: None,
         })
     }
 
-    fn respond(
+    fn kdf_into(&self, secrets: &[u8], okm: &mut [u8]) {
+        x3dh_kdf_into(secrets, self.info, okm);
+    }
+
+    fn responder_secrets(
         &self,
         responder_identity: &KeyPair,
         signed_prekey: &KeyPair,
         one_time_prekey: Option<&KeyPair>,
+        _kem: Option<KemResponse<'_>>,
         initiator_identity: &PublicKey,
         initiator_ephemeral: &PublicKey,
-    ) -> Result<Agreement> {
-        let mut dh = Zeroizing::new(Vec::with_capacity(4 * KEY_LEN));
-        dh.extend_from_slice(signed_prekey.diffie_hellman(initiator_identity)?.as_bytes());
-        dh.extend_from_slice(
-            responder_identity
-                .diffie_hellman(initiator_ephemeral)?
-                .as_bytes(),
-        );
-        dh.extend_from_slice(
-            signed_prekey
-                .diffie_hellman(initiator_ephemeral)?
-                .as_bytes(),
-        );
-        if let Some(opk) = one_time_prekey {
-            dh.extend_from_slice(opk.diffie_hellman(initiator_ephemeral)?.as_bytes());
-        }
-        Ok(Agreement {
-            shared_key: self.kdf(&dh),
-            associated_data: associated_data(initiator_identity, responder_identity.public_key()),
-        })
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        responder_dh(
+            responder_identity,
+            signed_prekey,
+            one_time_prekey,
+            initiator_identity,
+            initiator_ephemeral,
+        )
     }
 
     fn encode_initial(&self, initial: &InitialMessage) -> Vec<u8> {
@@ -291,6 +363,9 @@ pub struct InitialMessage {
     /// Alice's registration id, in suites whose initial message carries one
     /// (`signal-v3`); the default suite's encoding has none and decodes it as 0.
     pub registration_id: u32,
+    /// PQXDH: the KEM prekey Alice used and her ciphertext (`None` in X3DH
+    /// suites, whose encodings have no such fields).
+    pub kem: Option<KemInitial>,
     /// Alice's first Double Ratchet message, whole.
     pub message: Vec<u8>,
 }
@@ -335,6 +410,7 @@ pub fn start_session<R: CryptoRng + ?Sized>(
             signed_prekey_id: initiation.signed_prekey_id,
             one_time_prekey_id: initiation.one_time_prekey_id,
             registration_id: 0,
+            kem: initiation.kem,
             message,
         },
     ))
@@ -346,6 +422,18 @@ pub struct Responder {
     identity: KeyPair,
     signed_prekeys: BTreeMap<u32, KeyPair>,
     one_time_prekeys: BTreeMap<u32, KeyPair>,
+    /// PQXDH's KEM prekeys by id, with whether each is a last-resort key
+    /// (kept after use) or a one-time key (deleted after use).
+    kem_prekeys: BTreeMap<u32, (KemKeyPair, KemPrekeyUse)>,
+}
+
+/// Whether a KEM prekey may start one session or many ([PQXDH] §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KemPrekeyUse {
+    /// A one-time KEM prekey: deleted once a session was accepted with it.
+    OneTime,
+    /// The signed last-resort KEM prekey: kept, like the signed EC prekey.
+    LastResort,
 }
 
 /// A session accepted from an initial message.
@@ -372,6 +460,7 @@ impl Responder {
             identity,
             signed_prekeys: BTreeMap::new(),
             one_time_prekeys: BTreeMap::new(),
+            kem_prekeys: BTreeMap::new(),
         }
     }
 
@@ -395,6 +484,66 @@ impl Responder {
         self.one_time_prekeys.contains_key(&id)
     }
 
+    /// Adds (or replaces) a KEM prekey (PQXDH).
+    pub fn add_kem_prekey(&mut self, id: u32, key: KemKeyPair, usage: KemPrekeyUse) {
+        self.kem_prekeys.insert(id, (key, usage));
+    }
+
+    /// Whether KEM prekey `id` is still held.
+    pub fn has_kem_prekey(&self, id: u32) -> bool {
+        self.kem_prekeys.contains_key(&id)
+    }
+
+    /// The bundle a server hands out for `suite`: signed prekey
+    /// `signed_prekey_id`, the one-time prekey asked for, and when the suite's
+    /// agreement has a KEM, a one-time KEM prekey if one is held (the lowest
+    /// id), else the last-resort one ([PQXDH] §3.2 "If Bob's one-time
+    /// pqkem prekeys are exhausted, the last-resort pqkem prekey").
+    pub fn suite_bundle<R: CryptoRng + ?Sized>(
+        &self,
+        suite: Suite,
+        signed_prekey_id: u32,
+        one_time_prekey_id: Option<u32>,
+        rng: &mut R,
+    ) -> Result<PreKeyBundle> {
+        let Some(kem) = suite.key_agreement().kem() else {
+            return self.bundle(signed_prekey_id, one_time_prekey_id, rng);
+        };
+        let pick = |wanted| {
+            self.kem_prekeys
+                .iter()
+                .find(|(_, (_, usage))| *usage == wanted)
+                .map(|(id, _)| *id)
+        };
+        let id = pick(KemPrekeyUse::OneTime)
+            .or_else(|| pick(KemPrekeyUse::LastResort))
+            .ok_or(Error::InvalidConfig(
+                "a PQXDH responder holds no KEM prekey",
+            ))?;
+        self.pq_bundle(kem, signed_prekey_id, one_time_prekey_id, id, rng)
+    }
+
+    /// A PQXDH bundle: [`Responder::bundle`] plus KEM prekey `kem_prekey_id`
+    /// encoded by `kem` and signed with IKb (signed after SPKb).
+    pub fn pq_bundle<R: CryptoRng + ?Sized>(
+        &self,
+        kem: &dyn Kem,
+        signed_prekey_id: u32,
+        one_time_prekey_id: Option<u32>,
+        kem_prekey_id: u32,
+        rng: &mut R,
+    ) -> Result<PreKeyBundle> {
+        let mut bundle = self.bundle(signed_prekey_id, one_time_prekey_id, rng)?;
+        let (pair, _) = self.kem_prekey(kem_prekey_id)?;
+        let key = kem.encode_public_key(&pair.public);
+        bundle.kem_prekey = Some(SignedKemPrekey {
+            id: kem_prekey_id,
+            signature: xeddsa::sign(self.identity.private_key(), &key, rng),
+            key,
+        });
+        Ok(bundle)
+    }
+
     /// Builds the bundle for a signed prekey (signing it with IKb) and an optional one-time prekey.
     pub fn bundle<R: CryptoRng + ?Sized>(
         &self,
@@ -413,6 +562,7 @@ impl Responder {
             signed_prekey: *spk.public_key(),
             signed_prekey_signature: sign_prekey(&self.identity, spk.public_key(), rng),
             one_time_prekey: opk,
+            kem_prekey: None,
         })
     }
 
@@ -422,6 +572,12 @@ impl Responder {
             .ok_or(Error::UnknownPreKey { kind: "signed", id })
     }
 
+    fn kem_prekey(&self, id: u32) -> Result<&(KemKeyPair, KemPrekeyUse)> {
+        self.kem_prekeys
+            .get(&id)
+            .ok_or(Error::UnknownPreKey { kind: "KEM", id })
+    }
+
     fn one_time_prekey(&self, id: u32) -> Result<&KeyPair> {
         self.one_time_prekeys.get(&id).ok_or(Error::UnknownPreKey {
             kind: "one-time",
@@ -429,9 +585,10 @@ impl Responder {
         })
     }
 
-    /// Accepts an encoded initial message: X3DH, RatchetInitBob and the first
-    /// decryption. The one-time prekey is deleted only if that decryption
-    /// succeeds; on any error the responder is unchanged.
+    /// Accepts an encoded initial message: the suite's key agreement (X3DH
+    /// or PQXDH), RatchetInitBob and the first decryption. The one-time
+    /// prekeys (EC, and a one-time KEM prekey) are deleted only if that
+    /// decryption succeeds; on any error the responder is unchanged.
     pub fn accept<R: CryptoRng + ?Sized>(
         &mut self,
         suite: Suite,
@@ -445,18 +602,35 @@ impl Responder {
             Some(id) => Some(self.one_time_prekey(id)?),
             None => None,
         };
-        let agreement = respond(
-            suite,
+        let key_agreement = suite.key_agreement();
+        let kem = match (key_agreement.kem(), &initial.kem) {
+            (Some(_), Some(kem)) => Some((kem, self.kem_prekey(kem.prekey_id)?)),
+            (Some(_), None) => {
+                return Err(Error::Malformed(
+                    "a PQXDH initial message carries a KEM prekey id and ciphertext",
+                ));
+            }
+            (None, _) => None,
+        };
+        let agreement = key_agreement.respond(
             &self.identity,
             spk,
             opk,
+            kem.map(|(initial, (pair, _))| KemResponse {
+                prekey: pair,
+                ciphertext: &initial.ciphertext,
+            }),
             &initial.identity_key,
             &initial.ephemeral_key,
         )?;
+        let last_resort = kem.map(|(_, (_, usage))| *usage == KemPrekeyUse::LastResort);
         let mut session = Session::init_bob(suite, config, agreement.shared_key, spk.clone())?;
         let plaintext = session.decrypt(&initial.message, &agreement.associated_data, rng)?;
         if let Some(id) = initial.one_time_prekey_id {
             self.one_time_prekeys.remove(&id);
+        }
+        if let (Some(kem), Some(false)) = (&initial.kem, last_resort) {
+            self.kem_prekeys.remove(&kem.prekey_id);
         }
         Ok(Accepted {
             session,

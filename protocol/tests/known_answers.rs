@@ -127,6 +127,7 @@ fn initial_message_encoding() {
             signed_prekey_id: case["signedPrekeyId"].as_u64().unwrap() as u32,
             one_time_prekey_id: case["oneTimePrekeyId"].as_u64().map(|v| v as u32),
             registration_id: 0,
+            kem: None,
             message: b(&case["ratchetMessage"]),
         };
         assert_eq!(msg.encode(), b(&case["encoded"]));

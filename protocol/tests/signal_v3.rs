@@ -312,6 +312,7 @@ fn prekey_whisper_message_round_trips_in_field_order() {
         signed_prekey_id: 300,
         one_time_prekey_id: Some(5),
         registration_id: 16_383,
+        kem: None,
         message: vec![0x33, 1, 2, 3],
     };
     let wire = SUITE.encode_initial(&initial);

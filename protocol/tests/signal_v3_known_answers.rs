@@ -61,6 +61,7 @@ fn reference_reproduces_python_axolotl_conversation_byte_for_byte() {
         signed_prekey: *spk.public_key(),
         signed_prekey_signature: bytes(&f["bobSignedPrekeySignature"]).try_into().unwrap(),
         one_time_prekey: Some((77, *opk.public_key())),
+        kem_prekey: None,
     };
     let initiation = x3dh::initiate_with_ephemeral(
         suite,
@@ -87,6 +88,7 @@ fn reference_reproduces_python_axolotl_conversation_byte_for_byte() {
         signed_prekey_id: 11,
         one_time_prekey_id: Some(77),
         registration_id: f["aliceRegistrationId"].as_u64().unwrap() as u32,
+        kem: None,
         message: Vec::new(),
     };
     for i in 0..2 {

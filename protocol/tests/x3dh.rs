@@ -73,6 +73,7 @@ fn initiator_and_responder_derive_the_same_secret() {
             signed_prekey: *spk.public_key(),
             signed_prekey_signature: x3dh::sign_prekey(&bob_id, spk.public_key(), &mut rng),
             one_time_prekey: use_opk.then(|| (2, *opk.public_key())),
+            kem_prekey: None,
         };
         let a =
             x3dh::initiate_with_ephemeral(&DEFAULT_SUITE, &alice, &bundle, eph.clone()).unwrap();
@@ -176,6 +177,7 @@ fn initial_message_round_trips_and_rejects_malformed_input() {
         signed_prekey_id: 0x0102_0304,
         one_time_prekey_id: Some(7),
         registration_id: 0,
+        kem: None,
         message: vec![0x01, 9, 9],
     };
     let wire = msg.encode();

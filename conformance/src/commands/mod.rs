@@ -181,6 +181,54 @@ pub fn interop(
     Exit::verdict(!failed)
 }
 
+/// `ratchetproof interop --check-keys`: the PQXDH live key check
+/// ([`crate::interop::keys`]). Exit 0 when every key the implementation
+/// holds agrees and its first message opens, 1 when one differs, 2 when the
+/// check could not run.
+pub fn interop_check_keys(
+    shim: String,
+    suite: &str,
+    timeout_ms: u64,
+    console: &mut Console<'_>,
+) -> Exit {
+    let mut config = ShimConfig::new(shim);
+    config.timeout = std::time::Duration::from_millis(timeout_ms);
+    let mut peer = match ShimClient::start(config) {
+        Ok(p) => p,
+        Err(e) => return no_verdict(console, e),
+    };
+    let report = match crate::interop::keys::check_keys(&mut peer, suite) {
+        Ok(r) => r,
+        Err(e) => return no_verdict(console, e),
+    };
+    sayln!(
+        console.out,
+        "{} as Alice in {suite}; the reference as Bob derives PQXDH from her initial message",
+        report.implementation
+    );
+    for c in &report.comparisons {
+        let verdict = match c.agrees {
+            Some(true) => "agrees ",
+            Some(false) => "DIFFERS",
+            None => "not held",
+        };
+        sayln!(console.out, "{verdict}  {}", c.what);
+    }
+    use crate::interop::keys::FirstMessage;
+    match &report.first_message {
+        FirstMessage::Classical => sayln!(
+            console.out,
+            "opens    the first message under the suite's own message keys"
+        ),
+        FirstMessage::NeedsSpqr => sayln!(
+            console.out,
+            "skipped  the first message does not open under the suite's keys: it needs SPQR (docs/SPQR.md); it opens under SPQR's epoch-0 key derived from the same PQXDH output"
+        ),
+        FirstMessage::Refused(why) => sayln!(console.out, "FAILED   the first message: {why}"),
+    }
+    Exit::verdict(report.passed())
+}
+
 /// The arguments of `ratchetproof mutants`.
 #[derive(Clone, Debug)]
 pub struct MutantsArgs {

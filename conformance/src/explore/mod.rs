@@ -291,6 +291,23 @@ fn is_olm(options: &Options, domains: &[Domain], index: u64) -> bool {
         && (domain_of(domains, index) == Some(Domain::Session) || options.suites.is_empty())
 }
 
+/// The suite of an X3DH-shaped case `index` whose turn fell to `suite`:
+/// `suite` itself when its agreement is X3DH, else the run's X3DH suites in
+/// turn (`None` without any).
+fn x3dh_suite(options: &Options, suite: Suite, index: u64) -> Option<Suite> {
+    if suite.key_agreement().kem().is_none() {
+        return Some(suite);
+    }
+    let x3dh: Vec<Suite> = options
+        .suites
+        .iter()
+        .copied()
+        .filter(|s| s.key_agreement().kem().is_none())
+        .collect();
+    let n = u64::try_from(x3dh.len()).ok().filter(|&n| n > 0)?;
+    x3dh.get(usize::try_from(index % n).ok()?).copied()
+}
+
 /// The conversation `index` of a run (whatever domain the index falls in).
 pub fn draw(options: &Options, room: &Room, index: u64) -> Option<SessionCase> {
     let seed = case_seed(options.seed, index);
@@ -316,14 +333,19 @@ pub fn draw_case(
     let seed = case_seed(options.seed, index);
     Some(match domain_of(domains, index)? {
         Domain::Session => Ok(Case::Session(draw(options, room, index)?)),
-        Domain::X3dh => {
-            x3dh::x3dh_case(suite, seed, 1).map(|(shape, case)| Case::X3dh { suite, shape, case })
+        // The X3DH and prekey-store shapes are X3DH's: a suite whose
+        // agreement has a KEM (PQXDH) has none yet, so its turn goes to an
+        // X3DH suite of the run, or with none in the run becomes a
+        // conversation (docs/EXPLORE.md "What exploration does not cover").
+        domain @ (Domain::X3dh | Domain::Accept) => {
+            match x3dh_suite(options, suite, index) {
+                None => Ok(Case::Session(draw(options, room, index)?)),
+                Some(suite) if domain == Domain::X3dh => x3dh::x3dh_case(suite, seed, 1)
+                    .map(|(shape, case)| Case::X3dh { suite, shape, case }),
+                Some(suite) => x3dh::accept_case(suite, seed, 1)
+                    .map(|(shape, case)| Case::Accept { suite, shape, case }),
+            }
         }
-        Domain::Accept => x3dh::accept_case(suite, seed, 1).map(|(shape, case)| Case::Accept {
-            suite,
-            shape,
-            case,
-        }),
         Domain::Sealed => sealed::sealed_case(suite, seed, room)
             .map(|(shape, case)| Case::Sealed { suite, shape, case }),
     })

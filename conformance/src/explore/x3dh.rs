@@ -977,7 +977,10 @@ mod tests {
 
     #[test]
     fn every_shape_builds_and_the_reference_passes_every_case() {
-        for suite in suite::all() {
+        for suite in suite::all()
+            .into_iter()
+            .filter(|s| s.key_agreement().kem().is_none())
+        {
             let mut x3dh_shapes = BTreeSet::new();
             let mut accept_shapes = BTreeSet::new();
             for seed in 0..SEEDS {
@@ -1085,7 +1088,10 @@ mod tests {
 
     #[test]
     fn a_seed_gives_one_case_and_seeds_differ() {
-        for suite in suite::all() {
+        for suite in suite::all()
+            .into_iter()
+            .filter(|s| s.key_agreement().kem().is_none())
+        {
             assert_eq!(x3dh_case(suite, 7, 3), x3dh_case(suite, 7, 3));
             assert_eq!(accept_case(suite, 7, 3), accept_case(suite, 7, 3));
             assert_ne!(x3dh_case(suite, 7, 3), x3dh_case(suite, 8, 3));

@@ -96,6 +96,7 @@ impl Bob {
                 &z,
             ),
             one_time_prekey: one_time,
+            kem_prekey: None,
         }
     }
 }

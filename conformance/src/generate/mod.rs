@@ -112,26 +112,33 @@ pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
 /// The vector files of one suite, in the folder named after it. Works for
 /// any suite: every family asks the suite (its wire encoding, its message
 /// layout, what it refuses) rather than knowing it.
+///
+/// The key-agreement families follow the suite's agreement: X3DH's
+/// (`x3dh.json`, `x3dh_accept.json`) for an agreement without a KEM.
 pub fn suite_files(suite: Suite) -> Result<Vec<GeneratedFile>, GenerateError> {
     let dir = PathBuf::from(suite.name());
-    Ok(vec![
-        GeneratedFile {
-            path: dir.join("primitives.json"),
-            contents: to_json(&primitives::file(suite)?, "primitives")?,
-        },
-        GeneratedFile {
+    let mut files = vec![GeneratedFile {
+        path: dir.join("primitives.json"),
+        contents: to_json(&primitives::file(suite)?, "primitives")?,
+    }];
+    let x3dh = suite.key_agreement().kem().is_none();
+    if x3dh {
+        files.push(GeneratedFile {
             path: dir.join("x3dh.json"),
             contents: to_json(&x3dh::file(suite)?, "x3dh")?,
-        },
-        GeneratedFile {
-            path: dir.join("session_scenarios.json"),
-            contents: to_json(&scenarios::file(suite)?, "session_scenarios")?,
-        },
-        GeneratedFile {
+        });
+    }
+    files.push(GeneratedFile {
+        path: dir.join("session_scenarios.json"),
+        contents: to_json(&scenarios::file(suite)?, "session_scenarios")?,
+    });
+    if x3dh {
+        files.push(GeneratedFile {
             path: dir.join("x3dh_accept.json"),
             contents: to_json(&accept::file(suite)?, "x3dh_accept")?,
-        },
-    ])
+        });
+    }
+    Ok(files)
 }
 
 /// Writes the generated files below `out`.

@@ -161,11 +161,15 @@ pub enum Operation {
     /// `prekey_bundle`: Bob's public keys from a shim that cannot take
     /// injected keys (live `olm-v1` interop only, docs/SHIM.md §4.4).
     PrekeyBundle,
+    /// `session_keys`: the root and chain keys a session holds, read from the
+    /// implementation's own state (the live key check of a PQXDH initiator,
+    /// `ratchetproof interop --check-keys`).
+    Inspect,
 }
 
 impl Operation {
     /// Every group.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::Primitives,
         Operation::X3dh,
         Operation::Session,
@@ -174,6 +178,7 @@ impl Operation {
         Operation::Export,
         Operation::Prekey,
         Operation::PrekeyBundle,
+        Operation::Inspect,
     ];
 
     /// Stable lowercase name (shim protocol, reports).
@@ -187,6 +192,7 @@ impl Operation {
             Operation::Export => "export",
             Operation::Prekey => "prekey",
             Operation::PrekeyBundle => "prekey_bundle",
+            Operation::Inspect => "inspect",
         }
     }
 
@@ -340,6 +346,12 @@ pub trait Implementation {
     /// for secrets that must be gone; it never parses them. Group
     /// [`Operation::Export`].
     fn export_state(&mut self, request: &ExportState) -> ImplResult<ExportStateOutput> {
+        forwarded(self, request)
+    }
+
+    /// The keys a session holds, as the implementation's own serialized
+    /// state has them. Group [`Operation::Inspect`].
+    fn session_keys(&mut self, request: &SessionKeys) -> ImplResult<SessionKeysOutput> {
         forwarded(self, request)
     }
 
@@ -504,6 +516,7 @@ operations! {
     Decrypt(Decrypt) -> DecryptOutput = "decrypt" by decrypt, sessions: true;
     CloneSession(CloneSession) -> SessionOutput = "clone_session" by clone_session, sessions: true;
     ExportState(ExportState) -> ExportStateOutput = "export_state" by export_state, sessions: false;
+    SessionKeys(SessionKeys) -> SessionKeysOutput = "session_keys" by session_keys, sessions: false;
     PrekeyInitiate(PrekeyInitiate) -> SessionOutput = "prekey_initiate" by prekey_initiate, sessions: true;
     PrekeyRespond(PrekeyRespond) -> PrekeyRespondOutput = "prekey_respond" by prekey_respond, sessions: true;
     PrekeyBundle(PrekeyBundle) -> PrekeyBundleOutput = "prekey_bundle" by prekey_bundle, sessions: true;
@@ -631,6 +644,7 @@ mod tests {
             one_time_prekey_private_key: Some(vec![3]),
             ratchet_private_keys: vec![vec![4]],
             message: vec![5],
+            ..PrekeyRespond::default()
         };
         let text = r#"{"suite":"signal-v3","identityPrivateKey":"01","registrationId":7,"signedPrekeyId":11,"signedPrekeyPrivateKey":"02","oneTimePrekeyId":77,"oneTimePrekeyPrivateKey":"03","ratchetPrivateKeys":["04"],"message":"05"}"#;
         assert_eq!(serde_json::to_string(&signal).unwrap(), text);

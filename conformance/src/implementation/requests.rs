@@ -476,11 +476,58 @@ pub struct ExportStateOutput {
     pub state: Vec<u8>,
 }
 
+/// `session_keys`: the keys a session holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionKeys {
+    /// The session.
+    pub session: SessionHandle,
+}
+
+/// A receiving chain of [`SessionKeysOutput`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiverChain {
+    /// The peer's ratchet public key the chain belongs to (bare).
+    #[serde(with = "hex_bytes")]
+    pub ratchet_key: Vec<u8>,
+    /// Its chain key.
+    #[serde(with = "hex_bytes")]
+    pub chain_key: Vec<u8>,
+    /// The number of the next message key the chain derives.
+    pub index: u32,
+}
+
+/// `session_keys` output: read from the implementation's own serialized
+/// state, never computed for the harness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionKeysOutput {
+    /// The root key.
+    #[serde(with = "hex_bytes")]
+    pub root_key: Vec<u8>,
+    /// The session's own ratchet public key (bare; empty without a sending chain).
+    #[serde(with = "hex_bytes")]
+    pub sender_ratchet_key: Vec<u8>,
+    /// The sending chain key (empty without one).
+    #[serde(with = "hex_bytes")]
+    pub sender_chain_key: Vec<u8>,
+    /// The number of the next message key the sending chain derives.
+    pub sender_chain_index: u32,
+    /// The receiving chains.
+    pub receiver_chains: Vec<ReceiverChain>,
+    /// The peer's identity key (bare).
+    #[serde(with = "hex_bytes")]
+    pub remote_identity_key: Vec<u8>,
+    /// The post-quantum ratchet's state, as stored (empty when there is none).
+    #[serde(default, with = "hex_bytes")]
+    pub pq_ratchet_state: Vec<u8>,
+}
+
 /// `prekey_initiate`: Alice's session from Bob's bundle, through the
 /// implementation's own session builder (docs/SIGNAL-V3.md §7.1; for
 /// `olm-v1`, docs/SHIM.md §4.4: the Signal-only fields are absent, the
 /// one-time key is Bob's mandatory one and the ephemeral key is the base key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyInitiate {
     /// Suite name.
@@ -532,11 +579,37 @@ pub struct PrekeyInitiate {
         with = "hex_bytes::option"
     )]
     pub peer_one_time_prekey: Option<Vec<u8>>,
+    /// PQXDH suites: the KEM prekey's id (with the next two fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_kem_prekey_id: Option<u32>,
+    /// PQXDH suites: `EncodeKEM(PQPKb)`, the KEM's type byte and the key —
+    /// the bytes the signature covers (docs/PQXDH.md §3).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_kem_prekey: Option<Vec<u8>>,
+    /// PQXDH suites: XEdDSA signature of IKb over `peerKemPrekey`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_kem_prekey_signature: Option<Vec<u8>>,
+    /// PQXDH suites: the 32 bytes of encapsulation randomness, for an
+    /// implementation that takes injected randomness (others ignore it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub encapsulation_seed: Option<Vec<u8>>,
 }
 
 /// `prekey_respond`: Bob's session from Alice's initial message (`olm-v1`:
 /// from a pre-key message; the Signal-only fields are absent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrekeyRespond {
     /// Suite name.
@@ -569,6 +642,23 @@ pub struct PrekeyRespond {
         with = "hex_bytes::option"
     )]
     pub one_time_prekey_private_key: Option<Vec<u8>>,
+    /// PQXDH suites: Bob's one-time KEM prekey id (with the next two fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kem_prekey_id: Option<u32>,
+    /// PQXDH suites: its public key, bare (no type byte).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub kem_prekey_public_key: Option<Vec<u8>>,
+    /// PQXDH suites: its secret key, bare.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub kem_prekey_private_key: Option<Vec<u8>>,
     /// Bob's ratchet keys by DH ratchet step (`olm-v1`: by send that starts
     /// a chain).
     #[serde(with = "hex_bytes::list")]

@@ -524,6 +524,7 @@ fn one_time_prekey_single_use<S: Subject>(subject: &mut S, run: u64) -> Result<(
             signed_prekey_id: 1,
             one_time_prekey_id: Some(7),
             registration_id: 0,
+            kem: None,
             message,
         })
     };

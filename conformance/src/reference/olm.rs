@@ -308,6 +308,7 @@ mod tests {
             peer_signed_prekey_signature: None,
             peer_one_time_prekey_id: None,
             peer_one_time_prekey: Some(public_of(&k.one_time)),
+            ..PrekeyInitiate::default()
         }
     }
 
@@ -322,6 +323,7 @@ mod tests {
             one_time_prekey_private_key: Some(k.one_time.clone()),
             ratchet_private_keys: k.bob_ratchet.clone(),
             message: message.to_vec(),
+            ..PrekeyRespond::default()
         }
     }
 

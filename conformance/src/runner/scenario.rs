@@ -332,6 +332,7 @@ fn start_sessions(
                 peer_signed_prekey_signature: None,
                 peer_one_time_prekey_id: None,
                 peer_one_time_prekey: Some(setup.bob_one_time_public_key.0.clone()),
+                ..PrekeyInitiate::default()
             };
             match imp.prekey_initiate(&initiate).map(|o| o.session) {
                 Ok(h) => {
@@ -355,6 +356,7 @@ fn start_sessions(
                 one_time_prekey_private_key: Some(setup.bob_one_time_private_key.0.clone()),
                 ratchet_private_keys: keys(&setup.bob.ratchet_private_keys),
                 message: Vec::new(),
+                ..PrekeyRespond::default()
             });
         }
     }

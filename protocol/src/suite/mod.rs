@@ -17,6 +17,7 @@
 
 pub mod default;
 pub mod layout;
+mod signal_pqxdh;
 mod signal_v3;
 
 pub use crate::agreement::KeyAgreement;
@@ -29,6 +30,15 @@ pub use default::{
 };
 
 pub use signal_v3::{SIGNAL_V3_SUITE, SignalV3Suite};
+
+pub use signal_pqxdh::{
+    SIGNAL_PQXDH_KYBER1024_SUITE, SIGNAL_PQXDH_MLKEM1024_SUITE, SignalPqxdhSuite,
+};
+
+/// Constants of the PQXDH suites (`docs/PQXDH.md`).
+pub mod pq {
+    pub use super::signal_pqxdh::{INFO_KYBER1024, INFO_ML_KEM_1024, VERSION};
+}
 
 /// Constants and key encoding of the `signal-v3` suite (`docs/SIGNAL-V3.md`).
 pub mod v3 {
@@ -199,8 +209,13 @@ pub trait CipherSuite: Send + Sync + Debug {
 /// Every suite of the Signal ratchet algorithm this crate implements. The
 /// harness iterates it where it drives [`crate::Session`]s (vectors, fuzz
 /// seeds, the scenario model); [`registry`] lists every suite, Olm's too.
-pub fn all() -> [Suite; 2] {
-    [&DEFAULT_SUITE, &SIGNAL_V3_SUITE]
+pub fn all() -> [Suite; 4] {
+    [
+        &DEFAULT_SUITE,
+        &SIGNAL_V3_SUITE,
+        &SIGNAL_PQXDH_KYBER1024_SUITE,
+        &SIGNAL_PQXDH_MLKEM1024_SUITE,
+    ]
 }
 
 /// A suite by the ratchet algorithm its sessions run.
@@ -234,10 +249,12 @@ impl Registered {
 /// Every suite this crate implements, whatever its ratchet: the registry.
 /// Adding a suite of a known algorithm is one line here (and, for a Signal
 /// one, in [`all`]).
-pub fn registry() -> [Registered; 3] {
+pub fn registry() -> [Registered; 5] {
     [
         Registered::DoubleRatchet(&DEFAULT_SUITE),
         Registered::DoubleRatchet(&SIGNAL_V3_SUITE),
+        Registered::DoubleRatchet(&SIGNAL_PQXDH_KYBER1024_SUITE),
+        Registered::DoubleRatchet(&SIGNAL_PQXDH_MLKEM1024_SUITE),
         Registered::Olm,
     ]
 }

@@ -83,23 +83,23 @@ struct WhisperMessageProto {
 /// its `uint32` fields are read as `uint64` for the reason given on
 /// [`WhisperMessageProto`].
 #[derive(Clone, PartialEq, prost::Message)]
-struct PreKeyWhisperMessageProto {
+pub(super) struct PreKeyWhisperMessageProto {
     #[prost(uint64, optional, tag = "1")]
-    pre_key_id: Option<u64>,
+    pub(super) pre_key_id: Option<u64>,
     #[prost(bytes = "vec", optional, tag = "2")]
-    base_key: Option<Vec<u8>>,
+    pub(super) base_key: Option<Vec<u8>>,
     #[prost(bytes = "vec", optional, tag = "3")]
-    identity_key: Option<Vec<u8>>,
+    pub(super) identity_key: Option<Vec<u8>>,
     #[prost(bytes = "vec", optional, tag = "4")]
-    message: Option<Vec<u8>>,
+    pub(super) message: Option<Vec<u8>>,
     #[prost(uint64, optional, tag = "5")]
-    registration_id: Option<u64>,
+    pub(super) registration_id: Option<u64>,
     #[prost(uint64, optional, tag = "6")]
-    signed_pre_key_id: Option<u64>,
+    pub(super) signed_pre_key_id: Option<u64>,
 }
 
 /// A `uint32` field read as a varint: above 2^32 − 1 is `Malformed`.
-fn uint32(value: u64) -> Result<u32> {
+pub(super) fn uint32(value: u64) -> Result<u32> {
     u32::try_from(value).map_err(|_| Error::Malformed("a uint32 field is above 2^32 - 1"))
 }
 
@@ -165,11 +165,11 @@ struct Parsed {
     authenticated_len: usize,
 }
 
-fn parse(message: &[u8]) -> Result<Parsed> {
+fn parse(message: &[u8], expected: u8) -> Result<Parsed> {
     let (&version, _) = message
         .split_first()
         .ok_or(Error::Malformed("empty message"))?;
-    if version != VERSION {
+    if version != expected {
         return Err(Error::UnsupportedVersion(version));
     }
     let authenticated_len = message
@@ -218,8 +218,8 @@ fn varint(bytes: &[u8], pos: &mut usize) -> Result<u64> {
 }
 
 /// The fields of a message [`parse`] accepts, found by walking its protobuf.
-fn layout(message: &[u8]) -> Result<MessageLayout> {
-    let parsed = parse(message)?;
+fn layout(message: &[u8], version: u8) -> Result<MessageLayout> {
+    let parsed = parse(message, version)?;
     let end = parsed.authenticated_len;
     let mut fields = vec![WireField::new(FieldRole::Version, 0..1, "version byte")];
     let mut pos = 1;
@@ -301,7 +301,7 @@ impl CipherSuite for SignalV3Suite {
     }
 
     fn codec(&self) -> &dyn MessageCodec {
-        &Codec
+        &CODEC
     }
 
     fn key_agreement(&self) -> &dyn KeyAgreement {
@@ -312,7 +312,7 @@ impl CipherSuite for SignalV3Suite {
 /// `signal-v3`'s ratchet KDFs: `WhisperRatchet` root chain, 80-byte
 /// `WhisperMessageKeys` expansion.
 #[derive(Debug, Clone, Copy)]
-struct Ratchet;
+pub(super) struct Ratchet;
 
 impl RatchetKdf for Ratchet {
     fn kdf_rk(&self, rk: &RootKey, dh_out: &DhOutput) -> (RootKey, ChainKey) {
@@ -328,9 +328,15 @@ impl RatchetKdf for Ratchet {
     }
 }
 
-/// `signal-v3`'s `WhisperMessage`: AES-256-CBC, truncated HMAC-SHA256.
+/// `signal-v3`'s `WhisperMessage`: AES-256-CBC, truncated HMAC-SHA256,
+/// under a version byte (`0x33` here; the PQXDH suites' `0x44`).
 #[derive(Debug, Clone, Copy)]
-struct Codec;
+pub(super) struct Codec {
+    /// The version byte every message starts with, and the only one accepted.
+    pub(super) version: u8,
+}
+
+static CODEC: Codec = Codec { version: VERSION };
 
 impl MessageCodec for Codec {
     fn order_ad<'a>(&self, ad: &'a [u8], sender: Role) -> Result<Cow<'a, [u8]>> {
@@ -368,7 +374,7 @@ impl MessageCodec for Codec {
             ciphertext: Some(cipher.encrypt_padded_vec::<Pkcs7>(plaintext)),
         };
         let mut message = Vec::with_capacity(1 + proto.encoded_len() + MAC_LEN);
-        message.push(VERSION);
+        message.push(self.version);
         proto
             .encode(&mut message)
             .map_err(|_| Error::Malformed("message too long to encode"))?;
@@ -378,11 +384,11 @@ impl MessageCodec for Codec {
     }
 
     fn parse_header(&self, message: &[u8]) -> Result<Header> {
-        parse(message).map(|p| p.header)
+        parse(message, self.version).map(|p| p.header)
     }
 
     fn open(&self, mk: &MessageKey, message: &[u8], ad: &[u8]) -> Result<Vec<u8>> {
-        let parsed = parse(message)?;
+        let parsed = parse(message, self.version)?;
         let (authenticated, mac) = message
             .split_at_checked(parsed.authenticated_len)
             .ok_or(Error::Malformed("truncated"))?;
@@ -404,7 +410,7 @@ impl MessageCodec for Codec {
     }
 
     fn message_layout(&self, message: &[u8]) -> Result<MessageLayout> {
-        layout(message)
+        layout(message, self.version)
     }
 }
 
@@ -469,6 +475,7 @@ impl InitialMessageCodec for InitialCodec {
             signed_prekey_id: uint32(spk)?,
             one_time_prekey_id: proto.pre_key_id.map(uint32).transpose()?,
             registration_id: uint32(registration_id)?,
+            kem: None,
             message,
         })
     }

@@ -186,6 +186,7 @@ impl Olm {
             peer_signed_prekey_signature: None,
             peer_one_time_prekey_id: None,
             peer_one_time_prekey: Some(s.setup.bob_one_time_public_key.0.clone()),
+            ..PrekeyInitiate::default()
         };
         let alice = s
             .reference
@@ -302,6 +303,7 @@ impl Olm {
                     ),
                     ratchet_private_keys: self.keys.get("bob").cloned().unwrap_or_default(),
                     message: wire.to_vec(),
+                    ..PrekeyRespond::default()
                 })?;
                 self.handles.insert(party.into(), out.session);
                 Ok(out.plaintext)

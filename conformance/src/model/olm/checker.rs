@@ -191,6 +191,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
             peer_signed_prekey_signature: None,
             peer_one_time_prekey_id: None,
             peer_one_time_prekey: Some(public(&eb)),
+            ..PrekeyInitiate::default()
         };
         let handle = subject
             .prekey_initiate(&initiate)
@@ -626,6 +627,7 @@ impl<'s, S: Subject + ?Sized> Run<'s, S> {
                 one_time_prekey_private_key: Some(eb.to_vec()),
                 ratchet_private_keys: self.bob_waiting.1.iter().map(|k| k.to_vec()).collect(),
                 message: bytes.clone(),
+                ..PrekeyRespond::default()
             };
             let out = self.subject.prekey_respond(&request);
             let handle = out.as_ref().ok().map(|o| o.session);

@@ -90,6 +90,7 @@ impl InitialMessageCodec for DefaultInitialCodec {
             signed_prekey_id,
             one_time_prekey_id,
             registration_id: 0,
+            kem: None,
             message,
         })
     }
