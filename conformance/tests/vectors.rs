@@ -70,7 +70,9 @@ const OLM_FILES: usize = 3;
 #[test]
 fn every_committed_file_validates_against_its_schema() {
     let files = runner::collect(&[vectors_dir()]).unwrap();
-    // primitives, x3dh, x3dh_accept and session_scenarios, per suite; and
+    // primitives, session_scenarios and the agreement's two families (x3dh
+    // and x3dh_accept, or pqxdh and pqxdh_accept for a suite with a KEM),
+    // per suite; and
     // olm-v1's primitives, session_scenarios and key_agreement.
     assert_eq!(
         files.len(),

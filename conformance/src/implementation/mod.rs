@@ -161,11 +161,16 @@ pub enum Operation {
     /// `prekey_bundle`: Bob's public keys from a shim that cannot take
     /// injected keys (live `olm-v1` interop only, docs/SHIM.md §4.4).
     PrekeyBundle,
+    /// `pqxdh_initiate`, `pqxdh_respond`: PQXDH from injected keys.
+    Pqxdh,
+    /// `pqxdh_accept`: Bob's PQXDH prekey store (with KEM prekeys)
+    /// receiving initial messages.
+    PqxdhAccept,
 }
 
 impl Operation {
     /// Every group.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 10] = [
         Operation::Primitives,
         Operation::X3dh,
         Operation::Session,
@@ -174,6 +179,8 @@ impl Operation {
         Operation::Export,
         Operation::Prekey,
         Operation::PrekeyBundle,
+        Operation::Pqxdh,
+        Operation::PqxdhAccept,
     ];
 
     /// Stable lowercase name (shim protocol, reports).
@@ -187,6 +194,8 @@ impl Operation {
             Operation::Export => "export",
             Operation::Prekey => "prekey",
             Operation::PrekeyBundle => "prekey_bundle",
+            Operation::Pqxdh => "pqxdh",
+            Operation::PqxdhAccept => "pqxdh_accept",
         }
     }
 
@@ -311,6 +320,23 @@ pub trait Implementation {
     /// itself was refused (e.g. a prekey of the wrong length). Group
     /// [`Operation::X3dhAccept`].
     fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
+        forwarded(self, request)
+    }
+
+    /// Alice's PQXDH: verifies both bundle signatures, encapsulates with
+    /// the injected randomness, derives SK and AD. Group [`Operation::Pqxdh`].
+    fn pqxdh_initiate(&mut self, request: &PqxdhInitiate) -> ImplResult<PqxdhOutput> {
+        forwarded(self, request)
+    }
+
+    /// Bob's PQXDH: decapsulates and derives SK and AD.
+    fn pqxdh_respond(&mut self, request: &PqxdhRespond) -> ImplResult<PqxdhOutput> {
+        forwarded(self, request)
+    }
+
+    /// [`Implementation::x3dh_accept`] for a PQXDH suite, whose store holds
+    /// KEM prekeys too. Group [`Operation::PqxdhAccept`].
+    fn pqxdh_accept(&mut self, request: &PqxdhAccept) -> ImplResult<X3dhAcceptOutput> {
         forwarded(self, request)
     }
 
@@ -499,6 +525,9 @@ operations! {
     X3dhInitiate(X3dhInitiate) -> X3dhOutput = "x3dh_initiate" by x3dh_initiate, sessions: false;
     X3dhRespond(X3dhRespond) -> X3dhOutput = "x3dh_respond" by x3dh_respond, sessions: false;
     X3dhAccept(X3dhAccept) -> X3dhAcceptOutput = "x3dh_accept" by x3dh_accept, sessions: true;
+    PqxdhInitiate(PqxdhInitiate) -> PqxdhOutput = "pqxdh_initiate" by pqxdh_initiate, sessions: false;
+    PqxdhRespond(PqxdhRespond) -> PqxdhOutput = "pqxdh_respond" by pqxdh_respond, sessions: false;
+    PqxdhAccept(PqxdhAccept) -> X3dhAcceptOutput = "pqxdh_accept" by pqxdh_accept, sessions: true;
     InitSession(SessionInit) -> SessionOutput = "init_session" by init_session, sessions: true;
     Encrypt(Encrypt) -> EncryptOutput = "encrypt" by encrypt, sessions: true;
     Decrypt(Decrypt) -> DecryptOutput = "decrypt" by decrypt, sessions: true;
@@ -515,6 +544,15 @@ impl Request {
     pub fn check(&self, response: &Response) -> Result<(), String> {
         match (self, response) {
             (Request::X3dhAccept(r), Response::X3dhAccept(out))
+                if out.outcomes.len() != r.initial_messages.len() =>
+            {
+                Err(format!(
+                    "{} outcomes for {} initial messages",
+                    out.outcomes.len(),
+                    r.initial_messages.len()
+                ))
+            }
+            (Request::PqxdhAccept(r), Response::PqxdhAccept(out))
                 if out.outcomes.len() != r.initial_messages.len() =>
             {
                 Err(format!(
