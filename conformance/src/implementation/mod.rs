@@ -571,6 +571,53 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
+    /// The PQXDH requests' field names, as docs/SHIM.md §4.7 and §4.8 give
+    /// them (shims in other languages are written against these).
+    #[test]
+    fn pqxdh_requests_are_the_wire_objects_of_docs_shim_md() {
+        let accept: Request = serde_json::from_str(
+            r#"{"id":1,"op":"pqxdh_accept","suite":"s","identityPrivateKey":"00","signedPrekeys":[{"id":1,"privateKey":"02"}],"oneTimePrekeys":[],"kemPrekeys":[{"id":20,"publicKey":"0a","privateKey":"0b","lastResort":true}],"ratchetPrivateKeys":["03"],"initialMessages":["44"]}"#,
+        )
+        .unwrap();
+        let Request::PqxdhAccept(accept) = accept else {
+            panic!("not pqxdh_accept")
+        };
+        assert_eq!(
+            accept.kem_prekeys,
+            vec![KemPrekey {
+                id: 20,
+                public_key: vec![0x0a],
+                private_key: vec![0x0b],
+                last_resort: true,
+            }]
+        );
+        let initiate = Request::PqxdhInitiate(PqxdhInitiate {
+            suite: "s".into(),
+            identity_private_key: vec![1],
+            ephemeral_private_key: vec![2],
+            encapsulation_seed: vec![3],
+            peer_identity_key: vec![4],
+            peer_signed_prekey: vec![5],
+            peer_signed_prekey_signature: vec![6],
+            peer_kem_prekey: vec![7],
+            peer_kem_prekey_signature: vec![8],
+            peer_one_time_prekey: None,
+        });
+        assert_eq!(
+            serde_json::to_string(&initiate).unwrap(),
+            r#"{"op":"pqxdh_initiate","suite":"s","identityPrivateKey":"01","ephemeralPrivateKey":"02","encapsulationSeed":"03","peerIdentityKey":"04","peerSignedPrekey":"05","peerSignedPrekeySignature":"06","peerKemPrekey":"07","peerKemPrekeySignature":"08"}"#
+        );
+        let respond: Request = serde_json::from_str(
+            r#"{"op":"pqxdh_respond","suite":"s","identityPrivateKey":"01","signedPrekeyPrivateKey":"02","kemPrekeyPrivateKey":"03","peerIdentityKey":"04","peerEphemeralKey":"05","kemCiphertext":"0806"}"#,
+        )
+        .unwrap();
+        let Request::PqxdhRespond(respond) = respond else {
+            panic!("not pqxdh_respond")
+        };
+        assert_eq!(respond.kem_ciphertext, vec![8, 6]);
+        assert_eq!(respond.one_time_prekey_private_key, None);
+    }
+
     #[test]
     fn requests_are_the_wire_objects_of_docs_shim_md() {
         let seal = Request::Seal(Seal {
