@@ -23,8 +23,9 @@ pub mod runner;
 pub mod shim;
 
 pub use implementation::{
-    Capabilities, Fault, ImplError, ImplResult, Implementation, Operation, Role, SessionHandle,
-    SessionInit, X3dhAccept, X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
+    Capabilities, Fault, ImplError, ImplResult, Implementation, KemPrekey, Operation, PqxdhAccept,
+    PqxdhInitiate, PqxdhOutput, PqxdhRespond, Role, SessionHandle, SessionInit, X3dhAccept,
+    X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
 /// The vector file formats, in their own crate so other projects can read
 /// the vectors without this one; re-exported so `ratchetproof::vectors` stays.

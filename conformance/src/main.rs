@@ -89,7 +89,7 @@ enum Command {
         #[arg(long = "require-suite", value_name = "SUITE")]
         require_suites: Vec<String>,
         /// Exit 2 unless every selected case needing this operation group
-        /// (primitives, x3dh, session, clone, x3dh_accept) executed (repeatable).
+        /// (primitives, x3dh, session, clone, x3dh_accept, prekey, pqxdh, pqxdh_accept) executed (repeatable).
         #[arg(long = "require-operation", value_name = "GROUP")]
         require_operations: Vec<String>,
         /// Exit 2 unless every selected case executed (none skipped).

@@ -18,7 +18,7 @@ use std::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 use ratchetproof_protocol::consts::{DEFAULT_MAX_SKIP, DEFAULT_MAX_STORED_SKIPPED_KEYS};
-use ratchetproof_protocol::kem::KemKeyPair;
+use ratchetproof_protocol::kem::{self as kem_mod, Kem, KemKeyPair};
 use ratchetproof_protocol::pqxdh::SignedKemPrekey;
 use ratchetproof_protocol::x3dh::{
     self, Ephemeral, InitialMessage, KemPrekeyUse, PreKeyBundle, Responder,
@@ -38,6 +38,7 @@ use crate::implementation::{
     SessionInit, SessionKeys, SessionKeysOutput, SessionOutput, X3dhAccept, X3dhAcceptOutput,
     X3dhAccepted, X3dhInitiate, X3dhOutput, X3dhRespond,
 };
+use crate::implementation::{KemPrekey, PqxdhAccept, PqxdhInitiate, PqxdhOutput, PqxdhRespond};
 
 /// An RNG that hands out a fixed list of 32-byte private keys, one per
 /// 32-byte request, in order. This is how vectors inject ratchet keys by role:
@@ -339,6 +340,101 @@ fn signed_kem_prekey(r: &PrekeyInitiate) -> ImplResult<Option<SignedKemPrekey>> 
     }
 }
 
+/// The KEM of a PQXDH suite; a suite without one does not speak PQXDH.
+fn suite_kem(suite: Suite) -> ImplResult<&'static dyn Kem> {
+    suite.key_agreement().kem().ok_or_else(|| {
+        ImplError::unsupported(format!("suite {} has no KEM (not PQXDH)", suite.name()))
+    })
+}
+
+/// A 64-byte signature, or `invalid_key`.
+fn signature64(bytes: &[u8], what: &str) -> ImplResult<[u8; 64]> {
+    bytes.try_into().map_err(|_| {
+        ImplError::new(
+            ErrorClass::InvalidKey,
+            format!("{what} is 64 bytes, got {}", bytes.len()),
+        )
+    })
+}
+
+/// A KEM key pair from a bare decapsulation key alone: FIPS 203 (and
+/// round-3 Kyber) lay the decapsulation key out as `dk_PKE ‖ ek ‖ H(ek) ‖ z`,
+/// so the encapsulation key is bytes 1536..3104 of it. Decapsulation uses
+/// only the decapsulation key; the public half is for the type only.
+fn kem_pair_from_secret(secret: &[u8]) -> ImplResult<KemKeyPair> {
+    const EK_AT: usize = kem_mod::SECRET_KEY_LEN - kem_mod::PUBLIC_KEY_LEN - 64;
+    if secret.len() != kem_mod::SECRET_KEY_LEN {
+        return Err(ImplError::new(
+            ErrorClass::InvalidKey,
+            format!(
+                "a KEM decapsulation key is {} bytes, got {}",
+                kem_mod::SECRET_KEY_LEN,
+                secret.len()
+            ),
+        ));
+    }
+    let public = secret
+        .get(EK_AT..EK_AT + kem_mod::PUBLIC_KEY_LEN)
+        .unwrap_or_default();
+    Ok(KemKeyPair::from_parts(secret, public)?)
+}
+
+/// Bob's prekey store from an acceptance request: EC prekeys, and KEM
+/// prekeys for PQXDH.
+fn responder_from(
+    identity_private_key: &[u8],
+    signed_prekeys: &[(u32, Vec<u8>)],
+    one_time_prekeys: &[(u32, Vec<u8>)],
+    kem_prekeys: &[KemPrekey],
+) -> ImplResult<Responder> {
+    let mut responder = Responder::new(key_pair(identity_private_key, "identity private key")?);
+    for (id, key) in signed_prekeys {
+        responder.add_signed_prekey(*id, key_pair(key, "signed prekey private key")?);
+    }
+    for (id, key) in one_time_prekeys {
+        responder.add_one_time_prekey(*id, key_pair(key, "one-time prekey private key")?);
+    }
+    for k in kem_prekeys {
+        let usage = if k.last_resort {
+            KemPrekeyUse::LastResort
+        } else {
+            KemPrekeyUse::OneTime
+        };
+        responder.add_kem_prekey(
+            k.id,
+            KemKeyPair::from_parts(&k.private_key, &k.public_key)?,
+            usage,
+        );
+    }
+    Ok(responder)
+}
+
+/// Bob's store accepting `messages` in order, one outcome each.
+fn accept_all(
+    suite: Suite,
+    responder: &mut Responder,
+    ratchet_private_keys: &[Vec<u8>],
+    messages: &[Vec<u8>],
+) -> ImplResult<X3dhAcceptOutput> {
+    let mut rng = key_queue(ratchet_private_keys)?;
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        let outcome = responder
+            .accept(suite, SessionConfig::default(), message, &mut rng)
+            .map_err(ImplError::from)
+            .and_then(|accepted| {
+                check_rng(&rng)?;
+                Ok(X3dhAccepted {
+                    plaintext: accepted.plaintext,
+                    associated_data: accepted.associated_data.to_vec(),
+                    peer_identity_key: accepted.peer_identity.as_bytes().to_vec(),
+                })
+            });
+        outcomes.push(outcome);
+    }
+    Ok(X3dhAcceptOutput { outcomes })
+}
+
 pub(crate) fn check_rng(rng: &KeyQueueRng) -> ImplResult<()> {
     if rng.misused() {
         return Err(ImplError::new(
@@ -464,33 +560,98 @@ impl Implementation for Reference {
 
     fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
         let suite = self.suite(&request.suite)?;
-        let mut responder = Responder::new(key_pair(
+        let mut responder = responder_from(
             &request.identity_private_key,
-            "identity private key",
-        )?);
-        for (id, key) in &request.signed_prekeys {
-            responder.add_signed_prekey(*id, key_pair(key, "signed prekey private key")?);
-        }
-        for (id, key) in &request.one_time_prekeys {
-            responder.add_one_time_prekey(*id, key_pair(key, "one-time prekey private key")?);
-        }
-        let mut rng = key_queue(&request.ratchet_private_keys)?;
-        let mut outcomes = Vec::with_capacity(request.initial_messages.len());
-        for message in &request.initial_messages {
-            let outcome = responder
-                .accept(suite, SessionConfig::default(), message, &mut rng)
-                .map_err(ImplError::from)
-                .and_then(|accepted| {
-                    check_rng(&rng)?;
-                    Ok(X3dhAccepted {
-                        plaintext: accepted.plaintext,
-                        associated_data: accepted.associated_data.to_vec(),
-                        peer_identity_key: accepted.peer_identity.as_bytes().to_vec(),
-                    })
-                });
-            outcomes.push(outcome);
-        }
-        Ok(X3dhAcceptOutput { outcomes })
+            &request.signed_prekeys,
+            &request.one_time_prekeys,
+            &[],
+        )?;
+        accept_all(
+            suite,
+            &mut responder,
+            &request.ratchet_private_keys,
+            &request.initial_messages,
+        )
+    }
+
+    fn pqxdh_initiate(&mut self, request: &PqxdhInitiate) -> ImplResult<PqxdhOutput> {
+        let suite = self.suite(&request.suite)?;
+        suite_kem(suite)?;
+        let mut bundle = bundle_from_request(&X3dhInitiate {
+            suite: request.suite.clone(),
+            identity_private_key: request.identity_private_key.clone(),
+            ephemeral_private_key: request.ephemeral_private_key.clone(),
+            peer_identity_key: request.peer_identity_key.clone(),
+            peer_signed_prekey: request.peer_signed_prekey.clone(),
+            peer_signed_prekey_signature: request.peer_signed_prekey_signature.clone(),
+            peer_one_time_prekey: request.peer_one_time_prekey.clone(),
+        })?;
+        bundle.kem_prekey = Some(SignedKemPrekey {
+            id: 0,
+            key: request.peer_kem_prekey.clone(),
+            signature: signature64(&request.peer_kem_prekey_signature, "a KEM-prekey signature")?,
+        });
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let ephemeral = Ephemeral {
+            key: key_pair(&request.ephemeral_private_key, "ephemeral private key")?,
+            encapsulation: Some(key32(&request.encapsulation_seed, "encapsulation seed")?),
+        };
+        let initiation = suite
+            .key_agreement()
+            .initiate(&identity, &bundle, ephemeral)?;
+        Ok(PqxdhOutput {
+            shared_key: initiation.agreement.shared_key.as_bytes().to_vec(),
+            associated_data: initiation.agreement.associated_data.to_vec(),
+            kem_ciphertext: initiation.kem.map(|k| k.ciphertext),
+        })
+    }
+
+    fn pqxdh_respond(&mut self, request: &PqxdhRespond) -> ImplResult<PqxdhOutput> {
+        let suite = self.suite(&request.suite)?;
+        suite_kem(suite)?;
+        let identity = key_pair(&request.identity_private_key, "identity private key")?;
+        let spk = key_pair(
+            &request.signed_prekey_private_key,
+            "signed prekey private key",
+        )?;
+        let opk = match &request.one_time_prekey_private_key {
+            Some(k) => Some(key_pair(k, "one-time prekey private key")?),
+            None => None,
+        };
+        let kem_prekey = kem_pair_from_secret(&request.kem_prekey_private_key)?;
+        let agreement = suite.key_agreement().respond(
+            &identity,
+            &spk,
+            opk.as_ref(),
+            Some(ratchetproof_protocol::agreement::KemResponse {
+                prekey: &kem_prekey,
+                ciphertext: &request.kem_ciphertext,
+            }),
+            &public(&request.peer_identity_key, "peer identity key")?,
+            &public(&request.peer_ephemeral_key, "peer ephemeral key")?,
+        )?;
+        Ok(PqxdhOutput {
+            shared_key: agreement.shared_key.as_bytes().to_vec(),
+            associated_data: agreement.associated_data.to_vec(),
+            kem_ciphertext: None,
+        })
+    }
+
+    fn pqxdh_accept(&mut self, request: &PqxdhAccept) -> ImplResult<X3dhAcceptOutput> {
+        let suite = self.suite(&request.suite)?;
+        suite_kem(suite)?;
+        let mut responder = responder_from(
+            &request.identity_private_key,
+            &request.signed_prekeys,
+            &request.one_time_prekeys,
+            &request.kem_prekeys,
+        )?;
+        accept_all(
+            suite,
+            &mut responder,
+            &request.ratchet_private_keys,
+            &request.initial_messages,
+        )
     }
 
     fn init_session(&mut self, init: &SessionInit) -> ImplResult<SessionOutput> {

@@ -70,7 +70,9 @@ const OLM_FILES: usize = 3;
 #[test]
 fn every_committed_file_validates_against_its_schema() {
     let files = runner::collect(&[vectors_dir()]).unwrap();
-    // primitives, x3dh, x3dh_accept and session_scenarios, per suite; and
+    // primitives, session_scenarios and the agreement's two families (x3dh
+    // and x3dh_accept, or pqxdh and pqxdh_accept for a suite with a KEM),
+    // per suite; and
     // olm-v1's primitives, session_scenarios and key_agreement.
     assert_eq!(
         files.len(),
@@ -480,4 +482,100 @@ fn olm_scenarios_need_the_prekey_group_and_the_message_type() {
         typed: true,
     };
     assert!(failures(&run(&mut reference, &options)).is_empty());
+}
+
+/// Declares neither PQXDH group.
+struct NoPqxdh(Reference);
+
+impl Implementation for NoPqxdh {
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.0.capabilities();
+        caps.operations.remove(&Operation::Pqxdh);
+        caps.operations.remove(&Operation::PqxdhAccept);
+        caps
+    }
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.0)
+    }
+    fn reset(&mut self) {
+        self.0.reset()
+    }
+}
+
+/// A PQXDH store that keeps every KEM prekey (`keep: true`: all treated as
+/// last resort) or deletes every one after use (`keep: false`).
+struct KemPrekeysAll {
+    inner: Reference,
+    keep: bool,
+}
+
+impl Implementation for KemPrekeysAll {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn pqxdh_accept(&mut self, r: &PqxdhAccept) -> ImplResult<X3dhAcceptOutput> {
+        let mut r = r.clone();
+        for k in &mut r.kem_prekeys {
+            k.last_resort = self.keep;
+        }
+        self.inner.pqxdh_accept(&r)
+    }
+    fn forward(&mut self, request: Request) -> ImplResult<Response> {
+        request.answer(&mut self.inner)
+    }
+    fn reset(&mut self) {
+        self.inner.reset()
+    }
+}
+
+#[test]
+fn pqxdh_cases_are_skipped_not_passed_without_their_groups() {
+    let report = run(&mut NoPqxdh(Reference::new()), &RunOptions::default());
+    let skipped: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Skipped { .. }))
+        .collect();
+    assert!(!skipped.is_empty());
+    assert!(
+        skipped
+            .iter()
+            .all(|c| c.file.ends_with("pqxdh.json") || c.file.ends_with("pqxdh_accept.json"))
+    );
+    let pq_cases = report
+        .cases
+        .iter()
+        .filter(|c| c.file.ends_with("pqxdh.json") || c.file.ends_with("pqxdh_accept.json"))
+        .count();
+    assert_eq!(skipped.len(), pq_cases);
+    for c in skipped {
+        let Status::Skipped { reason, .. } = &c.status else {
+            unreachable!()
+        };
+        assert!(reason.contains("pqxdh"), "{reason}");
+    }
+}
+
+#[test]
+fn a_store_that_mishandles_kem_prekeys_fails_the_pqxdh_accept_vectors() {
+    for (keep, flag) in [
+        (true, "KemOneTimePrekeyDeleted"),
+        (false, "KemLastResortKept"),
+    ] {
+        let report = run(
+            &mut KemPrekeysAll {
+                inner: Reference::new(),
+                keep,
+            },
+            &RunOptions::default(),
+        );
+        let flags = failed_flags(&report);
+        assert!(flags.contains(flag), "keep {keep}: {flags:?}");
+        assert!(
+            failures(&report)
+                .iter()
+                .all(|(f, _)| f == "pqxdh_accept.json"),
+            "keep {keep}"
+        );
+    }
 }

@@ -65,6 +65,10 @@ pub const PRIMITIVES_SCHEMA: &str = "ratchetproof-primitives";
 pub const X3DH_SCHEMA: &str = "ratchetproof-x3dh";
 /// Schema name of X3DH acceptance files (Bob's prekey store).
 pub const X3DH_ACCEPT_SCHEMA: &str = "ratchetproof-x3dh-accept";
+/// `schema.name` of PQXDH files.
+pub const PQXDH_SCHEMA: &str = "ratchetproof-pqxdh";
+/// `schema.name` of PQXDH acceptance files (a prekey store with KEM prekeys).
+pub const PQXDH_ACCEPT_SCHEMA: &str = "ratchetproof-pqxdh-accept";
 /// Schema name of session-scenario files.
 pub const SCENARIO_SCHEMA: &str = "ratchetproof-session-scenario";
 /// Current version of every schema. Version 2 added [`Expected`]'s
@@ -519,6 +523,135 @@ pub struct AcceptExpected {
     pub peer_identity_key: Hex,
 }
 
+// ---------------------------------------------------------------- PQXDH
+
+/// One PQXDH test: Alice's side, Bob's side, or both, from injected private
+/// keys, KEM seeds and ciphertexts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// The 64-byte seed the KEM prekey pair was generated from (`d ‖ z`),
+    /// for a reader that regenerates it; not sent to implementations.
+    pub kem_prekey_seed: Hex,
+    /// Alice's inputs; when present the runner calls `pqxdh_initiate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<PqxdhInitiator>,
+    /// Bob's inputs; when present the runner calls `pqxdh_respond`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder: Option<PqxdhResponder>,
+    /// SK and AD both sides must derive (and Alice's ciphertext), or the
+    /// error the case must raise.
+    pub expected: Expected<PqxdhExpected>,
+}
+
+/// Alice's PQXDH inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PqxdhInitiator {
+    /// IKa private key.
+    pub identity_private_key: Hex,
+    /// EKa private key.
+    pub ephemeral_private_key: Hex,
+    /// The KEM's encapsulation randomness `m` (32 bytes).
+    pub encapsulation_seed: Hex,
+    /// IKb.
+    pub peer_identity_key: Hex,
+    /// SPKb.
+    pub peer_signed_prekey: Hex,
+    /// Sig(IKb, Encode(SPKb)).
+    pub peer_signed_prekey_signature: Hex,
+    /// `EncodeKEM(PQPKb)`: type byte ‖ key, as signed.
+    pub peer_kem_prekey: Hex,
+    /// Sig(IKb, EncodeKEM(PQPKb)).
+    pub peer_kem_prekey_signature: Hex,
+    /// OPKb.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_one_time_prekey: Option<Hex>,
+}
+
+/// Bob's PQXDH inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PqxdhResponder {
+    /// IKb private key.
+    pub identity_private_key: Hex,
+    /// SPKb private key.
+    pub signed_prekey_private_key: Hex,
+    /// OPKb private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_time_prekey_private_key: Option<Hex>,
+    /// The KEM prekey's decapsulation key, bare.
+    pub kem_prekey_private_key: Hex,
+    /// IKa.
+    pub peer_identity_key: Hex,
+    /// EKa.
+    pub peer_ephemeral_key: Hex,
+    /// The ciphertext as sent: type byte ‖ CT.
+    pub kem_ciphertext: Hex,
+}
+
+/// What PQXDH must produce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PqxdhExpected {
+    /// SK.
+    pub shared_key: Hex,
+    /// AD.
+    pub associated_data: Hex,
+    /// Alice's ciphertext (type byte ‖ CT), when the case has an initiator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kem_ciphertext: Option<Hex>,
+}
+
+// ---------------------------------------------------------------- PQXDH acceptance
+
+/// Bob's PQXDH prekey store receiving initial messages in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhAcceptCase {
+    /// Common fields.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// Bob's identity, prekeys (EC and KEM) and ratchet keys.
+    pub responder: PqxdhAcceptResponder,
+    /// What reaches him, in order, and what each must give.
+    pub initial_messages: Vec<InitialDelivery>,
+}
+
+/// Bob's store at the start of a [`PqxdhAcceptCase`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PqxdhAcceptResponder {
+    /// IKb private key.
+    pub identity_private_key: Hex,
+    /// Signed prekeys.
+    pub signed_prekeys: Vec<PrekeyEntry>,
+    /// One-time prekeys.
+    pub one_time_prekeys: Vec<PrekeyEntry>,
+    /// KEM prekeys.
+    pub kem_prekeys: Vec<KemPrekeyEntry>,
+    /// Entry k: the ratchet private key of the DH ratchet step the k-th
+    /// *accepted* session takes on its first message.
+    pub ratchet_private_keys: Vec<Hex>,
+}
+
+/// A KEM prekey in Bob's store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KemPrekeyEntry {
+    /// Its id.
+    pub id: u32,
+    /// The encapsulation key, bare.
+    pub public_key: Hex,
+    /// The decapsulation key, bare.
+    pub private_key: Hex,
+    /// Kept after use (the last-resort key) or deleted (a one-time key).
+    pub last_resort: bool,
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /// A scripted conversation between Alice, Bob and captured copies of them.
@@ -788,6 +921,10 @@ pub enum AnyFile {
     X3dh(VectorFile<X3dhCase>),
     /// X3DH acceptance by a prekey store.
     X3dhAccept(VectorFile<AcceptCase>),
+    /// PQXDH.
+    Pqxdh(VectorFile<PqxdhCase>),
+    /// PQXDH acceptance by a prekey store.
+    PqxdhAccept(VectorFile<PqxdhAcceptCase>),
     /// Session scenarios.
     Scenarios(VectorFile<ScenarioCase>),
 }
@@ -799,6 +936,8 @@ impl AnyFile {
             AnyFile::Primitives(f) => &f.suite,
             AnyFile::X3dh(f) => &f.suite,
             AnyFile::X3dhAccept(f) => &f.suite,
+            AnyFile::Pqxdh(f) => &f.suite,
+            AnyFile::PqxdhAccept(f) => &f.suite,
             AnyFile::Scenarios(f) => &f.suite,
         }
     }
@@ -809,6 +948,8 @@ impl AnyFile {
             AnyFile::Primitives(f) => f.tests.iter().map(|t| &t.info).collect(),
             AnyFile::X3dh(f) => f.tests.iter().map(|t| &t.info).collect(),
             AnyFile::X3dhAccept(f) => f.tests.iter().map(|t| &t.info).collect(),
+            AnyFile::Pqxdh(f) => f.tests.iter().map(|t| &t.info).collect(),
+            AnyFile::PqxdhAccept(f) => f.tests.iter().map(|t| &t.info).collect(),
             AnyFile::Scenarios(f) => f.tests.iter().map(|t| &t.info).collect(),
         }
     }
@@ -824,6 +965,8 @@ impl AnyFile {
             AnyFile::Primitives(f) => &f.notes,
             AnyFile::X3dh(f) => &f.notes,
             AnyFile::X3dhAccept(f) => &f.notes,
+            AnyFile::Pqxdh(f) => &f.notes,
+            AnyFile::PqxdhAccept(f) => &f.notes,
             AnyFile::Scenarios(f) => &f.notes,
         }
     }

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::{
-    AnyFile, OLDEST_SCHEMA_VERSION, PRIMITIVES_SCHEMA, SCHEMA_VERSION, VectorFile,
-    X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA,
+    AnyFile, OLDEST_SCHEMA_VERSION, PQXDH_ACCEPT_SCHEMA, PQXDH_SCHEMA, PRIMITIVES_SCHEMA,
+    SCHEMA_VERSION, VectorFile, X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA,
 };
 
 /// Why a text is not a usable vector file. The messages name the problem but
@@ -83,6 +83,8 @@ pub fn from_value(doc: Value) -> Result<AnyFile, ReadError> {
         PRIMITIVES_SCHEMA => AnyFile::Primitives(typed(doc)?),
         X3DH_SCHEMA => AnyFile::X3dh(typed(doc)?),
         X3DH_ACCEPT_SCHEMA => AnyFile::X3dhAccept(typed(doc)?),
+        PQXDH_SCHEMA => AnyFile::Pqxdh(typed(doc)?),
+        PQXDH_ACCEPT_SCHEMA => AnyFile::PqxdhAccept(typed(doc)?),
         _ => AnyFile::Scenarios(typed(doc)?),
     };
     let mut ids = file.tc_ids();

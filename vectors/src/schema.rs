@@ -2,7 +2,7 @@
 //!
 //! The schemas are the contract other languages read; this crate checks every
 //! file against them before typing it, so the Rust types never see a file a
-//! validator elsewhere would refuse. `common.schema.json` holds what the four
+//! validator elsewhere would refuse. `common.schema.json` holds what the six
 //! file schemas share (file and case headers, hex, error classes, the parts of
 //! an expected outcome); the file schemas reach it by `$ref`. It is registered
 //! as an in-memory resource and retrieval is switched off, so resolving a
@@ -13,7 +13,10 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::{PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, X3DH_ACCEPT_SCHEMA, X3DH_SCHEMA};
+use crate::{
+    PQXDH_ACCEPT_SCHEMA, PQXDH_SCHEMA, PRIMITIVES_SCHEMA, SCENARIO_SCHEMA, X3DH_ACCEPT_SCHEMA,
+    X3DH_SCHEMA,
+};
 
 /// `common.schema.json`: the definitions the file schemas share.
 pub const COMMON_SCHEMA: &str = include_str!("../schema/common.schema.json");
@@ -23,7 +26,7 @@ pub const COMMON_SCHEMA: &str = include_str!("../schema/common.schema.json");
 pub const COMMON_SCHEMA_ID: &str = "https://ratchetproof.invalid/schema/common.schema.json";
 
 /// Each file schema by the name a file gives in `schema.name`.
-pub const SCHEMAS: [(&str, &str); 4] = [
+pub const SCHEMAS: [(&str, &str); 6] = [
     (
         PRIMITIVES_SCHEMA,
         include_str!("../schema/primitives.schema.json"),
@@ -37,6 +40,11 @@ pub const SCHEMAS: [(&str, &str); 4] = [
         X3DH_ACCEPT_SCHEMA,
         include_str!("../schema/x3dh_accept.schema.json"),
     ),
+    (PQXDH_SCHEMA, include_str!("../schema/pqxdh.schema.json")),
+    (
+        PQXDH_ACCEPT_SCHEMA,
+        include_str!("../schema/pqxdh_accept.schema.json"),
+    ),
 ];
 
 /// How many schema errors a refusal lists: the first few name the problem,
@@ -48,7 +56,7 @@ pub fn schema_text(name: &str) -> Option<&'static str> {
     SCHEMAS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
 
-/// The four file schemas, compiled against one common schema.
+/// The six file schemas, compiled against one common schema.
 pub(crate) struct Validators(Vec<(&'static str, jsonschema::Validator)>);
 
 /// Refuses every retrieval: all the schemas are registered up front.
@@ -117,7 +125,7 @@ impl Validators {
     pub(crate) fn validate_as(&self, name: &str, doc: &Value) -> Result<(), Vec<String>> {
         let (_, validator) = self.0.iter().find(|(n, _)| *n == name).ok_or_else(|| {
             vec![format!(
-                "unknown schema {name:?}; known: {PRIMITIVES_SCHEMA}, {X3DH_SCHEMA}, {X3DH_ACCEPT_SCHEMA}, {SCENARIO_SCHEMA}"
+                "unknown schema {name:?}; known: {PRIMITIVES_SCHEMA}, {X3DH_SCHEMA}, {X3DH_ACCEPT_SCHEMA}, {PQXDH_SCHEMA}, {PQXDH_ACCEPT_SCHEMA}, {SCENARIO_SCHEMA}"
             )]
         })?;
         let errors: Vec<String> = validator

@@ -16,7 +16,7 @@ use ratchetproof_protocol::{KeyPair, PrivateKey, SessionConfig, Suite};
 
 use crate::generate::flags::{self, Flag};
 use crate::generate::{GenerateError, derived_key, vector_file};
-use crate::implementation::{Implementation, X3dhAccept};
+use crate::implementation::{ImplResult, Implementation, X3dhAccept, X3dhAccepted};
 use crate::reference::{KeyQueueRng, Reference};
 use crate::vectors::ErrorClass;
 use crate::vectors::{
@@ -54,7 +54,7 @@ impl Bob {
         }
     }
 
-    fn responder(&self, label: &str, sessions: usize) -> AcceptResponder {
+    pub(crate) fn responder(&self, label: &str, sessions: usize) -> AcceptResponder {
         let entry = |id: u32, k: &KeyPair| PrekeyEntry {
             id,
             private_key: Hex::from(*k.private_key().to_bytes()),
@@ -186,11 +186,6 @@ impl Cases {
         deliveries: Vec<(Vec<u8>, Want<'_>)>,
     ) -> R<()> {
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
-        let disagree = |message: String| GenerateError::Disagreement {
-            tc_id,
-            comment: comment.into(),
-            message,
-        };
         // One ratchet key per message, though a refused one draws none: an
         // implementation that wrongly accepts it must not fail merely for
         // lack of a key (which would look like the expected refusal).
@@ -212,112 +207,134 @@ impl Cases {
                 .collect(),
             initial_messages: deliveries.iter().map(|(m, _)| m.clone()).collect(),
         };
-        self.reference.reset();
-        let outcomes = self
-            .reference
-            .x3dh_accept(&request)
-            .map(|o| o.outcomes)
-            .map_err(|e| disagree(format!("the store: {e}")))?;
-        let mut initial_messages = Vec::new();
-        let mut invalid = false;
-        let mut acceptable = false;
-        for (i, ((message, want), got)) in deliveries.iter().zip(outcomes).enumerate() {
-            let expected = match (want, got) {
-                (Want::Accept(plaintext), Ok(got)) if got.plaintext == *plaintext => {
-                    Expected::from(Outcome::Ok(AcceptExpected {
-                        plaintext: Hex::from(*plaintext),
-                        associated_data: Hex(got.associated_data),
-                        peer_identity_key: Hex(got.peer_identity_key),
-                    }))
-                }
-                (Want::AcceptOrRefuse(plaintext, classes), Ok(got))
-                    if got.plaintext == *plaintext =>
-                {
-                    acceptable = true;
-                    classes.iter().fold(
-                        Expected::from(Outcome::Ok(AcceptExpected {
-                            plaintext: Hex::from(*plaintext),
-                            associated_data: Hex(got.associated_data),
-                            peer_identity_key: Hex(got.peer_identity_key),
-                        })),
-                        |e, class| e.or_error(*class),
-                    )
-                }
-                (Want::Refuse(classes), Err(e)) if classes.contains(&e.class) => {
-                    invalid = true;
-                    let class = e.class;
-                    classes
-                        .iter()
-                        .filter(|c| **c != class)
-                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
-                            e.or_error(*alt)
-                        })
-                }
-                (Want::RefuseFixed(class), Err(e)) if e.class == *class => {
-                    invalid = true;
-                    Expected::from(Outcome::Error { error: *class }).class_fixed()
-                }
-                (Want::RefuseOrReadAs(classes, genuine), Err(e)) if classes.contains(&e.class) => {
-                    acceptable = true;
-                    let lenient = X3dhAccept {
-                        initial_messages: vec![genuine.clone()],
-                        ..request.clone()
-                    };
-                    self.reference.reset();
-                    let read = self
-                        .reference
-                        .x3dh_accept(&lenient)
-                        .map(|o| o.outcomes)
-                        .map_err(|e| disagree(format!("the store: {e}")))?
-                        .into_iter()
-                        .next()
-                        .and_then(Result::ok)
-                        .ok_or_else(|| {
-                            disagree(format!("initial message {i}: the genuine one is refused"))
-                        })?;
-                    let class = e.class;
-                    classes
-                        .iter()
-                        .filter(|c| **c != class)
-                        .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
-                            e.or_error(*alt)
-                        })
-                        .or(Outcome::Ok(AcceptExpected {
-                            plaintext: Hex(read.plaintext),
-                            associated_data: Hex(read.associated_data),
-                            peer_identity_key: Hex(read.peer_identity_key),
-                        }))
-                }
-                (_, got) => {
-                    return Err(disagree(format!(
-                        "initial message {i}: the reference gave {got:?}"
-                    )));
-                }
-            };
-            initial_messages.push(InitialDelivery {
-                message: Hex(message.clone()),
-                expected,
-            });
-        }
+        let (initial_messages, result) = judge_deliveries(
+            &mut self.reference,
+            tc_id,
+            comment,
+            deliveries,
+            |r, messages| {
+                r.x3dh_accept(&X3dhAccept {
+                    initial_messages: messages,
+                    ..request.clone()
+                })
+                .map(|o| o.outcomes)
+            },
+        )?;
         self.used.extend(flags);
         self.tests.push(AcceptCase {
             info: CaseInfo {
                 tc_id,
                 comment: comment.into(),
                 flags: flags::names(flags),
-                result: if acceptable {
-                    Verdict::Acceptable
-                } else if invalid {
-                    Verdict::Invalid
-                } else {
-                    Verdict::Valid
-                },
+                result,
             },
             responder,
             initial_messages,
         });
         Ok(())
     }
+}
+
+/// What each delivery must give, checked against the reference's store
+/// (`run` hands it the messages, from a fresh store), and the case's verdict.
+pub(crate) fn judge_deliveries(
+    reference: &mut Reference,
+    tc_id: u32,
+    comment: &str,
+    deliveries: Vec<(Vec<u8>, Want<'_>)>,
+    mut run: impl FnMut(&mut Reference, Vec<Vec<u8>>) -> ImplResult<Vec<ImplResult<X3dhAccepted>>>,
+) -> R<(Vec<InitialDelivery>, Verdict)> {
+    let disagree = |message: String| GenerateError::Disagreement {
+        tc_id,
+        comment: comment.into(),
+        message,
+    };
+    reference.reset();
+    let outcomes = run(
+        reference,
+        deliveries.iter().map(|(m, _)| m.clone()).collect(),
+    )
+    .map_err(|e| disagree(format!("the store: {e}")))?;
+    let mut initial_messages = Vec::new();
+    let mut invalid = false;
+    let mut acceptable = false;
+    for (i, ((message, want), got)) in deliveries.iter().zip(outcomes).enumerate() {
+        let expected = match (want, got) {
+            (Want::Accept(plaintext), Ok(got)) if got.plaintext == *plaintext => {
+                Expected::from(Outcome::Ok(AcceptExpected {
+                    plaintext: Hex::from(*plaintext),
+                    associated_data: Hex(got.associated_data),
+                    peer_identity_key: Hex(got.peer_identity_key),
+                }))
+            }
+            (Want::AcceptOrRefuse(plaintext, classes), Ok(got)) if got.plaintext == *plaintext => {
+                acceptable = true;
+                classes.iter().fold(
+                    Expected::from(Outcome::Ok(AcceptExpected {
+                        plaintext: Hex::from(*plaintext),
+                        associated_data: Hex(got.associated_data),
+                        peer_identity_key: Hex(got.peer_identity_key),
+                    })),
+                    |e, class| e.or_error(*class),
+                )
+            }
+            (Want::Refuse(classes), Err(e)) if classes.contains(&e.class) => {
+                invalid = true;
+                let class = e.class;
+                classes
+                    .iter()
+                    .filter(|c| **c != class)
+                    .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                        e.or_error(*alt)
+                    })
+            }
+            (Want::RefuseFixed(class), Err(e)) if e.class == *class => {
+                invalid = true;
+                Expected::from(Outcome::Error { error: *class }).class_fixed()
+            }
+            (Want::RefuseOrReadAs(classes, genuine), Err(e)) if classes.contains(&e.class) => {
+                acceptable = true;
+                reference.reset();
+                let read = run(reference, vec![genuine.clone()])
+                    .map_err(|e| disagree(format!("the store: {e}")))?
+                    .into_iter()
+                    .next()
+                    .and_then(Result::ok)
+                    .ok_or_else(|| {
+                        disagree(format!("initial message {i}: the genuine one is refused"))
+                    })?;
+                let class = e.class;
+                classes
+                    .iter()
+                    .filter(|c| **c != class)
+                    .fold(Expected::from(Outcome::Error { error: class }), |e, alt| {
+                        e.or_error(*alt)
+                    })
+                    .or(Outcome::Ok(AcceptExpected {
+                        plaintext: Hex(read.plaintext),
+                        associated_data: Hex(read.associated_data),
+                        peer_identity_key: Hex(read.peer_identity_key),
+                    }))
+            }
+            (_, got) => {
+                return Err(disagree(format!(
+                    "initial message {i}: the reference gave {got:?}"
+                )));
+            }
+        };
+        initial_messages.push(InitialDelivery {
+            message: Hex(message.clone()),
+            expected,
+        });
+    }
+    let result = if acceptable {
+        Verdict::Acceptable
+    } else if invalid {
+        Verdict::Invalid
+    } else {
+        Verdict::Valid
+    };
+    Ok((initial_messages, result))
 }
 
 fn cases(c: &mut Cases) -> R<()> {

@@ -26,6 +26,16 @@ const X3DH: &str = "https://signal.org/docs/specifications/x3dh/";
 /// X3DH: sending the initial message.
 const X3DH_SEND: &str = "https://signal.org/docs/specifications/x3dh/#sending-the-initial-message";
 
+/// The PQXDH specification.
+const PQXDH: &str = "https://signal.org/docs/specifications/pqxdh/";
+
+/// PQXDH: sending the initial message.
+const PQXDH_SEND: &str =
+    "https://signal.org/docs/specifications/pqxdh/#sending-the-initial-message";
+
+/// FIPS 203 (ML-KEM).
+const FIPS203: &str = "https://csrc.nist.gov/pubs/fips/203/final";
+
 /// XEdDSA: verification.
 const XEDDSA_VERIFY: &str = "https://signal.org/docs/specifications/xeddsa/#verify";
 
@@ -316,6 +326,48 @@ flags! {
     NonCanonicalR => "NonCanonicalR", "KnownBug",
         "R is compared with encode(sB − hA) byte for byte; decoding R and comparing points accepts other encodings of the same point.",
         [XEDDSA_VERIFY];
+    // PQXDH key agreement (pqxdh.rs) and acceptance (pqxdh_accept.rs).
+    PqxdhWithOneTimePrekey => "WithOneTimePrekey", "BasicTest",
+        "SK = HKDF(0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 ‖ DH4 ‖ SS) with SS the KEM secret Alice encapsulated with the injected randomness m; both sides derive the same SK and AD = Encode(IKa) ‖ Encode(IKb), and Alice's ciphertext (type byte ‖ CT) is the known one.",
+        [PQXDH_SEND];
+    PqxdhWithoutOneTimePrekey => "WithoutOneTimePrekey", "BasicTest",
+        "As above without DH4, when the server had no one-time EC prekey.",
+        [PQXDH_SEND];
+    /// A bad signature over the signed EC prekey of a PQXDH bundle.
+    PqxdhBadSignature => "BadSignature", "KnownBug",
+        "Alice must verify Sig(IKb, Encode(SPKb)) and abort on failure (authentication), in PQXDH as in X3DH.",
+        [PQXDH_SEND];
+    BadKemSignature => "BadKemSignature", "KnownBug",
+        "Alice must verify Sig(IKb, EncodeKEM(PQPKb)), over the KEM's type byte and the key, and abort on failure (authentication): an unchecked KEM prekey lets a server substitute its own and read SS.",
+        [PQXDH_SEND];
+    WrongKemKey => "WrongKemKey", "ModifiedInput",
+        "A correctly signed KEM prekey that is not this suite's KEM's encoded key (the other KEM's type byte, no type byte, a wrong length, or none at all) is refused (invalid_key), not truncated, padded or encapsulated to.",
+        [PQXDH];
+    KemModulusCheck => "KemModulusCheck", "EdgeCase",
+        "An encapsulation key with a coefficient ≥ q = 3329. FIPS 203 §7.2 requires ML-KEM's encapsulation to refuse it (invalid_key). Round-3 Kyber defines no such check and libsignal makes none, so the kyber1024 suite's reference encapsulates to it (the known answer); no honest key generation makes such a key, so refusing it there conforms too (result acceptable).",
+        [FIPS203];
+    ImplicitRejection => "ImplicitRejection", "EdgeCase",
+        "A ciphertext that is not Alice's (one bit flipped) decapsulates without error to the KEM's implicit-rejection secret (FIPS 203 §6.3; round-3 Kyber likewise): Bob derives a different SK, the known answer here. An initial message carrying it is refused only when its first message does not authenticate.",
+        [FIPS203];
+    WrongKemCiphertext => "WrongKemCiphertext", "ModifiedInput",
+        "A KEM ciphertext of the wrong length or type byte is refused (invalid_key) before decapsulation. Inside an initial message a parser may refuse it as malformed, which conforms too.",
+        [PQXDH];
+    /// A PQXDH key, secret key or signature of the wrong length.
+    WrongPqxdhLength => "WrongLength", "ModifiedInput",
+        "A KEM secret key or KEM-prekey signature of the wrong length is refused (invalid_key; for the signature, an initiator that verifies first refuses it as authentication, which conforms too).",
+        [];
+    KemOneTimePrekeyDeleted => "KemOneTimePrekeyDeleted", "KnownBug",
+        "A one-time KEM prekey is deleted once a session was accepted with it: a replay of that initial message, or another initiator naming it, is refused (invalid_key; a per-sender responder that recognises the replay refuses it as duplicate, which conforms too).",
+        [PQXDH];
+    KemLastResortKept => "KemLastResortKept", "BasicTest",
+        "The signed last-resort KEM prekey is kept after use: two initiators who fetched it are both accepted.",
+        [PQXDH];
+    KemPrekeyAtomicity => "KemPrekeyAtomicity", "KnownBug",
+        "A one-time KEM prekey is deleted only after the first message authenticates: a forgery naming it (a bad MAC, or a tampered ciphertext that decapsulates to the implicit-rejection secret) is refused (authentication) and leaves it in the store.",
+        [PQXDH];
+    X3dhToPqxdh => "X3dhToPqxdh", "Adversarial",
+        "A signal-v3 PreKeyWhisperMessage (version 3, X3DH, no KEM fields) sent to a PQXDH responder is refused as unsupported: accepting it would downgrade the session to X3DH.",
+        [PQXDH];
 }
 
 /// The `notes` table of a file whose cases use `used`: one note per flag

@@ -6,6 +6,8 @@
 pub(crate) mod accept;
 pub mod flags;
 mod olm;
+mod pqxdh;
+mod pqxdh_accept;
 pub(crate) mod primitives;
 pub mod rules;
 mod scenarios;
@@ -114,7 +116,8 @@ pub fn generate() -> Result<Vec<GeneratedFile>, GenerateError> {
 /// layout, what it refuses) rather than knowing it.
 ///
 /// The key-agreement families follow the suite's agreement: X3DH's
-/// (`x3dh.json`, `x3dh_accept.json`) for an agreement without a KEM.
+/// (`x3dh.json`, `x3dh_accept.json`) for an agreement without a KEM,
+/// PQXDH's (`pqxdh.json`, `pqxdh_accept.json`) for one with a KEM.
 pub fn suite_files(suite: Suite) -> Result<Vec<GeneratedFile>, GenerateError> {
     let dir = PathBuf::from(suite.name());
     let mut files = vec![GeneratedFile {
@@ -127,6 +130,11 @@ pub fn suite_files(suite: Suite) -> Result<Vec<GeneratedFile>, GenerateError> {
             path: dir.join("x3dh.json"),
             contents: to_json(&x3dh::file(suite)?, "x3dh")?,
         });
+    } else {
+        files.push(GeneratedFile {
+            path: dir.join("pqxdh.json"),
+            contents: to_json(&pqxdh::file(suite)?, "pqxdh")?,
+        });
     }
     files.push(GeneratedFile {
         path: dir.join("session_scenarios.json"),
@@ -136,6 +144,11 @@ pub fn suite_files(suite: Suite) -> Result<Vec<GeneratedFile>, GenerateError> {
         files.push(GeneratedFile {
             path: dir.join("x3dh_accept.json"),
             contents: to_json(&accept::file(suite)?, "x3dh_accept")?,
+        });
+    } else {
+        files.push(GeneratedFile {
+            path: dir.join("pqxdh_accept.json"),
+            contents: to_json(&pqxdh_accept::file(suite)?, "pqxdh_accept")?,
         });
     }
     Ok(files)

@@ -161,6 +161,11 @@ pub enum Operation {
     /// `prekey_bundle`: Bob's public keys from a shim that cannot take
     /// injected keys (live `olm-v1` interop only, docs/SHIM.md §4.4).
     PrekeyBundle,
+    /// `pqxdh_initiate`, `pqxdh_respond`: PQXDH from injected keys.
+    Pqxdh,
+    /// `pqxdh_accept`: Bob's PQXDH prekey store (with KEM prekeys)
+    /// receiving initial messages.
+    PqxdhAccept,
     /// `session_keys`: the root and chain keys a session holds, read from the
     /// implementation's own state (the live key check of a PQXDH initiator,
     /// `ratchetproof interop --check-keys`).
@@ -169,7 +174,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every group.
-    pub const ALL: [Operation; 9] = [
+    pub const ALL: [Operation; 11] = [
         Operation::Primitives,
         Operation::X3dh,
         Operation::Session,
@@ -178,6 +183,8 @@ impl Operation {
         Operation::Export,
         Operation::Prekey,
         Operation::PrekeyBundle,
+        Operation::Pqxdh,
+        Operation::PqxdhAccept,
         Operation::Inspect,
     ];
 
@@ -192,6 +199,8 @@ impl Operation {
             Operation::Export => "export",
             Operation::Prekey => "prekey",
             Operation::PrekeyBundle => "prekey_bundle",
+            Operation::Pqxdh => "pqxdh",
+            Operation::PqxdhAccept => "pqxdh_accept",
             Operation::Inspect => "inspect",
         }
     }
@@ -317,6 +326,23 @@ pub trait Implementation {
     /// itself was refused (e.g. a prekey of the wrong length). Group
     /// [`Operation::X3dhAccept`].
     fn x3dh_accept(&mut self, request: &X3dhAccept) -> ImplResult<X3dhAcceptOutput> {
+        forwarded(self, request)
+    }
+
+    /// Alice's PQXDH: verifies both bundle signatures, encapsulates with
+    /// the injected randomness, derives SK and AD. Group [`Operation::Pqxdh`].
+    fn pqxdh_initiate(&mut self, request: &PqxdhInitiate) -> ImplResult<PqxdhOutput> {
+        forwarded(self, request)
+    }
+
+    /// Bob's PQXDH: decapsulates and derives SK and AD.
+    fn pqxdh_respond(&mut self, request: &PqxdhRespond) -> ImplResult<PqxdhOutput> {
+        forwarded(self, request)
+    }
+
+    /// [`Implementation::x3dh_accept`] for a PQXDH suite, whose store holds
+    /// KEM prekeys too. Group [`Operation::PqxdhAccept`].
+    fn pqxdh_accept(&mut self, request: &PqxdhAccept) -> ImplResult<X3dhAcceptOutput> {
         forwarded(self, request)
     }
 
@@ -511,6 +537,9 @@ operations! {
     X3dhInitiate(X3dhInitiate) -> X3dhOutput = "x3dh_initiate" by x3dh_initiate, sessions: false;
     X3dhRespond(X3dhRespond) -> X3dhOutput = "x3dh_respond" by x3dh_respond, sessions: false;
     X3dhAccept(X3dhAccept) -> X3dhAcceptOutput = "x3dh_accept" by x3dh_accept, sessions: true;
+    PqxdhInitiate(PqxdhInitiate) -> PqxdhOutput = "pqxdh_initiate" by pqxdh_initiate, sessions: false;
+    PqxdhRespond(PqxdhRespond) -> PqxdhOutput = "pqxdh_respond" by pqxdh_respond, sessions: false;
+    PqxdhAccept(PqxdhAccept) -> X3dhAcceptOutput = "pqxdh_accept" by pqxdh_accept, sessions: true;
     InitSession(SessionInit) -> SessionOutput = "init_session" by init_session, sessions: true;
     Encrypt(Encrypt) -> EncryptOutput = "encrypt" by encrypt, sessions: true;
     Decrypt(Decrypt) -> DecryptOutput = "decrypt" by decrypt, sessions: true;
@@ -536,6 +565,15 @@ impl Request {
                     r.initial_messages.len()
                 ))
             }
+            (Request::PqxdhAccept(r), Response::PqxdhAccept(out))
+                if out.outcomes.len() != r.initial_messages.len() =>
+            {
+                Err(format!(
+                    "{} outcomes for {} initial messages",
+                    out.outcomes.len(),
+                    r.initial_messages.len()
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -545,6 +583,53 @@ impl Request {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+
+    /// The PQXDH requests' field names, as docs/SHIM.md §4.7 and §4.8 give
+    /// them (shims in other languages are written against these).
+    #[test]
+    fn pqxdh_requests_are_the_wire_objects_of_docs_shim_md() {
+        let accept: Request = serde_json::from_str(
+            r#"{"id":1,"op":"pqxdh_accept","suite":"s","identityPrivateKey":"00","signedPrekeys":[{"id":1,"privateKey":"02"}],"oneTimePrekeys":[],"kemPrekeys":[{"id":20,"publicKey":"0a","privateKey":"0b","lastResort":true}],"ratchetPrivateKeys":["03"],"initialMessages":["44"]}"#,
+        )
+        .unwrap();
+        let Request::PqxdhAccept(accept) = accept else {
+            panic!("not pqxdh_accept")
+        };
+        assert_eq!(
+            accept.kem_prekeys,
+            vec![KemPrekey {
+                id: 20,
+                public_key: vec![0x0a],
+                private_key: vec![0x0b],
+                last_resort: true,
+            }]
+        );
+        let initiate = Request::PqxdhInitiate(PqxdhInitiate {
+            suite: "s".into(),
+            identity_private_key: vec![1],
+            ephemeral_private_key: vec![2],
+            encapsulation_seed: vec![3],
+            peer_identity_key: vec![4],
+            peer_signed_prekey: vec![5],
+            peer_signed_prekey_signature: vec![6],
+            peer_kem_prekey: vec![7],
+            peer_kem_prekey_signature: vec![8],
+            peer_one_time_prekey: None,
+        });
+        assert_eq!(
+            serde_json::to_string(&initiate).unwrap(),
+            r#"{"op":"pqxdh_initiate","suite":"s","identityPrivateKey":"01","ephemeralPrivateKey":"02","encapsulationSeed":"03","peerIdentityKey":"04","peerSignedPrekey":"05","peerSignedPrekeySignature":"06","peerKemPrekey":"07","peerKemPrekeySignature":"08"}"#
+        );
+        let respond: Request = serde_json::from_str(
+            r#"{"op":"pqxdh_respond","suite":"s","identityPrivateKey":"01","signedPrekeyPrivateKey":"02","kemPrekeyPrivateKey":"03","peerIdentityKey":"04","peerEphemeralKey":"05","kemCiphertext":"0806"}"#,
+        )
+        .unwrap();
+        let Request::PqxdhRespond(respond) = respond else {
+            panic!("not pqxdh_respond")
+        };
+        assert_eq!(respond.kem_ciphertext, vec![8, 6]);
+        assert_eq!(respond.one_time_prekey_private_key, None);
+    }
 
     #[test]
     fn requests_are_the_wire_objects_of_docs_shim_md() {

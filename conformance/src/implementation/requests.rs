@@ -72,6 +72,43 @@ mod hex_bytes {
         }
     }
 
+    /// KEM prekeys as `[{"id": N, "publicKey": "…", "privateKey": "…", "lastResort": b}]`.
+    pub mod kem_prekeys {
+        use super::*;
+        use crate::implementation::KemPrekey;
+
+        #[derive(Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Entry {
+            id: u32,
+            public_key: Hex,
+            private_key: Hex,
+            last_resort: bool,
+        }
+
+        pub fn serialize<S: Serializer>(list: &[KemPrekey], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(list.iter().map(|k| Entry {
+                id: k.id,
+                public_key: Hex::from(k.public_key.as_slice()),
+                private_key: Hex::from(k.private_key.as_slice()),
+                last_resort: k.last_resort,
+            }))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<KemPrekey>, D::Error> {
+            Vec::<Entry>::deserialize(d).map(|l| {
+                l.into_iter()
+                    .map(|e| KemPrekey {
+                        id: e.id,
+                        public_key: e.public_key.0,
+                        private_key: e.private_key.0,
+                        last_resort: e.last_resort,
+                    })
+                    .collect()
+            })
+        }
+    }
+
     /// `x3dh_accept` outcomes: `{plaintext, …}` or `{"error": {class, message}}`.
     pub mod outcomes {
         use super::*;
@@ -327,6 +364,138 @@ pub struct X3dhAcceptOutput {
     /// Bob's refusal of a message, or what he learned from it.
     #[serde(with = "hex_bytes::outcomes")]
     pub outcomes: Vec<ImplResult<X3dhAccepted>>,
+}
+
+/// `pqxdh_initiate`: Alice's PQXDH inputs, all private keys and the KEM's
+/// encapsulation randomness injected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhInitiate {
+    /// Suite name.
+    pub suite: String,
+    /// IKa private key.
+    #[serde(with = "hex_bytes")]
+    pub identity_private_key: Vec<u8>,
+    /// EKa private key.
+    #[serde(with = "hex_bytes")]
+    pub ephemeral_private_key: Vec<u8>,
+    /// The KEM's encapsulation randomness `m` (32 bytes).
+    #[serde(with = "hex_bytes")]
+    pub encapsulation_seed: Vec<u8>,
+    /// IKb.
+    #[serde(with = "hex_bytes")]
+    pub peer_identity_key: Vec<u8>,
+    /// SPKb.
+    #[serde(with = "hex_bytes")]
+    pub peer_signed_prekey: Vec<u8>,
+    /// Sig(IKb, Encode(SPKb)).
+    #[serde(with = "hex_bytes")]
+    pub peer_signed_prekey_signature: Vec<u8>,
+    /// `EncodeKEM(PQPKb)`: type byte ‖ key.
+    #[serde(with = "hex_bytes")]
+    pub peer_kem_prekey: Vec<u8>,
+    /// Sig(IKb, EncodeKEM(PQPKb)).
+    #[serde(with = "hex_bytes")]
+    pub peer_kem_prekey_signature: Vec<u8>,
+    /// OPKb, if used (absent on the wire otherwise).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub peer_one_time_prekey: Option<Vec<u8>>,
+}
+
+/// `pqxdh_respond`: Bob's PQXDH inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhRespond {
+    /// Suite name.
+    pub suite: String,
+    /// IKb private key.
+    #[serde(with = "hex_bytes")]
+    pub identity_private_key: Vec<u8>,
+    /// SPKb private key.
+    #[serde(with = "hex_bytes")]
+    pub signed_prekey_private_key: Vec<u8>,
+    /// OPKb private key, if used.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub one_time_prekey_private_key: Option<Vec<u8>>,
+    /// The KEM prekey's decapsulation key, bare.
+    #[serde(with = "hex_bytes")]
+    pub kem_prekey_private_key: Vec<u8>,
+    /// IKa.
+    #[serde(with = "hex_bytes")]
+    pub peer_identity_key: Vec<u8>,
+    /// EKa.
+    #[serde(with = "hex_bytes")]
+    pub peer_ephemeral_key: Vec<u8>,
+    /// The ciphertext as the initial message carries it: type byte ‖ CT.
+    #[serde(with = "hex_bytes")]
+    pub kem_ciphertext: Vec<u8>,
+}
+
+/// What PQXDH produces (`pqxdh_initiate` and `pqxdh_respond` output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhOutput {
+    /// SK.
+    #[serde(with = "hex_bytes")]
+    pub shared_key: Vec<u8>,
+    /// AD.
+    #[serde(with = "hex_bytes")]
+    pub associated_data: Vec<u8>,
+    /// The initiator's ciphertext (type byte ‖ CT); absent from the responder's output.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "hex_bytes::option"
+    )]
+    pub kem_ciphertext: Option<Vec<u8>>,
+}
+
+/// A KEM prekey of a `pqxdh_accept` store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KemPrekey {
+    /// Its id.
+    pub id: u32,
+    /// The encapsulation key, bare.
+    pub public_key: Vec<u8>,
+    /// The decapsulation key, bare.
+    pub private_key: Vec<u8>,
+    /// Kept after use (last resort) or deleted after use (one-time).
+    pub last_resort: bool,
+}
+
+/// `pqxdh_accept`: [`X3dhAccept`] with KEM prekeys; the output is
+/// `x3dh_accept`'s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PqxdhAccept {
+    /// Suite name.
+    pub suite: String,
+    /// IKb private key.
+    #[serde(with = "hex_bytes")]
+    pub identity_private_key: Vec<u8>,
+    /// Signed prekeys: (id, private key).
+    #[serde(with = "hex_bytes::prekeys")]
+    pub signed_prekeys: Vec<(u32, Vec<u8>)>,
+    /// One-time prekeys: (id, private key).
+    #[serde(with = "hex_bytes::prekeys")]
+    pub one_time_prekeys: Vec<(u32, Vec<u8>)>,
+    /// KEM prekeys.
+    #[serde(with = "hex_bytes::kem_prekeys")]
+    pub kem_prekeys: Vec<KemPrekey>,
+    /// Injected ratchet private keys, as in [`X3dhAccept`].
+    #[serde(with = "hex_bytes::list")]
+    pub ratchet_private_keys: Vec<Vec<u8>>,
+    /// The initial messages, accepted one after the other.
+    #[serde(with = "hex_bytes::list")]
+    pub initial_messages: Vec<Vec<u8>>,
 }
 
 /// `init_session`: everything needed to start one side of a Double Ratchet

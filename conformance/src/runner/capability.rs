@@ -122,6 +122,11 @@ pub fn needs(suite: &str, case: CaseRef<'_>) -> Vec<Capability> {
             needs.push(operation(Operation::X3dhAccept));
             needs.push(Capability::InjectedRandomness);
         }
+        CaseRef::Pqxdh(_) => needs.push(operation(Operation::Pqxdh)),
+        CaseRef::PqxdhAccept(_) => {
+            needs.push(operation(Operation::PqxdhAccept));
+            needs.push(Capability::InjectedRandomness);
+        }
         CaseRef::Scenario(c) => scenario_needs(c, &mut needs),
     }
     needs

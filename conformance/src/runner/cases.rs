@@ -133,18 +133,45 @@ pub(super) fn run_accept_case(
             .map(|m| m.message.0.clone())
             .collect(),
     };
-    let outcomes = match imp.x3dh_accept(&request).map(|o| o.outcomes) {
-        Ok(o) if o.len() == case.initial_messages.len() => o,
+    let outcomes = imp.x3dh_accept(&request).map(|o| o.outcomes);
+    judge_deliveries(&case.initial_messages, outcomes, options, alternatives)
+}
+
+/// Bob's PQXDH prekey store receives the case's initial messages in order.
+pub(super) fn run_pqxdh_accept_case(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &PqxdhAcceptCase,
+    options: &RunOptions,
+    alternatives: &mut Alternatives,
+) -> Status {
+    let request = requests::pqxdh_accept_request(suite, case);
+    let outcomes = imp.pqxdh_accept(&request).map(|o| o.outcomes);
+    judge_deliveries(&case.initial_messages, outcomes, options, alternatives)
+}
+
+/// Each initial message's outcome against what the case states.
+fn judge_deliveries(
+    deliveries: &[crate::vectors::InitialDelivery],
+    outcomes: Result<
+        Vec<crate::implementation::ImplResult<crate::implementation::X3dhAccepted>>,
+        ImplError,
+    >,
+    options: &RunOptions,
+    alternatives: &mut Alternatives,
+) -> Status {
+    let outcomes = match outcomes {
+        Ok(o) if o.len() == deliveries.len() => o,
         Ok(o) => {
             return failed(
                 None,
-                format!("{} outcomes", case.initial_messages.len()),
+                format!("{} outcomes", deliveries.len()),
                 format!("{} outcomes", o.len()),
             );
         }
         Err(e) => return failed(None, "the prekey store is set up", format!("error {e}")),
     };
-    for (index, (delivery, got)) in case.initial_messages.iter().zip(outcomes).enumerate() {
+    for (index, (delivery, got)) in deliveries.iter().zip(outcomes).enumerate() {
         let step = Some(index);
         let expected = &delivery.expected;
         let same = |want: &crate::vectors::AcceptExpected,
@@ -183,4 +210,105 @@ pub(super) fn run_accept_case(
         return failed(step, want, actual);
     }
     Status::Passed
+}
+
+/// One PQXDH case: Alice's side, Bob's side, or both; Alice's ciphertext is
+/// compared too where the case states it.
+pub(super) fn run_pqxdh_case(
+    imp: &mut dyn Implementation,
+    suite: &str,
+    case: &PqxdhCase,
+    options: &RunOptions,
+    alternatives: &mut Alternatives,
+) -> Status {
+    let mut outputs = Vec::new();
+    if let Some(i) = &case.initiator {
+        outputs.push((
+            "initiator",
+            imp.pqxdh_initiate(&pqxdh_initiate_request(suite, i)),
+        ));
+    }
+    if let Some(r) = &case.responder {
+        outputs.push((
+            "responder",
+            imp.pqxdh_respond(&pqxdh_respond_request(suite, r)),
+        ));
+    }
+    let combined: Result<Vec<(&str, PqxdhOutput)>, ImplError> =
+        match outputs.iter().find_map(|(_, o)| o.as_ref().err()) {
+            Some(e) => Err(e.clone()),
+            None => Ok(outputs
+                .into_iter()
+                .filter_map(|(side, o)| o.ok().map(|o| (side, o)))
+                .collect()),
+        };
+    // The ciphertext is Alice's output only: Bob's side has none to compare.
+    let agrees = |want: &crate::vectors::PqxdhExpected, side: &str, o: &PqxdhOutput| {
+        o.shared_key == want.shared_key.0
+            && o.associated_data == want.associated_data.0
+            && (side != "initiator"
+                || want
+                    .kem_ciphertext
+                    .as_ref()
+                    .is_none_or(|ct| o.kem_ciphertext.as_deref() == Some(ct.0.as_slice())))
+    };
+    let same = |want: &crate::vectors::PqxdhExpected, got: &Vec<(&str, PqxdhOutput)>| {
+        got.iter().all(|(side, o)| agrees(want, side, o))
+    };
+    let expected = &case.expected;
+    match judge(expected, &combined, same, options) {
+        Some(Matched::Primary) => return Status::Passed,
+        Some(Matched::Alternative) => {
+            alternatives.push(0);
+            return Status::Passed;
+        }
+        None => {}
+    }
+    let or = or_alternatives(expected);
+    let show = |sk: &[u8], ad: &[u8], ct: Option<&[u8]>| {
+        let ct = ct.map_or_else(String::new, |ct| {
+            let head = ct.get(..8).unwrap_or(ct);
+            format!(" CT {}… ({} bytes)", hex(head), ct.len())
+        });
+        format!("SK {} AD {}{ct}", hex(sk), hex(ad))
+    };
+    match (&expected.outcome, combined) {
+        (Outcome::Ok(want), Ok(got)) => {
+            let (side, o) = got
+                .iter()
+                .find(|(side, o)| !agrees(want, side, o))
+                .or(got.first())
+                .map_or(("?", None), |(side, o)| (*side, Some(o)));
+            failed(
+                None,
+                format!(
+                    "{side}: {}{or}",
+                    show(
+                        &want.shared_key.0,
+                        &want.associated_data.0,
+                        want.kem_ciphertext.as_ref().map(|c| c.0.as_slice())
+                    )
+                ),
+                o.map_or_else(
+                    || "no output".into(),
+                    |o| {
+                        show(
+                            &o.shared_key,
+                            &o.associated_data,
+                            o.kem_ciphertext.as_deref(),
+                        )
+                    },
+                ),
+            )
+        }
+        (Outcome::Ok(_), Err(e)) => failed(None, format!("agreement{or}"), format!("error {e}")),
+        (Outcome::Error { error }, Err(e)) => {
+            failed(None, format!("error {error}{or}"), format!("error {e}"))
+        }
+        (Outcome::Error { error }, Ok(_)) => failed(
+            None,
+            format!("error {error}{or}"),
+            "the agreement succeeded",
+        ),
+    }
 }

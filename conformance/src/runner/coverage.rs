@@ -14,13 +14,15 @@ use crate::implementation::Operation;
 use super::{Capability, Report, Status};
 
 /// The operation groups a vector case can need, for parsing their names.
-pub const OPERATIONS: [Operation; 6] = [
+pub const OPERATIONS: [Operation; 8] = [
     Operation::Primitives,
     Operation::X3dh,
     Operation::Session,
     Operation::Clone,
     Operation::X3dhAccept,
     Operation::Prekey,
+    Operation::Pqxdh,
+    Operation::PqxdhAccept,
 ];
 
 /// The group named `name` (as in the shim handshake), if any.

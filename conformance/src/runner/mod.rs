@@ -23,18 +23,22 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use requests::{initiate_request, respond_request, run_primitive};
+use requests::{
+    initiate_request, pqxdh_initiate_request, pqxdh_respond_request, respond_request, run_primitive,
+};
 
 use crate::implementation::{
-    Capabilities, CloneSession, Decrypt, Encrypt, ImplError, Implementation, Role, SessionHandle,
-    SessionInit, X3dhAccept, X3dhOutput,
+    Capabilities, CloneSession, Decrypt, Encrypt, ImplError, Implementation, PqxdhOutput, Role,
+    SessionHandle, SessionInit, X3dhAccept, X3dhOutput,
 };
 use crate::vectors::{
-    AcceptCase, AnyFile, CaseInfo, ErrorClass, Expected, Outcome, PrimitiveCase, ScenarioCase,
-    Step, Verdict, X3dhCase,
+    AcceptCase, AnyFile, CaseInfo, ErrorClass, Expected, Outcome, PqxdhAcceptCase, PqxdhCase,
+    PrimitiveCase, ScenarioCase, Step, Verdict, X3dhCase,
 };
 
-use cases::{run_accept_case, run_primitive_case, run_x3dh_case};
+use cases::{
+    run_accept_case, run_pqxdh_accept_case, run_pqxdh_case, run_primitive_case, run_x3dh_case,
+};
 use scenario::run_scenario_noting_alternatives;
 
 pub use capability::Capability;
@@ -254,6 +258,10 @@ pub enum CaseRef<'a> {
     Scenario(&'a ScenarioCase),
     /// A prekey store receiving initial messages.
     X3dhAccept(&'a AcceptCase),
+    /// A PQXDH case.
+    Pqxdh(&'a PqxdhCase),
+    /// A PQXDH prekey store receiving initial messages.
+    PqxdhAccept(&'a PqxdhAcceptCase),
 }
 
 impl CaseRef<'_> {
@@ -261,9 +269,10 @@ impl CaseRef<'_> {
     /// acceptance's initial messages, 0 for a single-outcome case.
     pub fn step_count(&self) -> usize {
         match self {
-            CaseRef::Primitive(_) | CaseRef::X3dh(_) => 0,
+            CaseRef::Primitive(_) | CaseRef::X3dh(_) | CaseRef::Pqxdh(_) => 0,
             CaseRef::Scenario(c) => c.steps.len(),
             CaseRef::X3dhAccept(c) => c.initial_messages.len(),
+            CaseRef::PqxdhAccept(c) => c.initial_messages.len(),
         }
     }
 
@@ -274,6 +283,8 @@ impl CaseRef<'_> {
             CaseRef::X3dh(c) => &c.info,
             CaseRef::Scenario(c) => &c.info,
             CaseRef::X3dhAccept(c) => &c.info,
+            CaseRef::Pqxdh(c) => &c.info,
+            CaseRef::PqxdhAccept(c) => &c.info,
         }
     }
 }
@@ -285,6 +296,8 @@ pub fn selected_cases<'a>(file: &'a AnyFile, filter: &Filter) -> Vec<CaseRef<'a>
         AnyFile::X3dh(f) => f.tests.iter().map(CaseRef::X3dh).collect(),
         AnyFile::Scenarios(f) => f.tests.iter().map(CaseRef::Scenario).collect(),
         AnyFile::X3dhAccept(f) => f.tests.iter().map(CaseRef::X3dhAccept).collect(),
+        AnyFile::Pqxdh(f) => f.tests.iter().map(CaseRef::Pqxdh).collect(),
+        AnyFile::PqxdhAccept(f) => f.tests.iter().map(CaseRef::PqxdhAccept).collect(),
     };
     cases
         .into_iter()
@@ -328,6 +341,8 @@ pub fn run_case_noting_alternatives(
             run_scenario_noting_alternatives(imp, suite, c, options, &mut alternatives)
         }
         CaseRef::X3dhAccept(c) => run_accept_case(imp, suite, c, options, &mut alternatives),
+        CaseRef::Pqxdh(c) => run_pqxdh_case(imp, suite, c, options, &mut alternatives),
+        CaseRef::PqxdhAccept(c) => run_pqxdh_accept_case(imp, suite, c, options, &mut alternatives),
     };
     match imp.take_fault() {
         Some(fault) => (

@@ -6,9 +6,13 @@
 //! types and the implementation interface, nothing of how vectors are made.
 
 use crate::implementation::{
-    ImplResult, Implementation, KdfCk, KdfRk, MessageKeys, Seal, X3dhInitiate, X3dhRespond,
+    ImplResult, Implementation, KdfCk, KdfRk, KemPrekey, MessageKeys, PqxdhAccept, PqxdhInitiate,
+    PqxdhRespond, Seal, X3dhInitiate, X3dhRespond,
 };
-use crate::vectors::{PrimitiveInput, PrimitiveOutput, X3dhInitiator, X3dhResponder};
+use crate::vectors::{
+    PqxdhAcceptCase, PqxdhInitiator, PqxdhResponder, PrimitiveInput, PrimitiveOutput,
+    X3dhInitiator, X3dhResponder,
+};
 
 /// Runs one primitive case against an implementation.
 pub fn run_primitive(
@@ -97,5 +101,67 @@ pub fn respond_request(suite: &str, r: &X3dhResponder) -> X3dhRespond {
         one_time_prekey_private_key: r.one_time_prekey_private_key.as_ref().map(|k| k.0.clone()),
         peer_identity_key: r.peer_identity_key.0.clone(),
         peer_ephemeral_key: r.peer_ephemeral_key.0.clone(),
+    }
+}
+
+/// Alice's PQXDH request for an implementation.
+pub fn pqxdh_initiate_request(suite: &str, i: &PqxdhInitiator) -> PqxdhInitiate {
+    PqxdhInitiate {
+        suite: suite.into(),
+        identity_private_key: i.identity_private_key.0.clone(),
+        ephemeral_private_key: i.ephemeral_private_key.0.clone(),
+        encapsulation_seed: i.encapsulation_seed.0.clone(),
+        peer_identity_key: i.peer_identity_key.0.clone(),
+        peer_signed_prekey: i.peer_signed_prekey.0.clone(),
+        peer_signed_prekey_signature: i.peer_signed_prekey_signature.0.clone(),
+        peer_kem_prekey: i.peer_kem_prekey.0.clone(),
+        peer_kem_prekey_signature: i.peer_kem_prekey_signature.0.clone(),
+        peer_one_time_prekey: i.peer_one_time_prekey.as_ref().map(|k| k.0.clone()),
+    }
+}
+
+/// Bob's PQXDH request for an implementation.
+pub fn pqxdh_respond_request(suite: &str, r: &PqxdhResponder) -> PqxdhRespond {
+    PqxdhRespond {
+        suite: suite.into(),
+        identity_private_key: r.identity_private_key.0.clone(),
+        signed_prekey_private_key: r.signed_prekey_private_key.0.clone(),
+        one_time_prekey_private_key: r.one_time_prekey_private_key.as_ref().map(|k| k.0.clone()),
+        kem_prekey_private_key: r.kem_prekey_private_key.0.clone(),
+        peer_identity_key: r.peer_identity_key.0.clone(),
+        peer_ephemeral_key: r.peer_ephemeral_key.0.clone(),
+        kem_ciphertext: r.kem_ciphertext.0.clone(),
+    }
+}
+
+/// The `pqxdh_accept` request of a case.
+pub fn pqxdh_accept_request(suite: &str, case: &PqxdhAcceptCase) -> PqxdhAccept {
+    let r = &case.responder;
+    let prekeys = |list: &[crate::vectors::PrekeyEntry]| {
+        list.iter()
+            .map(|p| (p.id, p.private_key.0.clone()))
+            .collect::<Vec<_>>()
+    };
+    PqxdhAccept {
+        suite: suite.into(),
+        identity_private_key: r.identity_private_key.0.clone(),
+        signed_prekeys: prekeys(&r.signed_prekeys),
+        one_time_prekeys: prekeys(&r.one_time_prekeys),
+        kem_prekeys: r
+            .kem_prekeys
+            .iter()
+            .map(|k| KemPrekey {
+                id: k.id,
+                public_key: k.public_key.0.clone(),
+                private_key: k.private_key.0.clone(),
+                last_resort: k.last_resort,
+            })
+            .collect(),
+        ratchet_private_keys: r.ratchet_private_keys.iter().map(|k| k.0.clone()).collect(),
+        initial_messages: case
+            .initial_messages
+            .iter()
+            .map(|m| m.message.0.clone())
+            .collect(),
     }
 }

@@ -497,3 +497,111 @@ fn olm_files_validate_and_a_broken_key_agreement_setup_is_refused() {
         );
     }
 }
+
+/// The PQXDH files (their suites have no x3dh files): each committed test
+/// validates, and each edit is refused where it is made.
+#[test]
+fn pqxdh_files_refuse_what_their_schemas_forbid() {
+    type Edit = fn(&mut Value);
+    let cases: [(&str, &str, Edit, &str); 8] = [
+        (
+            "pqxdh.json",
+            "an unknown initiator field",
+            |d| {
+                at(d, "/tests/0/initiator")
+                    .as_object_mut()
+                    .unwrap()
+                    .insert("peerKemPrekeyId".into(), json!(1));
+            },
+            "/tests/0/initiator",
+        ),
+        (
+            "pqxdh.json",
+            "no KEM seed",
+            |d| {
+                drop(
+                    at(d, "/tests/0")
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("kemPrekeySeed"),
+                )
+            },
+            "/tests/0",
+        ),
+        (
+            "pqxdh.json",
+            "no responder ciphertext",
+            |d| {
+                drop(
+                    at(d, "/tests/0/responder")
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("kemCiphertext"),
+                )
+            },
+            "/tests/0/responder",
+        ),
+        (
+            "pqxdh.json",
+            "bad hex in the expected ciphertext",
+            |d| *at(d, "/tests/0/expected/kemCiphertext") = json!("0g"),
+            "/tests/0/expected",
+        ),
+        (
+            "pqxdh.json",
+            "an unknown expected field",
+            |d| {
+                at(d, "/tests/0/expected")
+                    .as_object_mut()
+                    .unwrap()
+                    .insert("foo".into(), json!("00"));
+            },
+            "/tests/0/expected",
+        ),
+        (
+            "pqxdh_accept.json",
+            "no kemPrekeys",
+            |d| {
+                drop(
+                    at(d, "/tests/0/responder")
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("kemPrekeys"),
+                )
+            },
+            "/tests/0/responder",
+        ),
+        (
+            "pqxdh_accept.json",
+            "lastResort not a boolean",
+            |d| *at(d, "/tests/0/responder/kemPrekeys/0/lastResort") = json!("yes"),
+            "/tests/0/responder/kemPrekeys/0",
+        ),
+        (
+            "pqxdh_accept.json",
+            "a KEM prekey without its public key",
+            |d| {
+                drop(
+                    at(d, "/tests/0/responder/kemPrekeys/0")
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("publicKey"),
+                )
+            },
+            "/tests/0/responder/kemPrekeys/0",
+        ),
+    ];
+    for suite in ["signal-pqxdh-kyber1024", "signal-pqxdh-mlkem1024"] {
+        for (file, what, edit, pointer) in cases {
+            let doc = committed(suite, file);
+            assert!(crate::validate(&doc).is_ok(), "{suite}/{file}");
+            let mut broken = doc.clone();
+            edit(&mut broken);
+            let errors = crate::validate(&broken).unwrap_err();
+            assert!(
+                errors.iter().any(|e| e.contains(&format!(": {pointer}"))),
+                "{suite}/{file} {what}: {errors:?}"
+            );
+        }
+    }
+}
