@@ -467,6 +467,7 @@ impl Implementation for Reference {
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
             configurable_limits: true,
             injected_randomness: true,
+            spqr: false,
         }
     }
 

@@ -265,6 +265,9 @@ function handshake() {
         configurableLimits: false,
         injectedRandomness: false,
         clone: false,
+        // Every message key is salted by SPQR (FINDINGS.md d): cases decided by
+        // decrypting a classical PQXDH-suite message are skipped (SHIM.md §3).
+        spqr: true,
     };
 }
 

@@ -230,6 +230,11 @@ pub struct Capabilities {
     pub configurable_limits: bool,
     /// Whether it takes injected keys (ratchet key lists, ephemeral keys).
     pub injected_randomness: bool,
+    /// Whether its sessions run Signal's Sparse Post-Quantum Ratchet after
+    /// PQXDH (every message key salted by it, docs/SPQR.md), so that it
+    /// cannot open a message of the PQXDH suites' classical ratchet; cases
+    /// decided only by decrypting one are then skipped (docs/SHIM.md §3).
+    pub spqr: bool,
 }
 
 /// Which side of a session to start (`"alice"` or `"bob"`).
@@ -773,6 +778,7 @@ mod tests {
                     max_stored_skipped_keys: None,
                     configurable_limits: false,
                     injected_randomness: false,
+                    spqr: false,
                 }
             }
         }

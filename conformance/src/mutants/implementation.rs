@@ -79,6 +79,7 @@ impl Implementation for Mutant {
             max_stored_skipped_keys: Some(DEFAULT_MAX_STORED_SKIPPED_KEYS),
             configurable_limits: true,
             injected_randomness: true,
+            spqr: false,
         }
     }
 

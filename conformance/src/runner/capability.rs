@@ -11,7 +11,9 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::implementation::{Capabilities, Operation};
-use crate::vectors::{ScenarioCase, Setup, Step};
+use crate::vectors::{
+    ErrorClass, InitialDelivery, Outcome, ScenarioCase, Setup, Step,
+};
 
 use super::CaseRef;
 
@@ -32,6 +34,11 @@ pub enum Capability {
     },
     /// Ratchet keys taken from the injected lists (`injectedRandomness`).
     InjectedRandomness,
+    /// The suite's own (classical) ratchet after PQXDH: an implementation
+    /// that runs SPQR instead (`spqr: true`) cannot open its messages, so a
+    /// case whose outcome is decided by decrypting one is skipped, never
+    /// counted as passed or failed.
+    ClassicalRatchet,
     /// Exactly these limits, declared or configurable (`configurableLimits`).
     Limits {
         /// MAX_SKIP the case assumes.
@@ -61,6 +68,10 @@ impl fmt::Display for Capability {
             Capability::InjectedRandomness => {
                 write!(f, "injected randomness (`injectedRandomness: true`)")
             }
+            Capability::ClassicalRatchet => write!(
+                f,
+                "the suite's classical ratchet (the implementation runs SPQR, `spqr: true`; docs/SPQR.md)"
+            ),
             Capability::Limits {
                 max_skip,
                 max_stored_skipped_keys,
@@ -87,6 +98,7 @@ impl Capability {
             Capability::Suite { suite } => caps.suites.iter().any(|s| s == suite),
             Capability::Operation { group } => caps.operations.contains(group),
             Capability::InjectedRandomness => caps.injected_randomness,
+            Capability::ClassicalRatchet => !caps.spqr,
             Capability::Limits {
                 max_skip,
                 max_stored_skipped_keys,
@@ -123,9 +135,16 @@ pub fn needs(suite: &str, case: CaseRef<'_>) -> Vec<Capability> {
             needs.push(Capability::InjectedRandomness);
         }
         CaseRef::Pqxdh(_) => needs.push(operation(Operation::Pqxdh)),
-        CaseRef::PqxdhAccept(_) => {
+        CaseRef::PqxdhAccept(c) => {
+            // Bob sends nothing, so the keys he draws never show in an
+            // outcome: no injected randomness needed. A case in which a first
+            // message is accepted, or refused by its MAC, is decided by the
+            // suite's ratchet; one refused before it (wire, ids, KEM
+            // encoding, version) is not.
             needs.push(operation(Operation::PqxdhAccept));
-            needs.push(Capability::InjectedRandomness);
+            if c.initial_messages.iter().any(decided_by_ratchet) {
+                needs.push(Capability::ClassicalRatchet);
+            }
         }
         CaseRef::Scenario(c) => scenario_needs(c, &mut needs),
     }
@@ -150,6 +169,20 @@ fn scenario_needs(case: &ScenarioCase, needs: &mut Vec<Capability>) {
             exact_cap: case.info.flags.iter().any(|f| f == "Eviction"),
         });
     }
+}
+
+/// Whether an initial message's outcome is decided by decrypting its first
+/// message: it may be accepted, or refused by the MAC.
+fn decided_by_ratchet(m: &InitialDelivery) -> bool {
+    m.expected.outcomes().any(|o| {
+        matches!(
+            o,
+            Outcome::Ok(_)
+                | Outcome::Error {
+                    error: ErrorClass::Authentication
+                }
+        )
+    })
 }
 
 /// What of `needs` `caps` does not declare.

@@ -84,6 +84,9 @@ pub struct Handshake {
     /// Supports `clone_session`.
     #[serde(default)]
     pub clone: bool,
+    /// Runs SPQR after PQXDH ([`Capabilities::spqr`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spqr: bool,
 }
 
 impl Handshake {
@@ -106,6 +109,7 @@ impl Handshake {
             max_stored_skipped_keys: self.max_stored_skipped_keys,
             configurable_limits: self.configurable_limits,
             injected_randomness: self.injected_randomness,
+            spqr: self.spqr,
         }
     }
 
@@ -127,6 +131,7 @@ impl Handshake {
             configurable_limits: caps.configurable_limits,
             injected_randomness: caps.injected_randomness,
             clone: caps.operations.contains(&Operation::Clone),
+            spqr: caps.spqr,
         }
     }
 }
