@@ -340,6 +340,10 @@ flags! {
     BadKemSignature => "BadKemSignature", "KnownBug",
         "Alice must verify Sig(IKb, EncodeKEM(PQPKb)), over the KEM's type byte and the key, and abort on failure (authentication): an unchecked KEM prekey lets a server substitute its own and read SS.",
         [PQXDH_SEND];
+    /// libsignal's sign-bit convention on the KEM prekey's signature.
+    PqxdhLibsignalSignBit => "LibsignalSignBit", "EdgeCase",
+        "SPEC.md §7.3: libsignal signs with the sign of its Edwards key in bit 255 of s, its KEM prekeys too; the PQXDH suites are libsignal's, so Alice must accept such a signature over EncodeKEM(PQPKb) (a verifier that always uses sign 0 refuses about half of libsignal's KEM prekeys).",
+        [XEDDSA_VERIFY];
     WrongKemKey => "WrongKemKey", "ModifiedInput",
         "A correctly signed KEM prekey that is not this suite's KEM's encoded key (the other KEM's type byte, no type byte, a wrong length, or none at all) is refused (invalid_key), not truncated, padded or encapsulated to.",
         [PQXDH];

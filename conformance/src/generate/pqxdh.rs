@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use ratchetproof_protocol::kem::{KYBER1024_TYPE, Kem, KemKeyPair, ML_KEM_1024_TYPE};
+use ratchetproof_protocol::x3dh::SignatureConformance;
 use ratchetproof_protocol::{KeyPair, Suite};
 
 use crate::generate::flags::{self, Flag};
@@ -282,6 +283,36 @@ pub(super) fn file(suite: Suite) -> R<VectorFile<PqxdhCase>> {
             )?;
         }
     }
+    // libsignal's XEdDSA convention (SPEC.md §7.3) over EncodeKEM: the
+    // PQXDH suites are libsignal's, so accepting it is required.
+    let libsignal = (0..64).find_map(|i| {
+        let label = format!("pqxdh/libsignal/{i}");
+        let p = parties(kem, &label, false);
+        let key = p.initiator.peer_kem_prekey.0.clone();
+        crate::generate::x3dh::signatures::libsignal_sign(&p.ikb, &key, &label).map(|sig| (p, sig))
+    });
+    let (p, sig) = libsignal.ok_or_else(|| {
+        disagreement(
+            "pqxdh/libsignal",
+            "no label gives a libsignal signature".into(),
+        )
+    })?;
+    let mut i = p.initiator.clone();
+    i.peer_kem_prekey_signature = Hex::from(sig);
+    if suite.key_agreement().signature_conformance() != SignatureConformance::Libsignal {
+        return Err(disagreement(
+            "pqxdh/libsignal",
+            "a PQXDH suite that is not libsignal's: decide what its KEM-prekey signatures must accept".into(),
+        ));
+    }
+    b.push(
+        "KEM-prekey signature in libsignal's convention (sign bit of the Edwards key in bit 255 of s) is accepted",
+        &[Flag::PqxdhLibsignalSignBit],
+        &p,
+        Some(i),
+        Some(p.responder.clone()),
+        Want::Agree,
+    )?;
     let base = parties(kem, "pqxdh/refused", true);
     let auth: &[ErrorClass] = &[ErrorClass::Authentication];
     let invalid_key: &[ErrorClass] = &[ErrorClass::InvalidKey];
