@@ -171,6 +171,19 @@ impl Cases {
         bob: &PqBob,
         deliveries: Vec<(Vec<u8>, Want<'_>)>,
     ) -> R<()> {
+        // A refusal decided before any decryption (wire, ids, KEM encoding,
+        // version), followed by the genuine message: the pair shows the store
+        // unchanged, which only an implementation of the suite's ratchet can
+        // show. The refusal alone follows as a case of its own, which an
+        // implementation running SPQR can run too (`spqr`, docs/SHIM.md §3).
+        let alone = match deliveries.first() {
+            Some((bytes, Want::Refuse(classes)))
+                if deliveries.len() > 1 && !classes.contains(&ErrorClass::Authentication) =>
+            {
+                Some((bytes.clone(), *classes))
+            }
+            _ => None,
+        };
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
         let responder = bob.responder(label, deliveries.len());
         let entries = |list: &[crate::vectors::PrekeyEntry]| {
@@ -224,6 +237,20 @@ impl Cases {
             responder,
             initial_messages,
         });
+        if let Some((bytes, classes)) = alone {
+            let refusal = comment
+                .split("; the ")
+                .next()
+                .unwrap_or(comment)
+                .to_string();
+            self.add(
+                &format!("{label}/alone"),
+                &format!("{refusal}, alone: decided before any decryption"),
+                flags,
+                bob,
+                vec![(bytes, Want::Refuse(classes))],
+            )?;
+        }
         Ok(())
     }
 }

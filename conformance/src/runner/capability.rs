@@ -11,9 +11,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::implementation::{Capabilities, Operation};
-use crate::vectors::{
-    ErrorClass, InitialDelivery, Outcome, ScenarioCase, Setup, Step,
-};
+use crate::vectors::{ErrorClass, InitialDelivery, Outcome, ScenarioCase, Setup, Step};
 
 use super::CaseRef;
 
