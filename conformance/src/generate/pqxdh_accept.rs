@@ -22,7 +22,7 @@ use super::pqxdh::{kem_seed, sign};
 use crate::generate::flags::{self, Flag};
 use crate::generate::x3dh::pair;
 use crate::generate::{GenerateError, derived_key, vector_file};
-use crate::implementation::{Implementation, KemPrekey, PqxdhAccept};
+use crate::implementation::{Implementation, PqxdhAccept};
 use crate::reference::{KeyQueueRng, Reference};
 use crate::vectors::{
     CaseInfo, ErrorClass, Hex, KemPrekeyEntry, PQXDH_ACCEPT_SCHEMA, PqxdhAcceptCase,
@@ -106,6 +106,31 @@ impl PqBob {
 
 /// Alice's initial message to `bundle` from her injected keys (EKa, the KEM
 /// randomness, her first ratchet key), decoded so a case can alter it.
+/// Alice's genuine initial message (`HELLO`) to `bob`'s bundle `label`,
+/// with her keys derived from `label/alice`.
+fn genuine_initial(
+    suite: Suite,
+    bob: &PqBob,
+    label: &str,
+    opk: Option<u32>,
+    kem_id: u32,
+) -> R<InitialMessage> {
+    let kem = suite
+        .key_agreement()
+        .kem()
+        .ok_or_else(|| GenerateError::Disagreement {
+            tc_id: 0,
+            comment: label.into(),
+            message: "a PQXDH suite has a KEM".into(),
+        })?;
+    initial(
+        suite,
+        &format!("{label}/alice"),
+        &bob.bundle(kem, label, opk, kem_id),
+        HELLO,
+    )
+}
+
 fn initial(
     suite: Suite,
     alice: &str,
@@ -186,33 +211,7 @@ impl Cases {
         };
         let tc_id = u32::try_from(self.tests.len() + 1).unwrap_or(u32::MAX);
         let responder = bob.responder(label, deliveries.len());
-        let entries = |list: &[crate::vectors::PrekeyEntry]| {
-            list.iter()
-                .map(|p| (p.id, p.private_key.0.clone()))
-                .collect::<Vec<_>>()
-        };
-        let request = PqxdhAccept {
-            suite: self.suite.name().into(),
-            identity_private_key: responder.identity_private_key.0.clone(),
-            signed_prekeys: entries(&responder.signed_prekeys),
-            one_time_prekeys: entries(&responder.one_time_prekeys),
-            kem_prekeys: responder
-                .kem_prekeys
-                .iter()
-                .map(|k| KemPrekey {
-                    id: k.id,
-                    public_key: k.public_key.0.clone(),
-                    private_key: k.private_key.0.clone(),
-                    last_resort: k.last_resort,
-                })
-                .collect(),
-            ratchet_private_keys: responder
-                .ratchet_private_keys
-                .iter()
-                .map(|k| k.0.clone())
-                .collect(),
-            initial_messages: Vec::new(),
-        };
+        let request = crate::runner::requests::pqxdh_accept_store(self.suite.name(), &responder);
         let (initial_messages, result) = judge_deliveries(
             &mut self.reference,
             tc_id,
@@ -285,12 +284,7 @@ fn cases(c: &mut Cases) -> R<()> {
     ] {
         let label = format!("pqaccept/plain/{ec:?}/{kem_id}");
         let bob = PqBob::new(kem, &label);
-        let m = initial(
-            suite,
-            &format!("{label}/alice"),
-            &bob.bundle(kem, &label, ec, kem_id),
-            HELLO,
-        )?;
+        let m = genuine_initial(suite, &bob, &label, ec, kem_id)?;
         let m = c.encode(&m);
         c.add(
             &label,
@@ -306,12 +300,7 @@ fn cases(c: &mut Cases) -> R<()> {
     // can refuse them.
     let label = "pqaccept/replay-kem";
     let bob = PqBob::new(kem, label);
-    let m = c.encode(&initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, one_time),
-        HELLO,
-    )?);
+    let m = c.encode(&genuine_initial(suite, &bob, label, None, one_time)?);
     c.add(
         label,
         "the same initial message again, after it was accepted, is refused: its one-time KEM prekey was deleted",
@@ -336,12 +325,7 @@ fn cases(c: &mut Cases) -> R<()> {
     )?;
     let label = "pqaccept/both-deleted";
     let bob = PqBob::new(kem, label);
-    let m = c.encode(&initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, opk, one_time),
-        HELLO,
-    )?);
+    let m = c.encode(&genuine_initial(suite, &bob, label, opk, one_time)?);
     c.add(
         label,
         "a replay naming a one-time EC prekey and a one-time KEM prekey, both used, is refused",
@@ -371,12 +355,7 @@ fn cases(c: &mut Cases) -> R<()> {
     )?;
     let label = "pqaccept/replay-last-resort";
     let bob = PqBob::new(kem, label);
-    let m = c.encode(&initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, KEM_LAST_RESORT),
-        HELLO,
-    )?);
+    let m = c.encode(&genuine_initial(suite, &bob, label, None, KEM_LAST_RESORT)?);
     c.add(
         label,
         "without one-time prekeys (EC or KEM) a replayed initial message is accepted again as a new session, or refused as a duplicate by a per-sender responder",
@@ -391,12 +370,7 @@ fn cases(c: &mut Cases) -> R<()> {
     // Forgeries naming the one-time KEM prekey must not consume it.
     let label = "pqaccept/forged-mac";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, None, one_time)?;
     let mut forged = genuine.clone();
     if let Some(last) = forged.message.last_mut() {
         *last ^= 0x01;
@@ -414,12 +388,7 @@ fn cases(c: &mut Cases) -> R<()> {
     for (at, what) in [(1usize, "first"), (1568, "last")] {
         let label = format!("pqaccept/tampered-ct/{at}");
         let bob = PqBob::new(kem, &label);
-        let genuine = initial(
-            suite,
-            &format!("{label}/alice"),
-            &bob.bundle(kem, &label, None, one_time),
-            HELLO,
-        )?;
+        let genuine = genuine_initial(suite, &bob, &label, None, one_time)?;
         let tampered = with_ciphertext(&genuine, |ct| {
             if let Some(b) = ct.get_mut(at) {
                 *b ^= 0x01;
@@ -440,12 +409,7 @@ fn cases(c: &mut Cases) -> R<()> {
     }
     let label = "pqaccept/other-kem-key";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, None, one_time)?;
     let mut renamed = genuine.clone();
     if let Some(k) = renamed.kem.as_mut() {
         k.prekey_id = KEM_LAST_RESORT;
@@ -491,12 +455,7 @@ fn cases(c: &mut Cases) -> R<()> {
     for (name, what, alter) in alterations {
         let label = format!("pqaccept/ciphertext-{name}");
         let bob = PqBob::new(kem, &label);
-        let genuine = initial(
-            suite,
-            &format!("{label}/alice"),
-            &bob.bundle(kem, &label, None, one_time),
-            HELLO,
-        )?;
+        let genuine = genuine_initial(suite, &bob, &label, None, one_time)?;
         let bad = with_ciphertext(&genuine, |ct| alter(ct));
         c.add(
             &label,
@@ -513,12 +472,7 @@ fn cases(c: &mut Cases) -> R<()> {
     }
     let label = "pqaccept/unknown-kem";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, None, one_time)?;
     let mut unknown = genuine.clone();
     if let Some(k) = unknown.kem.as_mut() {
         k.prekey_id = 99;
@@ -537,12 +491,7 @@ fn cases(c: &mut Cases) -> R<()> {
     // Not a PQXDH initial message at all.
     let label = "pqaccept/no-kem-fields";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, None, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, None, one_time)?;
     let mut stripped = genuine.clone();
     stripped.kem = None;
     c.add(
@@ -557,12 +506,7 @@ fn cases(c: &mut Cases) -> R<()> {
     )?;
     let label = "pqaccept/x3dh-message";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, opk, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, opk, one_time)?;
     c.add(
         label,
         "a signal-v3 PreKeyWhisperMessage (version 3) carrying the same fields is refused as unsupported; the genuine one is then accepted",
@@ -575,12 +519,7 @@ fn cases(c: &mut Cases) -> R<()> {
     )?;
     let label = "pqaccept/empty";
     let bob = PqBob::new(kem, label);
-    let genuine = initial(
-        suite,
-        &format!("{label}/alice"),
-        &bob.bundle(kem, label, opk, one_time),
-        HELLO,
-    )?;
+    let genuine = genuine_initial(suite, &bob, label, opk, one_time)?;
     c.add(
         label,
         "an empty initial message is refused as malformed; the genuine one is then accepted",

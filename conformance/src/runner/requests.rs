@@ -136,7 +136,19 @@ pub fn pqxdh_respond_request(suite: &str, r: &PqxdhResponder) -> PqxdhRespond {
 
 /// The `pqxdh_accept` request of a case.
 pub fn pqxdh_accept_request(suite: &str, case: &PqxdhAcceptCase) -> PqxdhAccept {
-    let r = &case.responder;
+    PqxdhAccept {
+        initial_messages: case
+            .initial_messages
+            .iter()
+            .map(|m| m.message.0.clone())
+            .collect(),
+        ..pqxdh_accept_store(suite, &case.responder)
+    }
+}
+
+/// A `pqxdh_accept` request for Bob's store `r`, with no initial message yet
+/// (the generator adds them one case at a time).
+pub fn pqxdh_accept_store(suite: &str, r: &crate::vectors::PqxdhAcceptResponder) -> PqxdhAccept {
     let prekeys = |list: &[crate::vectors::PrekeyEntry]| {
         list.iter()
             .map(|p| (p.id, p.private_key.0.clone()))
@@ -158,10 +170,6 @@ pub fn pqxdh_accept_request(suite: &str, case: &PqxdhAcceptCase) -> PqxdhAccept 
             })
             .collect(),
         ratchet_private_keys: r.ratchet_private_keys.iter().map(|k| k.0.clone()).collect(),
-        initial_messages: case
-            .initial_messages
-            .iter()
-            .map(|m| m.message.0.clone())
-            .collect(),
+        initial_messages: Vec::new(),
     }
 }
