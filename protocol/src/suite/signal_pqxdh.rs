@@ -25,7 +25,7 @@ use crate::kem::{KYBER1024, ML_KEM_1024};
 use crate::pqxdh::{KemInitial, Pqxdh};
 use crate::x3dh::{InitialMessage, InitialMessageCodec, SignatureConformance};
 
-use super::signal_v3::{Codec, PreKeyWhisperMessageProto, Ratchet, decode_key, encode_key, uint32};
+use super::signal_v3::{Codec, PreKeyWhisperMessageProto, Ratchet, uint32};
 use super::{CipherSuite, MessageCodec, RatchetKdf};
 
 /// The version byte of every message of the PQXDH suites: version 4 (high
@@ -113,14 +113,7 @@ struct InitialCodec;
 
 impl InitialMessageCodec for InitialCodec {
     fn encode(&self, initial: &InitialMessage) -> Vec<u8> {
-        let v3 = PreKeyWhisperMessageProto {
-            pre_key_id: initial.one_time_prekey_id.map(u64::from),
-            base_key: Some(encode_key(&initial.ephemeral_key)),
-            identity_key: Some(encode_key(&initial.identity_key)),
-            message: Some(initial.message.clone()),
-            registration_id: Some(initial.registration_id.into()),
-            signed_pre_key_id: Some(initial.signed_prekey_id.into()),
-        };
+        let v3 = PreKeyWhisperMessageProto::of(initial);
         let kyber = KyberFieldsProto {
             kyber_pre_key_id: initial.kem.as_ref().map(|k| k.prekey_id.into()),
             kyber_ciphertext: initial.kem.as_ref().map(|k| k.ciphertext.clone()),
@@ -141,46 +134,20 @@ impl InitialMessageCodec for InitialCodec {
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        let v3 = PreKeyWhisperMessageProto::decode(body)
-            .map_err(|_| Error::Malformed("not a PreKeySignalMessage protobuf"))?;
-        let kyber = KyberFieldsProto::decode(body)
-            .map_err(|_| Error::Malformed("not a PreKeySignalMessage protobuf"))?;
-        let (
-            Some(base_key),
-            Some(identity_key),
-            Some(message),
-            Some(registration_id),
-            Some(spk),
-            Some(kyber_id),
-            Some(ciphertext),
-        ) = (
-            v3.base_key,
-            v3.identity_key,
-            v3.message,
-            v3.registration_id,
-            v3.signed_pre_key_id,
-            kyber.kyber_pre_key_id,
-            kyber.kyber_ciphertext,
-        )
+        let malformed = |_| Error::Malformed("not a PreKeySignalMessage protobuf");
+        let v3 = PreKeyWhisperMessageProto::decode(body).map_err(malformed)?;
+        let kyber = KyberFieldsProto::decode(body).map_err(malformed)?;
+        let (Some(kyber_id), Some(ciphertext)) = (kyber.kyber_pre_key_id, kyber.kyber_ciphertext)
         else {
-            return Err(Error::Malformed("a PreKeySignalMessage field is missing"));
-        };
-        if message.is_empty() {
             return Err(Error::Malformed(
-                "initial message carries no ratchet message",
+                "a PreKeySignalMessage field is missing (kyberPreKeyId, kyberCiphertext)",
             ));
-        }
-        Ok(InitialMessage {
-            identity_key: decode_key(&identity_key)?,
-            ephemeral_key: decode_key(&base_key)?,
-            signed_prekey_id: uint32(spk)?,
-            one_time_prekey_id: v3.pre_key_id.map(uint32).transpose()?,
-            registration_id: uint32(registration_id)?,
-            kem: Some(KemInitial {
-                prekey_id: uint32(kyber_id)?,
-                ciphertext,
-            }),
-            message,
-        })
+        };
+        let mut initial = v3.into_initial()?;
+        initial.kem = Some(KemInitial {
+            prekey_id: uint32(kyber_id)?,
+            ciphertext,
+        });
+        Ok(initial)
     }
 }

@@ -431,14 +431,7 @@ struct InitialCodec;
 
 impl InitialMessageCodec for InitialCodec {
     fn encode(&self, initial: &InitialMessage) -> Vec<u8> {
-        let proto = PreKeyWhisperMessageProto {
-            pre_key_id: initial.one_time_prekey_id.map(u64::from),
-            base_key: Some(encode_key(&initial.ephemeral_key)),
-            identity_key: Some(encode_key(&initial.identity_key)),
-            message: Some(initial.message.clone()),
-            registration_id: Some(initial.registration_id.into()),
-            signed_pre_key_id: Some(initial.signed_prekey_id.into()),
-        };
+        let proto = PreKeyWhisperMessageProto::of(initial);
         let mut out = Vec::with_capacity(1 + proto.encoded_len());
         out.push(VERSION);
         // Encoding into a Vec only fails when capacity cannot grow.
@@ -453,14 +446,34 @@ impl InitialMessageCodec for InitialCodec {
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        let proto = PreKeyWhisperMessageProto::decode(body)
-            .map_err(|_| Error::Malformed("not a PreKeyWhisperMessage protobuf"))?;
+        PreKeyWhisperMessageProto::decode(body)
+            .map_err(|_| Error::Malformed("not a PreKeyWhisperMessage protobuf"))?
+            .into_initial()
+    }
+}
+
+impl PreKeyWhisperMessageProto {
+    /// The six v3 fields of `initial` (a v4 message adds fields 7 and 8).
+    pub(super) fn of(initial: &InitialMessage) -> Self {
+        Self {
+            pre_key_id: initial.one_time_prekey_id.map(u64::from),
+            base_key: Some(encode_key(&initial.ephemeral_key)),
+            identity_key: Some(encode_key(&initial.identity_key)),
+            message: Some(initial.message.clone()),
+            registration_id: Some(initial.registration_id.into()),
+            signed_pre_key_id: Some(initial.signed_prekey_id.into()),
+        }
+    }
+
+    /// The initial message these fields carry (no KEM fields): every field
+    /// but `preKeyId` required, a non-empty ratchet message, 33-byte keys.
+    pub(super) fn into_initial(self) -> Result<InitialMessage> {
         let (Some(base_key), Some(identity_key), Some(message), Some(registration_id), Some(spk)) = (
-            proto.base_key,
-            proto.identity_key,
-            proto.message,
-            proto.registration_id,
-            proto.signed_pre_key_id,
+            self.base_key,
+            self.identity_key,
+            self.message,
+            self.registration_id,
+            self.signed_pre_key_id,
         ) else {
             return Err(Error::Malformed("a PreKeyWhisperMessage field is missing"));
         };
@@ -473,7 +486,7 @@ impl InitialMessageCodec for InitialCodec {
             identity_key: decode_key(&identity_key)?,
             ephemeral_key: decode_key(&base_key)?,
             signed_prekey_id: uint32(spk)?,
-            one_time_prekey_id: proto.pre_key_id.map(uint32).transpose()?,
+            one_time_prekey_id: self.pre_key_id.map(uint32).transpose()?,
             registration_id: uint32(registration_id)?,
             kem: None,
             message,
