@@ -4,9 +4,10 @@
 //!
 //! Two KEMs of the same lattice, each a suite choice (`docs/PQXDH.md` §2):
 //! * [`KYBER1024`] — round-3 CRYSTALS-Kyber-1024, as libsignal has used it since
-//!   PQXDH shipped (key type byte `0x08`). [PQXDH] revision 1 names it.
+//!   PQXDH shipped (key type byte `0x08`). [PQXDH] revisions 1 and 2 name
+//!   "Crystals-Kyber-1024", citing the FIPS 203 draft.
 //! * [`ML_KEM_1024`] — ML-KEM-1024 of FIPS 203 (key type byte `0x0A`, as in
-//!   libsignal's key-type table). [PQXDH] revision 2 and later name ML-KEM.
+//!   libsignal's key-type table): the standard that draft became.
 //!
 //! They share sizes (public key 1568, secret key 3168, ciphertext 1568,
 //! shared secret 32 bytes) but not outputs: FIPS 203 dropped round 3's hash

@@ -81,7 +81,7 @@ impl KeyAgreement for Pqxdh {
         x3dh_kdf(secrets, self.info)
     }
 
-    /// Both signatures, the EC prekey's first ([PQXDH] §3.3: "Alice verifies
+    /// Both signatures, the EC prekey's first (\[PQXDH\] §3.3: "Alice verifies
     /// the signatures and aborts the protocol if verification fails").
     fn verify(&self, bundle: &PreKeyBundle) -> Result<()> {
         verify_bundle(bundle)?;

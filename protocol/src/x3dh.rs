@@ -107,7 +107,7 @@ impl Ephemeral {
     }
 }
 
-/// DH1 ‖ DH2 ‖ DH3 [‖ DH4], Alice's side ([X3DH] §3.3; [PQXDH] §3.3).
+/// DH1 ‖ DH2 ‖ DH3 [‖ DH4], Alice's side (\[X3DH\] §3.3; \[PQXDH\] §3.3).
 pub(crate) fn initiator_dh(
     initiator_identity: &KeyPair,
     bundle: &PreKeyBundle,
@@ -427,7 +427,7 @@ pub struct Responder {
     kem_prekeys: BTreeMap<u32, (KemKeyPair, KemPrekeyUse)>,
 }
 
-/// Whether a KEM prekey may start one session or many ([PQXDH] §3.2).
+/// Whether a KEM prekey may start one session or many (\[PQXDH\] §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KemPrekeyUse {
     /// A one-time KEM prekey: deleted once a session was accepted with it.
@@ -497,7 +497,7 @@ impl Responder {
     /// The bundle a server hands out for `suite`: signed prekey
     /// `signed_prekey_id`, the one-time prekey asked for, and when the suite's
     /// agreement has a KEM, a one-time KEM prekey if one is held (the lowest
-    /// id), else the last-resort one ([PQXDH] §3.2 "If Bob's one-time
+    /// id), else the last-resort one (\[PQXDH\] §3.2 "If Bob's one-time
     /// pqkem prekeys are exhausted, the last-resort pqkem prekey").
     pub fn suite_bundle<R: CryptoRng + ?Sized>(
         &self,

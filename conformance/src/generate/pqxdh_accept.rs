@@ -1,6 +1,6 @@
 //! PQXDH acceptance vectors (`pqxdh_accept.json`): Bob's prekey store, now
 //! holding KEM prekeys (one-time ones and the signed last-resort one),
-//! receiving initial messages in order (SPEC.md §6.5 with [PQXDH] §3.4).
+//! receiving initial messages in order (SPEC.md §6.5 with \[PQXDH\] §3.4).
 //! Alice's messages are built with the protocol crate's session builder from
 //! injected keys and KEM randomness; what Bob must make of them is asserted
 //! here and checked against the reference's store (`accept::judge_deliveries`).
