@@ -290,5 +290,4 @@ fn x3dh_suites_draw_exactly_what_they_drew_before() {
     assert_eq!(e.key.public_key(), KeyPair::generate(&mut b).public_key());
     let pq = Ephemeral::draw(SIGNAL_PQXDH_KYBER1024_SUITE.key_agreement(), &mut a);
     assert!(pq.encapsulation.is_some());
-    let _ = PreKeyBundle::clone;
 }

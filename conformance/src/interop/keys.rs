@@ -90,7 +90,7 @@ pub fn check_keys(peer: &mut dyn Implementation, suite: &str) -> Result<KeyCheck
     let s: Suite = ratchetproof_protocol::suite::by_name(suite)
         .ok_or_else(|| format!("unknown suite {suite:?}"))?;
     let agreement = s.key_agreement();
-    let kem = agreement
+    agreement
         .kem()
         .ok_or_else(|| format!("{suite}'s key agreement has no KEM: the key check is PQXDH's"))?;
     let caps = peer.capabilities();
@@ -152,7 +152,6 @@ pub fn check_keys(peer: &mut dyn Implementation, suite: &str) -> Result<KeyCheck
             &initial.ephemeral_key,
         )
         .map_err(|e| format!("the reference refuses the initial message: {e}"))?;
-    let _ = kem;
     let mut okm = Zeroizing::new([0u8; 96]);
     agreement.kdf_into(&secrets, okm.as_mut_slice());
     let [root, chain, pq] = split96(&okm);
